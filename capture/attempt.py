@@ -1,0 +1,178 @@
+"""One attempt, from the politeness check to the journal entry.
+
+walk the site (walk.py) → classify the page (classify.py) → describe the environment
+(environment.py) → print date, time and hash into a copy of the screenshot (annotate.py) → keep
+every file and one journal entry (evidence.records).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+
+from capture.annotate import annotate_screenshot
+from capture.chromium import BrowserService
+from capture.classify import Classification, classify
+from capture.environment import collect_environment, http_date_skew
+from capture.platforms import get_platform
+from capture.politeness import check_interval, host_turn
+from capture.settings import CaptureSettings
+from capture.states import State
+from capture.walk import Observation, WalkPlan, walk
+from evidence.models import Capture, Target
+from evidence.records import CaptureFacts, NewArtefact, next_attempt_no, record_capture
+from evidence.workspace import Workspace, tool_version
+
+DEMO_WATERMARK = "DÉMONSTRATION — données simulées"
+FINAL_STATES = (State.NOSLOT, State.SLOTS, State.ERROR)
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    capture: Capture
+    classification: Classification
+
+
+def capture_target(
+    workspace: Workspace,
+    target: Target,
+    browser: BrowserService,
+    settings: CaptureSettings,
+    *,
+    assisted: bool = False,
+) -> AttemptOutcome:
+    """Perform one attempt on `target` now and record it; refuses if it would be impolite."""
+    platform = get_platform(target.platform)
+    steps = platform.steps(target.url, target.counter)
+    with host_turn(workspace, target.host):
+        check_interval(workspace, target.host, settings.min_interval)
+        attempt_no = next_attempt_no(workspace, target.id)
+        plan = WalkPlan(
+            url=target.url,
+            platform=platform,
+            steps=steps,
+            timeout_s=settings.assisted_timeout_s if assisted else settings.attempt_timeout_s,
+            viewport=settings.viewport,
+            assisted=assisted,
+            is_final=lambda html, url: classify(html, url, platform.name).state in FINAL_STATES,
+        )
+        started = workspace.clock.now()
+        try:
+            observation = browser.run(lambda chromium: walk(chromium, plan, workspace.clock))
+        except PlaywrightError as exc:  # the browser itself died; the next attempt restarts it
+            observation = _crashed(plan, started, workspace, str(exc))
+        classification = decide(observation, platform.name)
+        environment = collect_environment(
+            target.url,
+            browser_version=browser.version,
+            playwright_version=version("playwright"),
+            tool_version=tool_version(),
+            viewport=settings.viewport,
+        )
+        artefacts = _artefacts(observation, classification, environment, attempt_no, workspace.demo)
+        facts = CaptureFacts(
+            target_id=target.id,
+            attempt_no=attempt_no,
+            started_at=observation.started_at,
+            finished_at=observation.finished_at,
+            url_requested=observation.url_requested,
+            final_url=observation.final_url,
+            http_status=observation.http_status,
+            state=classification.state.value,
+            platform=classification.platform,
+            evidence_text=classification.evidence_text,
+            error=observation.error,
+            assisted=assisted,
+        )
+        return AttemptOutcome(record_capture(workspace, facts, artefacts), classification)
+
+
+def decide(observation: Observation, platform: str) -> Classification:
+    """The page decides; a failed walk whose page says nothing known is an error, never a guess."""
+    if observation.html is None:
+        return Classification(State.ERROR, platform, observation.error or "aucune page obtenue")
+    found = classify(observation.html, observation.final_url, platform, observation.http_status)
+    if observation.error and found.state is State.UNKNOWN:
+        return Classification(State.ERROR, platform, observation.error)
+    return found
+
+
+def _crashed(plan: WalkPlan, started: Any, workspace: Workspace, reason: str) -> Observation:
+    return Observation(
+        started_at=started,
+        finished_at=workspace.clock.now(),
+        url_requested=plan.url,
+        final_url=None,
+        http_status=None,
+        server_date=None,
+        screenshot_png=None,
+        html=None,
+        mhtml=None,
+        har=None,
+        steps_done=(),
+        blocked_requests=(),
+        offsite_requests=(),
+        error=f"le navigateur s'est arrêté : {reason.splitlines()[0] if reason else 'cause inconnue'}",
+    )
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+
+def _artefacts(
+    observation: Observation,
+    classification: Classification,
+    environment: dict[str, Any],
+    attempt_no: int,
+    demo: bool,
+) -> list[NewArtefact]:
+    files: list[NewArtefact] = []
+    if observation.screenshot_png is not None:
+        raw = observation.screenshot_png
+        annotated = annotate_screenshot(
+            raw,
+            taken_at=observation.started_at,
+            url=observation.final_url or observation.url_requested,
+            state_label=classification.state.label,
+            attempt_label=f"tentative n° {attempt_no}",
+            sha256_hex=hashlib.sha256(raw).hexdigest(),
+            watermark=DEMO_WATERMARK if demo else None,
+        )
+        files += [
+            NewArtefact("screenshot", "image/png", data=raw, filename="capture-brute.png"),
+            NewArtefact("screenshot_annotated", "image/png", data=annotated, filename="capture-datee.png"),
+        ]
+    if observation.html is not None:
+        files.append(
+            NewArtefact("html", "text/html; charset=utf-8", data=observation.html.encode("utf-8"),
+                        filename="page.html")
+        )
+    if observation.mhtml is not None:
+        files.append(NewArtefact("mhtml", "multipart/related", data=observation.mhtml, filename="page.mhtml"))
+    if observation.har is not None:
+        files.append(NewArtefact("har", "application/json", data=observation.har, filename="reseau.har"))
+    for number, page in enumerate(observation.earlier_pages, start=1):
+        files += [
+            NewArtefact("assisted_page_screenshot", "image/png", data=page.screenshot_png,
+                        filename=f"etape-{number}.png"),
+            NewArtefact("assisted_page_html", "text/html; charset=utf-8", data=page.html.encode("utf-8"),
+                        filename=f"etape-{number}.html"),
+        ]
+    facts = {
+        "environment": environment,
+        "clock_vs_server": http_date_skew(observation.server_date, observation.finished_at),
+        "steps_done": list(observation.steps_done),
+        "blocked_completion_requests": list(observation.blocked_requests),
+        "blocked_offsite_requests": list(observation.offsite_requests),
+        "error": observation.error,
+        "demo_workspace": demo,
+    }
+    files.append(NewArtefact("environment", "application/json", data=_json_bytes(facts),
+                             filename="environnement.json"))
+    return files

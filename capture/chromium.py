@@ -1,0 +1,134 @@
+"""One Chromium per process, reused by every attempt, restarted if it crashes.
+
+Playwright's async API runs in a dedicated thread with its own event loop, so that the CLI (one
+attempt) and the watcher (attempts on different hosts in parallel, from scheduler threads) share
+one browser; each attempt gets a fresh, empty context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TypeVar
+
+from playwright.async_api import Browser, Playwright, async_playwright
+
+from evidence.errors import PreuvesError
+
+DEBIAN_CHROMIUM = "/usr/lib/chromium/chromium"
+INSTALL_HINT = (
+    "aucun Chromium trouvé : installez-le avec « apt-get install chromium » (Debian/Ubuntu) "
+    "ou « python -m playwright install chromium »"
+)
+# Keep Chromium from calling Google on its own: the only host contacted is the booking site.
+LAUNCH_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--metrics-recording-only",
+    "--disable-gpu",
+]
+
+T = TypeVar("T")
+
+
+class BrowserUnavailable(PreuvesError):
+    """No usable Chromium on this machine."""
+
+    exit_code = 2
+
+
+def playwright_chromium_path(playwright: Playwright) -> str | None:
+    path = playwright.chromium.executable_path
+    return path if path and Path(path).is_file() else None
+
+
+def find_chromium(playwright: Playwright, configured: str | None) -> str:
+    """The configured path, else Playwright's own Chromium, else Debian's."""
+    if configured:
+        if not os.access(configured, os.X_OK):
+            raise BrowserUnavailable(f"Chromium introuvable à l'emplacement configuré : {configured}")
+        return configured
+    for candidate in (playwright_chromium_path(playwright), DEBIAN_CHROMIUM):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise BrowserUnavailable(INSTALL_HINT)
+
+
+class BrowserService:
+    """A Chromium in a background event loop; `run` executes one coroutine against it."""
+
+    def __init__(self, chromium_path: str | None = None, headless: bool = True) -> None:
+        self._configured = chromium_path
+        self.headless = headless
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="chromium", daemon=True)
+        self._thread.start()
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._lock: asyncio.Lock | None = None
+        self.version: str = ""
+        self.executable: str = ""
+
+    def run(self, job: Callable[[Browser], Awaitable[T]]) -> T:
+        """Run `job(browser)` in the browser's loop and wait for its result (thread-safe)."""
+        future: Future[T] = asyncio.run_coroutine_threadsafe(self._run(job), self._loop)
+        return future.result()
+
+    async def _run(self, job: Callable[[Browser], Awaitable[T]]) -> T:
+        browser = await self._ensure_browser()
+        return await job(browser)
+
+    async def _ensure_browser(self) -> Browser:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._browser is not None and self._browser.is_connected():
+                return self._browser
+            if self._playwright is None:
+                self._playwright = await async_playwright().start()
+            executable = find_chromium(self._playwright, self._configured)
+            self._browser = await self._playwright.chromium.launch(
+                executable_path=executable,
+                headless=self.headless,
+                args=LAUNCH_ARGS + (["--no-sandbox"] if os.geteuid() == 0 else []),
+            )
+            self.version = self._browser.version
+            self.executable = executable
+            return self._browser
+
+    def kill_browser(self) -> None:
+        """Simulate (or force) a browser crash: the next attempt starts a new one."""
+
+        async def close() -> None:
+            if self._browser is not None:
+                await self._browser.close()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result()
+
+    def close(self) -> None:
+        async def shutdown() -> None:
+            if self._browser is not None:
+                await self._browser.close()
+            if self._playwright is not None:
+                await self._playwright.stop()
+
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=30)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> BrowserService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

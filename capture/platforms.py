@@ -1,0 +1,219 @@
+"""Platform presets: how to recognise each booking site, which harmless steps to walk, which requests to block.
+
+Each preset is plain data plus one function building its steps from the case's URL. Detection looks at the
+host and, so that the local simulated site is recognised like the real one, at the path alone.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from capture.steps import Action, Step, StepError
+from evidence.errors import BadInput
+
+StepBuilder = Callable[[str, str | None], tuple[Step, ...]]
+
+_COUNTER = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+class PlatformError(BadInput):
+    """No platform preset bears the requested name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        known = ", ".join(PLATFORMS)
+        super().__init__(f"Plateforme inconnue : {name!r} (connues : {known})")
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A booking site family and what the tool may do on it."""
+
+    name: str
+    display_name: str
+    host_patterns: tuple[re.Pattern[str], ...]
+    path_patterns: tuple[re.Pattern[str], ...]
+    blocked_paths: tuple[re.Pattern[str], ...]
+    """Requests that complete a booking or touch a captcha; the browser layer aborts them (matched on the URL)."""
+    build_steps: StepBuilder = field(repr=False)
+
+    def matches(self, url: str) -> bool:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        return any(p.fullmatch(host) for p in self.host_patterns) or any(
+            p.search(parts.path) for p in self.path_patterns
+        )
+
+    def is_blocked(self, url: str) -> bool:
+        return any(p.search(url) for p in self.blocked_paths)
+
+    def steps(self, url: str, counter: str | None = None) -> tuple[Step, ...]:
+        """The steps to walk for a case; a step that would open a blocked URL is refused."""
+        if counter is not None and not _COUNTER.fullmatch(counter):
+            raise StepError(f"Identifiant de guichet invalide : {counter!r}")
+        steps = self.build_steps(url, counter)
+        for step in steps:
+            if step.action is Action.GOTO and self.is_blocked(step.target):
+                raise StepError(f"Adresse bloquée sur {self.display_name} : {step.target!r}")
+        return steps
+
+
+def _patterns(*regexes: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(r, re.IGNORECASE) for r in regexes)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _no_counter(platform_name: str, counter: str | None) -> None:
+    if counter is not None:
+        raise StepError(f"Le choix d'un guichet n'existe pas sur {platform_name} (guichet {counter!r} configuré)")
+
+
+_EZBOOKING_START = re.compile(r"^(.*?/booking/create/\d+)(?:/|$)")
+_PLANNING_RADIOS = 'input[name="planning"]'
+
+
+def _ezbooking_steps(url: str, counter: str | None) -> tuple[Step, ...]:
+    """Conditions page, then the counter choice when the site shows one, then stop on the result page.
+
+    Without a configured counter the walk stops after the conditions: a site with a single counter goes
+    straight to its result page; a site with several leaves the capture on the counter choice, classified
+    « indéterminé » — the tool never picks a counter on its own.
+    """
+    start = _EZBOOKING_START.match(urlsplit(url).path)
+    if start is None:
+        raise StepError(f"Adresse du module de rendez-vous attendue (…/booking/create/<numéro>) : {url!r}")
+    steps = [
+        Step(Action.GOTO, _origin(url) + start.group(1), "Ouvrir la page d'accueil de la démarche"),
+        Step(Action.CHECK, "#condition", "Cocher la case d'acceptation des conditions d'utilisation"),
+        Step(
+            Action.CLICK_BUTTON,
+            'input[name="nextButton"][value="Effectuer une demande de rendez-vous"]',
+            "Cliquer sur « Effectuer une demande de rendez-vous »",
+        ),
+    ]
+    if counter is not None:
+        steps += [
+            Step(
+                Action.CHOOSE_RADIO,
+                f'input[name="planning"][value="{counter}"]',
+                f"Choisir le guichet {counter}",
+                when=_PLANNING_RADIOS,
+            ),
+            Step(
+                Action.CLICK_BUTTON,
+                'input[name="nextButton"][value="Etape suivante"]',
+                "Cliquer sur « Etape suivante »",
+                when=_PLANNING_RADIOS,
+            ),
+        ]
+    return tuple(steps)
+
+
+_RDVPREF_BASE = re.compile(r"^(.*?/rdvpref/reservation/demarche/\d+)(?:/|$)")
+
+
+def _rdvpref_steps(url: str, counter: str | None) -> tuple[Step, ...]:
+    """Open the conditions page, which holds the captcha: an unattended capture ends there."""
+    _no_counter("RDV Préfecture", counter)
+    base = _RDVPREF_BASE.match(urlsplit(url).path)
+    if base is None:
+        expected = "…/rdvpref/reservation/demarche/<numéro>/"
+        raise StepError(f"Adresse RDV Préfecture attendue ({expected}) : {url!r}")
+    return (Step(Action.GOTO, f"{_origin(url)}{base.group(1)}/cgu/", "Ouvrir la page de la démarche"),)
+
+
+def _goto_only(display_name: str) -> StepBuilder:
+    def build(url: str, counter: str | None) -> tuple[Step, ...]:
+        _no_counter(display_name, counter)
+        return (Step(Action.GOTO, url, "Ouvrir la page de prise de rendez-vous"),)
+
+    return build
+
+
+_EZBOOKING_BLOCKED = (r"/booking/create/\d+/[5-9](?:[/?#]|$)", r"bookingserver::captcha")
+_RDVPREF_BLOCKED = (r"_validerCaptcha", r"/rdvpref/.*/(?:informations|confirmation)/")
+_EAPPOINTMENT_BLOCKED = (
+    r"/eAppointmentpref\d+/captcha",
+    r"/eAppointmentpref\d+/dwr/call/plaincall/[^?]*(?:confirm|valid|save|book|reserv)",
+)
+_ANCT_BLOCKED = (r"/users/rdvs", r"rdv_wizard_step")
+
+
+def _platform(
+    name: str,
+    display_name: str,
+    hosts: tuple[str, ...],
+    paths: tuple[str, ...],
+    blocked: tuple[str, ...],
+    build_steps: StepBuilder,
+) -> Platform:
+    return Platform(name, display_name, _patterns(*hosts), _patterns(*paths), _patterns(*blocked), build_steps)
+
+
+GENERIC = _platform(
+    "generic",
+    "Site de rendez-vous (générique)",
+    (),
+    (),
+    # Whatever the host, never let a known completion request through.
+    _EZBOOKING_BLOCKED + _RDVPREF_BLOCKED + _EAPPOINTMENT_BLOCKED + _ANCT_BLOCKED,
+    _goto_only("ce site"),
+)
+
+# Detection order: the first preset that matches wins; GENERIC is the fallback.
+PLATFORMS: dict[str, Platform] = {
+    p.name: p
+    for p in (
+        _platform(
+            "ezbooking",
+            "Module de rendez-vous de la préfecture",
+            (r"pprdv\.interieur\.gouv\.fr",),
+            (r"/booking/create/\d+",),
+            _EZBOOKING_BLOCKED,
+            _ezbooking_steps,
+        ),
+        _platform(
+            "rdvpref",
+            "RDV Préfecture",
+            (r"(?:www\.)?rdv-prefecture\.interieur\.gouv\.fr",),
+            (r"/rdvpref/",),
+            _RDVPREF_BLOCKED,
+            _rdvpref_steps,
+        ),
+        _platform(
+            "eappointment94",
+            "eAppointment de la préfecture du Val-de-Marne",
+            (r"rdv-etrangers-94\.interieur\.gouv\.fr",),
+            (r"/eAppointmentpref\d+/",),
+            _EAPPOINTMENT_BLOCKED,
+            _goto_only("eAppointment du Val-de-Marne"),
+        ),
+        _platform(
+            "anct",
+            "RDV Service Public",
+            (r"rdv\.anct\.gouv\.fr",),
+            (r"^/prendre_rdv",),
+            _ANCT_BLOCKED,
+            _goto_only("RDV Service Public"),
+        ),
+        GENERIC,
+    )
+}
+
+
+def detect_platform(url: str) -> Platform:
+    """The preset for a booking URL, by host or by path; GENERIC when nothing matches."""
+    return next((p for p in PLATFORMS.values() if p.matches(url)), GENERIC)
+
+
+def get_platform(name: str) -> Platform:
+    """The preset with this name (for a case that overrides detection)."""
+    try:
+        return PLATFORMS[name]
+    except KeyError:
+        raise PlatformError(name) from None

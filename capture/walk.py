@@ -1,0 +1,295 @@
+"""One walk through a booking site in a fresh browser context, returning what was seen.
+
+The walk performs only the declared steps (see `steps.py`). Requests to booking-completion paths
+are aborted at the network layer and end the attempt; requests to other hosts than the booking
+site are aborted too (no tracker, no third party learns of the attempt). Dialogs are dismissed,
+downloads refused, popups closed. Whatever happens — a hang, a crash, a blocked request — the page
+as it stands is still recorded, and the failure is said in `error`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from playwright.async_api import Browser, BrowserContext, Page, Response
+from playwright.async_api import Error as PlaywrightError
+
+from capture.platforms import Platform
+from capture.steps import ELEMENT_TYPES, Action, Step
+from evidence.clock import Clock
+
+# Time kept back from the attempt's limit to record the page after a failure.
+RECORDING_RESERVE_S = 8
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WalkPlan:
+    url: str
+    platform: Platform
+    steps: tuple[Step, ...]
+    timeout_s: int
+    viewport: tuple[int, int]
+    assisted: bool = False
+    # Assisted walks end when this says the page shown is a final state (no slot, slots, error).
+    is_final: Callable[[str, str], bool] | None = None
+
+
+@dataclass(frozen=True)
+class PageSnapshot:
+    """A page as it was shown: used for the intermediate pages of an assisted capture."""
+
+    url: str
+    screenshot_png: bytes
+    html: str
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Everything one walk saw. Values only: recording is someone else's job."""
+
+    started_at: datetime
+    finished_at: datetime
+    url_requested: str
+    final_url: str | None
+    http_status: int | None
+    server_date: str | None
+    screenshot_png: bytes | None
+    html: str | None
+    mhtml: bytes | None
+    har: bytes | None
+    steps_done: tuple[str, ...]
+    blocked_requests: tuple[str, ...]
+    offsite_requests: tuple[str, ...]
+    error: str | None
+    earlier_pages: tuple[PageSnapshot, ...] = ()
+
+
+class _AttemptEnded(Exception):
+    """The walk must stop here (a forbidden request was attempted)."""
+
+
+@dataclass
+class _Network:
+    """What the network layer saw and refused during the walk."""
+
+    platform: Platform
+    site_host: str
+    allow_captcha: bool
+    blocked: list[str] = field(default_factory=list)
+    offsite: list[str] = field(default_factory=list)
+    status: int | None = None
+    server_date: str | None = None
+
+    def allowed_host(self, host: str) -> bool:
+        if host == self.site_host:
+            return True
+        # Official sites load their assets from sibling hosts (*.interieur.gouv.fr …).
+        return self.site_host.endswith(".gouv.fr") and host.endswith(".gouv.fr")
+
+    def is_completion(self, url: str) -> bool:
+        if not self.platform.is_blocked(url):
+            return False
+        # A person in an assisted capture may answer a captcha; booking itself stays blocked.
+        return not (self.allow_captcha and "captcha" in url.lower())
+
+
+async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
+    started_at = clock.now()
+    network = _Network(plan.platform, (urlsplit(plan.url).hostname or "").lower(), plan.assisted)
+    steps_done: list[str] = []
+    earlier: list[PageSnapshot] = []
+    error: str | None = None
+    with tempfile.TemporaryDirectory(prefix="preuves-har-") as tmp:
+        har_path = Path(tmp) / "attempt.har"
+        context = await browser.new_context(
+            viewport={"width": plan.viewport[0], "height": plan.viewport[1]},
+            locale="fr-FR",
+            timezone_id="Europe/Paris",
+            accept_downloads=False,
+            service_workers="block",
+            record_har_path=har_path,
+            record_har_content="omit",
+        )
+        page = await _prepare(context, network)
+        loop = asyncio.get_running_loop()
+        reserve = min(RECORDING_RESERVE_S, plan.timeout_s / 3)
+        deadline = loop.time() + plan.timeout_s
+        budget = plan.timeout_s - reserve
+        try:
+            walk_steps = _run_steps(page, plan.steps, steps_done, network, budget)
+            await asyncio.wait_for(walk_steps, timeout=budget)
+            if plan.assisted and plan.is_final is not None:
+                person = _wait_for_person(page, plan.is_final, earlier)
+                await asyncio.wait_for(person, timeout=deadline - reserve - loop.time())
+        except TimeoutError:
+            error = f"délai dépassé : la page n'a pas répondu en {round(budget)} s"
+        except _AttemptEnded as stop:
+            error = str(stop)
+        except PlaywrightError as exc:
+            error = _first_line(exc)
+        screenshot, html, mhtml, final_url = await _record_page(page, deadline)
+        try:
+            await asyncio.wait_for(context.close(), timeout=max(deadline - loop.time(), 1))
+            har = har_path.read_bytes() if har_path.exists() else None
+        except (TimeoutError, PlaywrightError):
+            har = None
+    if network.blocked and error is None:
+        error = f"requête de réservation bloquée : {network.blocked[0]}"
+    return Observation(
+        started_at=started_at,
+        finished_at=clock.now(),
+        url_requested=plan.url,
+        final_url=final_url,
+        http_status=network.status,
+        server_date=network.server_date,
+        screenshot_png=screenshot,
+        html=html,
+        mhtml=mhtml,
+        har=har,
+        steps_done=tuple(steps_done),
+        blocked_requests=tuple(network.blocked),
+        offsite_requests=tuple(network.offsite),
+        error=error,
+        earlier_pages=tuple(earlier),
+    )
+
+
+async def _prepare(context: BrowserContext, network: _Network) -> Page:
+    async def route(route_request) -> None:  # type: ignore[no-untyped-def]
+        url = route_request.request.url
+        host = (urlsplit(url).hostname or "").lower()
+        if url.startswith(("data:", "blob:")):
+            await route_request.continue_()
+        elif network.is_completion(url):
+            network.blocked.append(url)
+            await route_request.abort("blockedbyclient")
+        elif not network.allowed_host(host):
+            network.offsite.append(url)
+            await route_request.abort("blockedbyclient")
+        else:
+            await route_request.continue_()
+
+    await context.route("**/*", route)
+    page = await context.new_page()
+
+    def on_response(response: Response) -> None:
+        if response.request.is_navigation_request() and response.frame == page.main_frame:
+            network.status = response.status
+            network.server_date = response.headers.get("date")
+
+    page.on("response", on_response)
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
+    # Popups are refused: any page other than ours is closed at once.
+    context.on("page", lambda other: asyncio.ensure_future(other.close()) if other != page else None)
+    return page
+
+
+async def _run_steps(
+    page: Page, steps: tuple[Step, ...], done: list[str], network: _Network, budget_s: float
+) -> None:
+    timeout_ms = budget_s * 1000
+    for step in steps:
+        if network.blocked:
+            raise _AttemptEnded(f"requête de réservation bloquée : {network.blocked[0]}")
+        if step.when is not None and await page.locator(step.when).count() == 0:
+            continue
+        if step.action is Action.GOTO:
+            await page.goto(step.target, wait_until="load", timeout=timeout_ms)
+        elif step.action is Action.WAIT_SELECTOR:
+            await page.wait_for_selector(step.target, timeout=timeout_ms)
+        elif step.action is Action.WAIT_TEXT:
+            await page.get_by_text(step.target).first.wait_for(timeout=timeout_ms)
+        elif stop_reason := await _act(page, step, timeout_ms):
+            done.append(f"{step.description} : {stop_reason}")
+            return
+        done.append(step.description)
+    if network.blocked:
+        raise _AttemptEnded(f"requête de réservation bloquée : {network.blocked[0]}")
+
+
+# Fields of a form that would carry typed text (or a captcha answer) if the form were submitted.
+_TEXT_FIELDS_OF_FORM = """e => e.form ? Array.from(e.form.elements).filter(f =>
+    f.tagName === 'TEXTAREA' || (f.tagName === 'INPUT' &&
+    !['hidden', 'checkbox', 'radio', 'submit', 'button', 'image', 'reset'].includes(f.type))
+).map(f => f.name || f.id || f.tagName.toLowerCase()) : []"""
+
+
+async def _act(page: Page, step: Step, timeout_ms: float) -> str | None:
+    """Tick, choose or press one element. Returns why the walk must stop here, or None."""
+    if await page.locator(step.target).count() == 0:
+        return "élément absent, parcours arrêté"
+    element = page.locator(step.target).first
+    kind = await element.evaluate("e => (e.type || '').toLowerCase()")
+    if kind not in ELEMENT_TYPES[step.action]:
+        raise _AttemptEnded(f"élément inattendu pour « {step.description} » (type {kind!r})")
+    if step.action is Action.CLICK_BUTTON:
+        text_fields = await element.evaluate(_TEXT_FIELDS_OF_FORM)
+        if text_fields:
+            # Submitting would send a text field (a captcha answer, personal data): never.
+            return f"formulaire avec champ de saisie ({', '.join(text_fields)}), parcours arrêté"
+        await element.click(timeout=timeout_ms)
+        await page.wait_for_load_state("load", timeout=timeout_ms)
+    else:
+        await element.check(timeout=timeout_ms)
+    return None
+
+
+async def _wait_for_person(
+    page: Page, is_final: Callable[[str, str], bool], earlier: list[PageSnapshot]
+) -> None:
+    """Assisted capture: keep every page the person goes through, until a final one or the window closes."""
+    last_url = None
+    while not page.is_closed():
+        try:
+            await page.wait_for_load_state("load")
+            html = await page.content()
+        except PlaywrightError:
+            return  # the person closed the window
+        if page.url != last_url:
+            if last_url is not None:
+                earlier.append(PageSnapshot(last_url, await page.screenshot(full_page=True), html))
+            last_url = page.url
+        if is_final(html, page.url):
+            return
+        await asyncio.sleep(0.5)
+
+
+async def _record_page(
+    page: Page, deadline: float
+) -> tuple[bytes | None, str | None, bytes | None, str | None]:
+    """Screenshot, DOM and MHTML of the page as it stands, all before the attempt's deadline."""
+    if page.is_closed():
+        return None, None, None, None
+    screenshot = await _before(page.screenshot(full_page=True), deadline)
+    html = await _before(page.content(), deadline)
+    mhtml = None
+    try:
+        cdp = await page.context.new_cdp_session(page)
+        snapshot = await _before(cdp.send("Page.captureSnapshot", {"format": "mhtml"}), deadline)
+        mhtml = snapshot["data"].encode("utf-8") if snapshot else None
+    except PlaywrightError:
+        pass  # not Chromium, or the page is gone: the PNG and HTML remain
+    return screenshot, html, mhtml, page.url
+
+
+async def _before(job: Awaitable[T], deadline: float) -> T | None:
+    """The job's result, or None if it fails or would end after the deadline."""
+    remaining = deadline - asyncio.get_running_loop().time()
+    try:
+        return await asyncio.wait_for(job, timeout=max(remaining, 0.5))
+    except (TimeoutError, PlaywrightError):
+        return None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,1 @@
+"""Exhibit bundles and letters as PDF: rows → context → templates/ → WeasyPrint."""

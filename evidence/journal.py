@@ -1,0 +1,109 @@
+"""The append-only, hash-chained journal.
+
+Every change of a case, every capture, artefact, letter and correction is one entry. An entry's
+payload is canonical JSON (sorted keys, UTF-8, no floats, no insignificant whitespace) of
+{"seq", "recorded_at", "kind", "data"}; entry_hash = SHA-256(prev_hash ‖ payload), the first
+prev_hash being 64 zeros. Changing, removing or reordering any entry breaks every later hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from evidence.models import JournalEntry, iso
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class JournalHead:
+    """The figure a lawyer writes down: the last entry's number and hash."""
+
+    seq: int
+    entry_hash: str
+
+
+def canonical_json(value: Any) -> bytes:
+    """Serialise `value` so that equal data always gives equal bytes.
+
+    Floats are refused: their text form is not canonical across platforms.
+    """
+    _refuse_floats(value)
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
+def _refuse_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise TypeError("floats are not allowed in journal payloads")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError("journal payload keys must be strings")
+            _refuse_floats(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_floats(item)
+
+
+def entry_hash(prev_hash: str, payload: str) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + payload.encode("utf-8")).hexdigest()
+
+
+def head(session: Session) -> JournalHead:
+    last = session.scalars(select(JournalEntry).order_by(JournalEntry.seq.desc()).limit(1)).first()
+    if last is None:
+        return JournalHead(0, GENESIS_HASH)
+    return JournalHead(last.seq, last.entry_hash)
+
+
+def append(session: Session, kind: str, data: dict[str, Any], now: datetime) -> JournalEntry:
+    """Add one entry inside the caller's write transaction (see `database.write_session`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise writers on PostgreSQL; SQLite writers are already serialised by BEGIN IMMEDIATE.
+        session.execute(text("SELECT pg_advisory_xact_lock(715271)"))
+    previous = head(session)
+    seq = previous.seq + 1
+    payload = canonical_json(
+        {"seq": seq, "recorded_at": iso(now), "kind": kind, "data": data}
+    ).decode("utf-8")
+    entry = JournalEntry(
+        seq=seq,
+        recorded_at=now,
+        kind=kind,
+        payload=payload,
+        prev_hash=previous.entry_hash,
+        entry_hash=entry_hash(previous.entry_hash, payload),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def iter_entries(session: Session, batch: int = 1000) -> Iterator[JournalEntry]:
+    """All entries in seq order, read in batches so memory stays flat on long journals.
+
+    The session is emptied between batches: give it a session of its own.
+    """
+    last_seq = 0
+    while True:
+        rows = session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.seq > last_seq)
+            .order_by(JournalEntry.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_seq = rows[-1].seq
+        session.expunge_all()

@@ -1,0 +1,219 @@
+"""Writing evidence: cases, targets, captures and corrections.
+
+Write order for one record: blobs first (durable on disk), then ONE transaction holding the rows
+and the journal entry. A crash at any point leaves either nothing or a complete record; at worst
+an unreferenced blob, which `verify` reports as an orphan.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from evidence import journal
+from evidence.blobs import StoredBlob
+from evidence.errors import BadInput, NotFound
+from evidence.models import Artefact, Capture, Case, JournalEntry, Target
+from evidence.workspace import Workspace
+
+MAX_LABEL_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """The booking page a case waits on (platform already detected by the caller)."""
+
+    url: str
+    platform: str
+    counter: str | None = None
+    prefecture: str | None = None
+    procedure: str | None = None
+
+
+@dataclass(frozen=True)
+class NewArtefact:
+    """A file to keep: either bytes in memory or a file on disk."""
+
+    kind: str
+    media_type: str
+    data: bytes | None = None
+    path: Path | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class CaptureFacts:
+    """What one attempt observed, before it is recorded."""
+
+    target_id: int
+    attempt_no: int
+    started_at: datetime
+    finished_at: datetime
+    url_requested: str
+    final_url: str | None
+    http_status: int | None
+    state: str
+    platform: str
+    evidence_text: str | None
+    error: str | None = None
+    assisted: bool = False
+
+
+def validate_label(label: str) -> str:
+    label = unicodedata.normalize("NFC", label.strip())
+    if not label or len(label) > MAX_LABEL_LENGTH:
+        raise BadInput(f"nom de dossier invalide : 1 à {MAX_LABEL_LENGTH} caractères attendus")
+    if label.isdigit():
+        raise BadInput("nom de dossier invalide : il ne peut pas être composé que de chiffres")
+    if any(unicodedata.category(c).startswith("C") or c in "/\\" for c in label):
+        raise BadInput(f"nom de dossier invalide : {label!r} contient un caractère interdit")
+    return label
+
+
+def find_case(session: Session, reference: str) -> Case:
+    """A case by its number or its label."""
+    reference = reference.strip()
+    case = (
+        session.get(Case, int(reference))
+        if reference.isdigit()
+        else session.scalars(select(Case).where(Case.label == reference)).first()
+    )
+    if case is None:
+        raise NotFound(f"dossier inconnu : {reference!r} (voir « preuves case list »)")
+    return case
+
+
+def add_case(
+    workspace: Workspace,
+    label: str,
+    spec: TargetSpec,
+    *,
+    notes: str | None = None,
+    period_start: date | None = None,
+) -> tuple[Case, bool]:
+    """Create a case; reuse the target when the same page and counter are already watched.
+
+    Returns the case and whether an existing target was reused.
+    """
+    label = validate_label(label)
+    now = workspace.clock.now()
+    with workspace.writing() as session:
+        if session.scalars(select(Case).where(Case.label == label)).first():
+            raise BadInput(f"un dossier nommé {label!r} existe déjà")
+        same_counter = (
+            Target.counter.is_(None) if spec.counter is None else Target.counter == spec.counter
+        )
+        target = session.scalars(
+            select(Target).where(Target.url == spec.url, same_counter)
+        ).first()
+        reused = target is not None
+        if target is None:
+            target = Target(
+                url=spec.url,
+                host=(urlsplit(spec.url).hostname or "").lower(),
+                platform=spec.platform,
+                counter=spec.counter,
+                prefecture=spec.prefecture,
+                procedure=spec.procedure,
+                created_at=now,
+            )
+            session.add(target)
+            session.flush()
+            journal.append(session, "target.created", {"target": target.to_record()}, now)
+        case = Case(
+            label=label,
+            target_id=target.id,
+            notes=notes,
+            period_start=period_start or now.date(),
+            period_end=None,
+            active=True,
+            created_at=now,
+        )
+        session.add(case)
+        session.flush()
+        journal.append(session, "case.created", {"case": case.to_record()}, now)
+    return case, reused
+
+
+def next_attempt_no(workspace: Workspace, target_id: int) -> int:
+    with workspace.reading() as session:
+        count = session.scalar(
+            select(func.max(Capture.attempt_no)).where(Capture.target_id == target_id)
+        )
+    return (count or 0) + 1
+
+
+def store_blobs(workspace: Workspace, artefacts: list[NewArtefact]) -> list[StoredBlob]:
+    """Step one of a record: every file durable in the blob store."""
+    stored = []
+    for artefact in artefacts:
+        if artefact.data is not None:
+            stored.append(workspace.blobs.put(artefact.data))
+        elif artefact.path is not None:
+            stored.append(workspace.blobs.put_file(artefact.path))
+        else:
+            raise ValueError(f"artefact {artefact.kind} has neither data nor path")
+    return stored
+
+
+def artefact_rows(
+    artefacts: list[NewArtefact], stored: list[StoredBlob], now: datetime
+) -> list[Artefact]:
+    return [
+        Artefact(
+            kind=artefact.kind,
+            media_type=artefact.media_type,
+            filename=artefact.filename,
+            size=blob.size,
+            sha256=blob.sha256,
+            blob_path=blob.relpath,
+            created_at=now,
+        )
+        for artefact, blob in zip(artefacts, stored, strict=True)
+    ]
+
+
+def record_capture(
+    workspace: Workspace, facts: CaptureFacts, artefacts: list[NewArtefact]
+) -> Capture:
+    """Keep one attempt: its files, its row, its artefacts and its journal entry."""
+    stored = store_blobs(workspace, artefacts)
+    now = workspace.clock.now()
+    with workspace.writing() as session:
+        capture = Capture(**asdict(facts))
+        capture.artefacts = artefact_rows(artefacts, stored, now)
+        session.add(capture)
+        session.flush()
+        journal.append(
+            session,
+            "capture.recorded",
+            {
+                "capture": capture.to_record(),
+                "artefacts": [row.to_record() for row in capture.artefacts],
+            },
+            now,
+        )
+    return capture
+
+
+def add_correction(workspace: Workspace, refers_to_seq: int, note: str) -> JournalEntry:
+    """A correction is a new entry that points at the one it corrects; nothing is rewritten."""
+    note = note.strip()
+    if not note:
+        raise BadInput("une correction doit dire ce qu'elle corrige")
+    with workspace.writing() as session:
+        if session.get(JournalEntry, refers_to_seq) is None:
+            raise NotFound(f"entrée du journal n° {refers_to_seq} inconnue")
+        entry = journal.append(
+            session,
+            "correction",
+            {"refers_to_seq": refers_to_seq, "note": note},
+            workspace.clock.now(),
+        )
+    return entry

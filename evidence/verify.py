@@ -1,0 +1,267 @@
+"""Prove that nothing recorded was changed or removed.
+
+`verify_workspace` re-hashes every blob, recomputes the hash chain, and checks that every row is
+described by a journal entry and every entry by its rows. Each problem names the item (capture or
+letter, with its time), the file and what differs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence import journal, triggers
+from evidence.blobs import sha256_file
+from evidence.localtime import paris_time
+from evidence.models import Artefact, Capture, Case, Letter, Target
+from evidence.records import find_case
+from evidence.workspace import Workspace
+
+# Keys of a journal entry's data that describe rows, and the table they describe.
+RECORD_KEYS = {
+    "target": "targets",
+    "case": "cases",
+    "capture": "captures",
+    "letter": "letters",
+    "artefacts": "artefacts",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    item: str
+    detail: str
+    file: str | None = None
+
+    def line(self) -> str:
+        where = f" [{self.file}]" if self.file else ""
+        return f"{self.item} : {self.detail}{where}"
+
+
+@dataclass
+class VerifyReport:
+    head: journal.JournalHead
+    entries: int = 0
+    blobs_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "journal_head": {"seq": self.head.seq, "hash": self.head.entry_hash},
+            "entries": self.entries,
+            "blobs_checked": self.blobs_checked,
+            "problems": [
+                {"item": p.item, "detail": p.detail, "file": p.file} for p in self.problems
+            ],
+            "orphans": self.orphans,
+        }
+
+
+@dataclass
+class _JournalRecords:
+    """The last description of each row found in the journal: {(table, id): (seq, record)}."""
+
+    by_row: dict[tuple[str, int], tuple[int, dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, seq: int, data: dict[str, Any]) -> None:
+        for key, table in RECORD_KEYS.items():
+            value = data.get(key)
+            for record in value if isinstance(value, list) else [value] if value else []:
+                if isinstance(record, dict) and isinstance(record.get("id"), int):
+                    self.by_row[(table, record["id"])] = (seq, record)
+
+
+def verify_workspace(workspace: Workspace, case_reference: str | None = None) -> VerifyReport:
+    with workspace.reading() as session:
+        report = VerifyReport(head=journal.head(session))
+        missing = triggers.missing_triggers(session.connection())
+        if missing:
+            report.problems.append(
+                Problem("base de données", "protections supprimées : " + ", ".join(missing))
+            )
+    with workspace.reading() as session:
+        records = _check_chain(session, report)
+    with workspace.reading() as session:
+        scope = _scope(session, case_reference, records)
+        artefacts = _check_rows(session, scope, records, report)
+        _check_blobs(workspace, artefacts, report)
+        if case_reference is None:
+            referenced = set(session.scalars(select(Artefact.blob_path)))
+            report.orphans = [p for p in workspace.blobs.iter_relpaths() if p not in referenced]
+    return report
+
+
+def _check_chain(session: Session, report: VerifyReport) -> _JournalRecords:
+    records = _JournalRecords()
+    expected_seq, prev_hash = 1, journal.GENESIS_HASH
+    for entry in journal.iter_entries(session):
+        item = f"entrée n° {entry.seq} du journal ({entry.kind})"
+        if entry.seq != expected_seq:
+            gap = (
+                f"entrée n° {expected_seq}"
+                if entry.seq == expected_seq + 1
+                else f"entrées n° {expected_seq} à {entry.seq - 1}"
+            )
+            report.problems.append(Problem(item, f"{gap} supprimée(s) ou déplacée(s)"))
+        if entry.prev_hash != prev_hash:
+            report.problems.append(
+                Problem(item, "chaînage rompu : l'empreinte précédente ne correspond pas")
+            )
+        if journal.entry_hash(entry.prev_hash, entry.payload) != entry.entry_hash:
+            report.problems.append(Problem(item, "contenu modifié : l'empreinte recalculée diffère"))
+        try:
+            payload = json.loads(entry.payload)
+            data = payload["data"]
+            if (payload["seq"], payload["kind"], payload["recorded_at"]) != (
+                entry.seq,
+                entry.kind,
+                entry.recorded_at.isoformat(),
+            ):
+                report.problems.append(
+                    Problem(item, "numéro, type ou date de l'entrée modifiés hors du contenu signé")
+                )
+            records.add(entry.seq, data)
+        except (ValueError, KeyError, TypeError):
+            report.problems.append(Problem(item, "contenu illisible"))
+        report.entries += 1
+        expected_seq, prev_hash = entry.seq + 1, entry.entry_hash
+    return records
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Which rows a check covers: all of them, or those of one case."""
+
+    case_id: int | None = None
+    target_id: int | None = None
+    capture_ids: frozenset[int] = frozenset()
+    letter_ids: frozenset[int] = frozenset()
+
+    def includes(self, table: str, record: dict[str, Any]) -> bool:
+        if self.case_id is None:
+            return True
+        if table == "targets":
+            return record.get("id") == self.target_id
+        if table == "cases":
+            return record.get("id") == self.case_id
+        if table == "captures":
+            return record.get("target_id") == self.target_id
+        if table == "letters":
+            return record.get("case_id") == self.case_id
+        return record.get("capture_id") in self.capture_ids or record.get("letter_id") in self.letter_ids
+
+
+def _scope(session: Session, case_reference: str | None, records: _JournalRecords) -> _Scope:
+    if case_reference is None:
+        return _Scope()
+    case = find_case(session, case_reference)
+    known = [(table, record) for (table, _), (_, record) in records.by_row.items()]
+    capture_ids = {r["id"] for t, r in known if t == "captures" and r.get("target_id") == case.target_id}
+    capture_ids |= set(session.scalars(select(Capture.id).where(Capture.target_id == case.target_id)))
+    letter_ids = {r["id"] for t, r in known if t == "letters" and r.get("case_id") == case.id}
+    letter_ids |= set(session.scalars(select(Letter.id).where(Letter.case_id == case.id)))
+    return _Scope(case.id, case.target_id, frozenset(capture_ids), frozenset(letter_ids))
+
+
+def describe(table: str, record: dict[str, Any]) -> str:
+    """How a row is named to the user: kind, number, and its time."""
+    number = record.get("id")
+    if table == "captures":
+        return f"capture {number} du {_paris_text(record.get('started_at'))}"
+    if table == "letters":
+        return f"courrier {number} du {record.get('letter_date')}"
+    if table == "artefacts":
+        owner = (
+            f"capture {record.get('capture_id')}"
+            if record.get("capture_id") is not None
+            else f"courrier {record.get('letter_id')}"
+        )
+        return f"fichier {number} ({record.get('kind')}, {owner})"
+    if table == "cases":
+        return f"dossier {number} « {record.get('label')} »"
+    if table == "targets":
+        return f"page surveillée {number} ({record.get('url')})"
+    return f"{table} {number}"
+
+
+def _paris_text(value: Any) -> str:
+    try:
+        return paris_time(datetime.fromisoformat(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _check_rows(
+    session: Session, scope: _Scope, records: _JournalRecords, report: VerifyReport
+) -> list[Artefact]:
+    """Compare every row in scope with its journal description; return the artefacts seen."""
+    seen: set[tuple[str, int]] = set()
+    artefacts: list[Artefact] = []
+    for model in (Target, Case, Capture, Letter, Artefact):
+        for row in session.scalars(select(model).order_by(model.id)):
+            actual = row.to_record()
+            table = model.__tablename__
+            if not scope.includes(table, actual):
+                continue
+            seen.add((table, row.id))
+            if isinstance(row, Artefact):
+                artefacts.append(row)
+            found = records.by_row.get((table, row.id))
+            if found is None:
+                report.problems.append(
+                    Problem(describe(table, actual), "absent du journal (ligne ajoutée hors de l'outil ?)")
+                )
+                continue
+            seq, expected = found
+            for name in sorted(set(actual) | set(expected)):
+                if actual.get(name) != expected.get(name):
+                    report.problems.append(
+                        Problem(
+                            describe(table, actual),
+                            f"champ « {name} » modifié : {actual.get(name)!r} dans la base, "
+                            f"{expected.get(name)!r} dans le journal (entrée n° {seq})",
+                        )
+                    )
+    for (table, row_id), (seq, record) in sorted(records.by_row.items()):
+        if (table, row_id) not in seen and scope.includes(table, record):
+            report.problems.append(
+                Problem(
+                    describe(table, record),
+                    f"décrit par l'entrée n° {seq} du journal mais absent de la base (supprimé ?)",
+                )
+            )
+    return artefacts
+
+
+def _check_blobs(workspace: Workspace, artefacts: list[Artefact], report: VerifyReport) -> None:
+    for artefact in artefacts:
+        item = describe("artefacts", artefact.to_record())
+        path = workspace.home / artefact.blob_path
+        if not path.is_file():
+            report.problems.append(Problem(item, "fichier supprimé", artefact.blob_path))
+            continue
+        digest, size = sha256_file(path)
+        report.blobs_checked += 1
+        if digest != artefact.sha256:
+            report.problems.append(
+                Problem(
+                    item,
+                    f"contenu modifié : SHA-256 recalculé {digest}, enregistré {artefact.sha256}",
+                    artefact.blob_path,
+                )
+            )
+        elif size != artefact.size:
+            report.problems.append(
+                Problem(item, f"taille {size} octets, enregistrée {artefact.size}", artefact.blob_path)
+            )

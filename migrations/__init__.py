@@ -1,0 +1,1 @@
+"""Alembic migrations of the evidence schema (run through `evidence.schema`)."""

@@ -1,0 +1,1 @@
+"""The `preuves` command line: the composition root that ties evidence, capture and dossier."""

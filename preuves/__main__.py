@@ -1,0 +1,3 @@
+from preuves.cli import main
+
+main()

@@ -1,0 +1,93 @@
+"""`preuves capture` (one attempt now) and `preuves classify` (a saved page, offline)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from capture.attempt import AttemptOutcome, capture_target
+from capture.chromium import BrowserService
+from capture.classify import classify as classify_page
+from capture.settings import CaptureSettings
+from capture.states import State
+from evidence.errors import BadInput
+from evidence.localtime import paris_time
+from evidence.records import find_case
+from evidence.workspace import Workspace
+from preuves.console import err, out, print_json
+from preuves.context import workspace_of
+
+MAX_PAGE_BYTES = 50 * 1024 * 1024
+
+
+def capture(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    assisted: Annotated[
+        bool,
+        typer.Option("--assisted", help="Ouvrir une fenêtre : vous résolvez le captcha, l'outil enregistre."),
+    ] = False,
+) -> None:
+    """Faire une tentative maintenant et l'enregistrer comme preuve."""
+    if assisted and sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+        raise BadInput("mode assisté : aucun écran disponible (variable DISPLAY absente)")
+    with workspace_of(ctx) as workspace:
+        settings = CaptureSettings.from_config(workspace.section("capture"))
+        outcome = run_one_capture(workspace, case, settings, assisted=assisted)
+    report_outcome(outcome)
+    if outcome.classification.state is State.ERROR:
+        raise typer.Exit(1)
+
+
+def run_one_capture(
+    workspace: Workspace, case_reference: str, settings: CaptureSettings, *, assisted: bool = False
+) -> AttemptOutcome:
+    with workspace.reading() as session:
+        target = find_case(session, case_reference).target
+    err.print(f"Tentative sur {target.url} …")
+    with BrowserService(settings.chromium_path, headless=not assisted) as browser:
+        return capture_target(workspace, target, browser, settings, assisted=assisted)
+
+
+def report_outcome(outcome: AttemptOutcome) -> None:
+    capture, found = outcome.capture, outcome.classification
+    out.print(
+        f"Tentative n° {capture.attempt_no} du {paris_time(capture.started_at)} : "
+        f"{found.state.label} — « {found.evidence_text} » (capture {capture.id}, "
+        f"{len(capture.artefacts)} fichiers enregistrés)"
+    )
+    if capture.error:
+        err.print(f"Incident : {capture.error}")
+    if found.state is State.SLOTS:
+        err.print(
+            f"[bold]Des créneaux sont affichés ![/bold] Réservez vous-même, vite : {capture.final_url or capture.url_requested}"
+        )
+
+
+def classify(
+    file: Annotated[Path, typer.Argument(help="Page enregistrée (HTML).")],
+    url: Annotated[str | None, typer.Option("--url", help="Adresse d'origine de la page.")] = None,
+    platform: Annotated[str | None, typer.Option(help="Forcer la plateforme.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Dire ce que montre une page enregistrée, sans navigateur."""
+    try:
+        if file.stat().st_size > MAX_PAGE_BYTES:
+            raise BadInput(f"{file} : fichier trop volumineux pour une page web")
+        html = file.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise BadInput(f"{file} : lecture impossible ({exc.strerror})") from exc
+    found = classify_page(html, url, platform)
+    if as_json:
+        print_json({"state": found.state.value, "platform": found.platform, "evidence_text": found.evidence_text})
+    else:
+        out.print(f"{found.state.label} ({found.platform}) : « {found.evidence_text} »")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(capture)
+    app.command()(classify)

@@ -1,0 +1,134 @@
+"""`preuves case add|list|show`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from capture.platforms import detect_platform, get_platform
+from evidence.localtime import paris_time
+from evidence.models import Capture, Case
+from evidence.records import TargetSpec, add_case, find_case
+from evidence.target_urls import validate_target_url
+from preuves.console import err, out, print_json
+from preuves.context import workspace_of
+
+app = typer.Typer(help="Gérer les dossiers (une personne, une démarche, une page de réservation).")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    label: Annotated[str, typer.Argument(help="Nom du dossier, par exemple « Dupont titre de séjour ».")],
+    url: Annotated[str, typer.Option("--url", help="Adresse de la page de prise de rendez-vous.")],
+    prefecture: Annotated[str | None, typer.Option(help="Préfecture concernée.")] = None,
+    procedure: Annotated[str | None, typer.Option(help="Démarche (renouvellement, première demande …).")] = None,
+    counter: Annotated[str | None, typer.Option(help="Guichet à choisir (valeur du bouton « planning »).")] = None,
+    platform: Annotated[str | None, typer.Option(help="Forcer la plateforme (sinon détectée).")] = None,
+    notes: Annotated[str | None, typer.Option(help="Notes libres.")] = None,
+    allow_any_domain: Annotated[
+        bool, typer.Option("--allow-any-domain", help="Accepter un domaine non officiel (tests, démo).")
+    ] = False,
+) -> None:
+    """Créer un dossier ; la page est partagée avec les dossiers qui attendent la même."""
+    url = validate_target_url(url, allow_any_domain=allow_any_domain)
+    platform_name = (get_platform(platform) if platform else detect_platform(url)).name
+    spec = TargetSpec(url, platform_name, counter, prefecture, procedure)
+    with workspace_of(ctx) as workspace:
+        case, reused = add_case(workspace, label, spec, notes=notes)
+    shared = " (page déjà surveillée pour un autre dossier)" if reused else ""
+    err.print(f"Dossier « {case.label} » créé, plateforme {platform_name}{shared}.")
+    out.print(str(case.id))
+
+
+def _summaries(session: Session, cases: list[Case]) -> list[dict[str, Any]]:
+    """What a user wants to see of each case; times stay datetimes until printed."""
+    stats = {
+        target_id: (count, last)
+        for target_id, count, last in session.execute(
+            select(Capture.target_id, func.count(), func.max(Capture.started_at)).group_by(
+                Capture.target_id
+            )
+        )
+    }
+    summaries = []
+    for case in cases:
+        target = case.target
+        count, last = stats.get(case.target_id, (0, None))
+        summaries.append(
+            {
+                "id": case.id,
+                "label": case.label,
+                "active": case.active,
+                "url": target.url,
+                "platform": target.platform,
+                "counter": target.counter,
+                "prefecture": target.prefecture,
+                "procedure": target.procedure,
+                "target_id": target.id,
+                "period_start": case.period_start.isoformat(),
+                "notes": case.notes,
+                "captures": count,
+                "last_capture": last,
+            }
+        )
+    return summaries
+
+
+def _jsonable(summary: dict[str, Any]) -> dict[str, Any]:
+    last = summary["last_capture"]
+    return {**summary, "last_capture": last.isoformat() if last else None}
+
+
+@app.command("list")
+def list_cases(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Lister les dossiers."""
+    with workspace_of(ctx) as workspace, workspace.reading() as session:
+        summaries = _summaries(session, list(session.scalars(select(Case).order_by(Case.id))))
+    if as_json:
+        print_json([_jsonable(s) for s in summaries])
+        return
+    if not summaries:
+        err.print("Aucun dossier. Créez-en un avec « preuves case add NOM --url … ».")
+        return
+    table = Table("N°", "Dossier", "Plateforme", "Page", "Captures", "Dernière capture")
+    for s in summaries:
+        last = s["last_capture"]
+        table.add_row(
+            str(s["id"]), s["label"], s["platform"], s["url"], str(s["captures"]),
+            paris_time(last) if last else "—",
+        )
+    out.print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Afficher un dossier."""
+    with workspace_of(ctx) as workspace, workspace.reading() as session:
+        summary = _summaries(session, [find_case(session, case)])[0]
+    if as_json:
+        print_json(_jsonable(summary))
+        return
+    labels = {
+        "id": "Numéro", "label": "Dossier", "active": "Actif", "url": "Page", "platform": "Plateforme",
+        "counter": "Guichet", "prefecture": "Préfecture", "procedure": "Démarche",
+        "target_id": "Page surveillée n°", "period_start": "Début", "notes": "Notes",
+        "captures": "Captures", "last_capture": "Dernière capture",
+    }
+    for key, label in labels.items():
+        value = summary[key]
+        if key == "last_capture" and value:
+            value = paris_time(value)
+        out.print(f"{label} : {'—' if value is None else value}")
+

@@ -1,0 +1,82 @@
+"""Entry point and the one error boundary of the command line.
+
+Exit codes: 0 ok, 1 a check or an attempt failed, 2 bad input or usage. Every error is one French
+line on stderr; a traceback is shown only with PREUVES_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from evidence.errors import PreuvesError
+from evidence.workspace import HOME_ENV
+from preuves import capture_commands, case_commands, demo, workspace_commands
+from preuves.console import err
+
+app = typer.Typer(
+    name="preuves",
+    help="Preuves RDV : prouver l'impossibilité d'obtenir un rendez-vous en préfecture.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar=HOME_ENV,
+            help="Dossier de l'espace de travail (par défaut : le dossier de données de l'utilisateur).",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = home
+
+
+workspace_commands.register(app)
+capture_commands.register(app)
+demo.register(app)
+app.add_typer(case_commands.app, name="case")
+
+
+def run(argv: list[str]) -> int:
+    """Run one command; return its exit code instead of exiting (tests call this)."""
+    os.umask(0o077)
+    try:
+        app(args=argv, prog_name="preuves")
+    except SystemExit as exc:  # Typer's normal way out, usage errors included (code 2)
+        return exc.code if isinstance(exc.code, int) else 0
+    except PreuvesError as exc:
+        err.print(f"Erreur : {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("Interrompu.")
+        return 130
+    except SQLAlchemyError as exc:
+        if os.environ.get("PREUVES_DEBUG"):
+            raise
+        cause = getattr(exc, "orig", None) or exc
+        err.print(f"Erreur de base de données : {str(cause).splitlines()[0]}")
+        return 1
+    except OSError as exc:
+        if os.environ.get("PREUVES_DEBUG"):
+            raise
+        err.print(f"Erreur d'accès au fichier {exc.filename or ''} : {exc.strerror or exc}")
+        return 1
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))
+

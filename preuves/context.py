@@ -1,0 +1,28 @@
+"""What every command needs: the --home chosen on the root command, and the opened workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from evidence.workspace import Workspace, open_workspace
+from preuves.console import err
+
+
+def home_option(ctx: typer.Context) -> Path | None:
+    return ctx.find_root().obj
+
+
+@contextmanager
+def workspace_of(ctx: typer.Context) -> Iterator[Workspace]:
+    """Open the workspace named by --home (migrating an older schema), and close it after."""
+    workspace = open_workspace(home_option(ctx))
+    if workspace.migrated_from:
+        err.print(f"Espace de travail mis à jour (schéma {workspace.migrated_from} → actuel).")
+    try:
+        yield workspace
+    finally:
+        workspace.close()

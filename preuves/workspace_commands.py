@@ -1,0 +1,52 @@
+"""`preuves init` and `preuves verify`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from evidence.verify import verify_workspace
+from evidence.workspace import init_workspace
+from preuves.context import home_option, workspace_of
+from preuves.console import err, out, print_json
+
+
+def init(ctx: typer.Context) -> None:
+    """Créer l'espace de travail (sans effet s'il existe déjà)."""
+    workspace, created = init_workspace(home_option(ctx))
+    workspace.close()
+    if created:
+        out.print(f"Espace de travail créé : {workspace.home}")
+    else:
+        out.print(f"Espace de travail déjà prêt : {workspace.home}")
+
+
+def verify(
+    ctx: typer.Context,
+    case: Annotated[str | None, typer.Argument(help="Limiter la vérification à un dossier.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Vérifier que rien n'a été modifié ni supprimé (fichiers, journal, base)."""
+    with workspace_of(ctx) as workspace:
+        report = verify_workspace(workspace, case)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        for problem in report.problems:
+            out.print(problem.line())
+        for orphan in report.orphans:
+            err.print(f"Fichier orphelin (sans enregistrement, conservé) : {orphan}")
+        verdict = "INTACT" if report.ok else f"{len(report.problems)} PROBLÈME(S)"
+        out.print(
+            f"{verdict} — {report.entries} entrées du journal, {report.blobs_checked} fichiers "
+            f"vérifiés. Tête du journal : n° {report.head.seq}, {report.head.entry_hash}"
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(verify)
+

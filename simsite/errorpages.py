@@ -1,0 +1,42 @@
+"""Error pages, as real servers send them (plus the simulated-site banner)."""
+
+from __future__ import annotations
+
+from simsite.markup import BANNER
+from simsite.response import Response, html
+
+# Body of the real page saved from https://www.val-doise.gouv.fr/booking/create/11343/1 (medsadok07/prefecture-bot
+# 1.htm, see tests/fixtures/): only the « saved from » comment is dropped and the banner added.
+OVERLOAD_PAGE = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8"></head>
+<body>{BANNER}<h1>Service surchargé</h1>
+Le service que vous avez demandé est actuellement surchargé et/ou il n'y plus de créneaux de rendez-vous disponibles pour le moment.
+<br>
+Veuillez réitérer votre demande ultérieurement.
+
+
+
+</body></html>"""
+
+
+def _nginx_page(status_line: str) -> str:
+    return f"""<html>
+<head><title>{status_line}</title></head>
+<body>
+{BANNER}
+<center><h1>{status_line}</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+"""
+
+
+def overload() -> Response:
+    return html(OVERLOAD_PAGE)
+
+
+def bad_gateway() -> Response:
+    return html(_nginx_page("502 Bad Gateway"), status=502)
+
+
+def not_found() -> Response:
+    return html(_nginx_page("404 Not Found"), status=404)

@@ -1,0 +1,265 @@
+"""RDV Préfecture (``/rdvpref/reservation/demarche/<id>/...``), the Ministry's newer booking platform.
+
+No real page capture exists; the strings, ids and classes come from bot code and the site's own Vue templates as
+listed in the shared samples index. Texts marked « simulated » have no known real wording.
+
+``cgu/`` always shows the CaptchEtat gate (an unattended capture normally ends there). ``creneau/`` is also
+reachable directly, so that its three states can be observed without solving anything — except in "captcha"
+mode, where it sends back to the gate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+
+from simsite import errorpages, images
+from simsite.frenchdates import long_date, next_weekdays
+from simsite.markup import BANNER, esc_text
+from simsite.requestlog import LoggedRequest
+from simsite.response import Response, html, png, redirect
+from simsite.routing import Route, route
+
+NOSLOT_TEXT = "Aucun créneau disponible à partir de cette date."
+RETRY_TEXT = "Veuillez réessayer ultérieurement."
+LATER_WEEK_TEXT = "Aucun créneau disponible sur cette semaine"
+NEXT_AVAILABILITY_PREFIX = "Prochaine disponibilité le "
+INVALID_CAPTCHA_TEXT = "Le code de sécurité saisi est incorrect."  # simulated
+
+# Codes are derived from the captcha id, so the server keeps no state; the key only lives for this process.
+_CAPTCHA_KEY = secrets.token_bytes(32)
+
+_STEPS = ("Constituez votre dossier", "Choisissez votre créneau", "Vos informations", "Confirmer le rendez-vous")
+
+_STYLE = """
+body{margin:0;font:16px Marianne,Arial,sans-serif;color:#161616;background:#fff}
+.fr-container{max-width:900px;margin:0 auto;padding:0 24px}
+.fr-header{border-bottom:1px solid #ddd;box-shadow:0 2px 4px #eee;padding:16px 0}
+.fr-header .fr-container{display:flex;gap:32px;align-items:center}
+.fr-logo{font:bold 14px Arial;text-transform:uppercase;line-height:1.1;margin:0;padding-top:18px;
+ background:linear-gradient(90deg,#000091 33%,#fff 33% 66%,#e1000f 66%) no-repeat 0 0/40px 14px}
+.fr-header__service-title{font-weight:bold;font-size:20px;margin:0}
+.fr-header__service-tagline{margin:0;font-size:14px}
+.fr-stepper{margin:32px 0 24px}
+.fr-stepper__state{display:block;font-size:14px;color:#666;font-weight:normal}
+.fr-stepper__title{margin:0 0 8px;font-size:22px}
+.fr-stepper__details{font-size:13px;color:#666}
+.fr-btn{background:#000091;color:#fff;border:0;padding:8px 16px;font-size:16px;cursor:pointer;text-decoration:none;
+ display:inline-block;margin:8px 8px 8px 0}
+.fr-btn--secondary{background:#fff;color:#000091;border:1px solid #000091}
+.fr-alert{border-left:4px solid #0063cb;background:#e8edff;padding:8px 16px;margin:16px 0}
+.fr-alert--error{border-color:#ce0500;background:#ffe9e9}
+.fr-input{display:block;padding:8px;font-size:16px;border:0;border-bottom:2px solid #3a3a3a;background:#eee;margin:4px 0 16px}
+.fr-label{display:block;margin-top:8px}
+#captchaFR_CaptchaDiv{display:flex;align-items:center;gap:16px;margin:12px 0}
+ul.creneaux{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:8px}
+li.radio-card{border:1px solid #ddd;padding:8px 16px}
+.fr-footer{margin-top:48px;border-top:2px solid #000091;padding:24px 0;font-size:13px}
+"""
+
+
+def captcha_code(captcha_id: str) -> str:
+    """The code shown in the image of ``captcha_id``; public so that tests can play the person who reads it."""
+    digest = hmac.new(_CAPTCHA_KEY, captcha_id.encode("ascii"), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:4], 'big') % 10000:04d}"
+
+
+def _base(demarche_id: str) -> str:
+    return f"/rdvpref/reservation/demarche/{demarche_id}"
+
+
+def _page(step: int, content: str) -> str:
+    """The DSFR page frame with the four-step stepper (``step`` counts from 1)."""
+    following = (
+        f'<p class="fr-stepper__details"><span class="fr-text--bold">Étape suivante :</span> {_STEPS[step]}</p>'
+        if step < len(_STEPS)
+        else ""
+    )
+    return f"""<!DOCTYPE html>
+<html lang="fr" data-fr-scheme="light">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>RDV Préfecture - {esc_text(_STEPS[step - 1])}</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+{BANNER}
+<header role="banner" class="fr-header">
+  <div class="fr-container">
+    <p class="fr-logo">République<br>Française</p>
+    <div class="fr-header__service">
+      <p class="fr-header__service-title">RDV Préfecture</p>
+      <p class="fr-header__service-tagline">Prise de rendez-vous en préfecture</p>
+    </div>
+  </div>
+</header>
+<main role="main" id="main" class="fr-container">
+<div id="app">
+  <div class="fr-stepper">
+    <h2 class="fr-stepper__title"><span class="fr-stepper__state">Étape {step} sur {len(_STEPS)}</span>{esc_text(_STEPS[step - 1])}</h2>
+    <div class="fr-stepper__steps" data-fr-current-step="{step}" data-fr-steps="{len(_STEPS)}"></div>
+    {following}
+  </div>
+{content}
+</div>
+</main>
+<footer class="fr-footer" role="contentinfo">
+  <div class="fr-container">Ministère de l'Intérieur et des Outre-mer — <a href="/rdvpref/mentions-legales">Mentions légales</a></div>
+</footer>
+</body>
+</html>
+"""
+
+
+def _page_data(demarche_id: str, first_available: str) -> str:
+    """The JSON the Vue app reads; an empty ``datePremiereDispo`` means no availability at all."""
+    data = {
+        "critere": {
+            "idDemarche": int(demarche_id),
+            "dateDebut": datetime.now(UTC).date().isoformat(),
+            "datePremiereDispo": first_available,
+        }
+    }
+    return f'<script type="application/json" id="rdv-data">{json.dumps(data)}</script>'
+
+
+def _landing(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
+    if mode == "overload":
+        return errorpages.overload()
+    content = f"""  <h1>Demande de titre de séjour</h1>
+  <p>Cette démarche se fait uniquement sur rendez-vous.</p>
+  <a class="fr-btn" href="{_base(params["id"])}/cgu/">Prendre rendez-vous</a>"""
+    return html(_page(1, content))
+
+
+def _captcha_gate(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
+    if mode == "overload":
+        return errorpages.overload()
+    captcha_id = secrets.token_hex(16)
+    validate = f"{_base(params['id'])}/cgu/_validerCaptcha"
+    error = ""
+    if request.query.get("error") == "invalidCaptcha":
+        error = f'  <div class="fr-alert fr-alert--error"><p>{INVALID_CAPTCHA_TEXT}</p></div>\n'
+    content = f"""{error}  <form method="post" action="{validate}" id="formCaptcha">
+    <p>Pour continuer, recopiez le code de sécurité affiché dans l'image ci-dessous.</p>
+    <rdv-captchetat token="{secrets.token_hex(8)}" captcha-style-name="captchaFR">
+      <div id="BDC_CaptchaComponent">
+        <div id="captchaFR_CaptchaDiv" class="BDC_CaptchaDiv">
+          <div id="captchaFR_CaptchaImageDiv" class="BDC_CaptchaImageDiv">
+            <img id="captchaFR_CaptchaImage" class="captchetat-image" src="/rdvpref/captcha/{captcha_id}.png" alt="Code de sécurité à recopier" width="150" height="50">
+          </div>
+          <div id="captchaFR_CaptchaIconsDiv" class="BDC_CaptchaIconsDiv">
+            <a id="captchaFR_SoundLink" class="BDC_SoundLink" href="#" title="Énoncer le code du captcha">Énoncer le code</a>
+            <audio id="BDC_CaptchaSoundAudio_captchaFR" preload="none"></audio>
+          </div>
+        </div>
+        <label class="fr-label" for="captchaFormulaireExtInput">Saisissez le code de sécurité</label>
+        <input class="fr-input" type="text" id="captchaFormulaireExtInput" name="captchaFormulaireExtInput" autocomplete="off">
+        <input type="hidden" name="captchaId" value="{captcha_id}">
+      </div>
+    </rdv-captchetat>
+    <button type="submit" class="fr-btn" formaction="{validate}">Suivant</button>
+  </form>"""
+    return html(_page(1, content))
+
+
+def _validate_captcha(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
+    base = _base(params["id"])
+    captcha_id = request.form.get("captchaId", "")
+    answer = request.form.get("captchaFormulaireExtInput", "").strip()
+    if captcha_id and answer and hmac.compare_digest(answer, captcha_code(captcha_id)):
+        return redirect(f"{base}/creneau/")
+    return redirect(f"{base}/cgu/?error=invalidCaptcha")
+
+
+def _captcha_image(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
+    return png(images.captcha_image(captcha_code(params["captcha_id"])))
+
+
+def _slots(demarche_id: str, today: date) -> str:
+    day = next_weekdays(today, 1)[0]
+    cards = "\n".join(
+        f'      <li class="row cellule justify-center radio-card"><input type="radio" name="trhId" '
+        f'id="trhId_{trh_id}" value="{trh_id}"><label class="fr-label" for="trhId_{trh_id}">{label}</label></li>'
+        for trh_id, label in ((4521301, "09h30"), (4521302, "10h00"), (4521307, "14h15"))
+    )
+    return f"""  <form method="post" action="{_base(demarche_id)}/informations/">
+    <p><strong>{long_date(day).capitalize()}</strong></p>
+    <ul class="creneaux">
+{cards}
+    </ul>
+    <button type="button" class="fr-btn fr-btn--secondary">Voir plus de créneaux</button>
+    <button type="submit" class="fr-btn">Suivant</button>
+  </form>
+{_page_data(demarche_id, day.isoformat())}"""
+
+
+def _slots_later_week(demarche_id: str, today: date) -> str:
+    later = today + timedelta(days=14 - today.weekday())  # Monday of the week after next
+    return f"""  <div class="fr-alert fr-alert--info"><p>{LATER_WEEK_TEXT}</p></div>
+  <button type="button" class="fr-btn" id="btnProchaineDispo">{NEXT_AVAILABILITY_PREFIX}{long_date(later)}</button>
+{_page_data(demarche_id, later.isoformat())}"""
+
+
+def _no_slot(demarche_id: str) -> str:
+    return f"""  <div class="fr-alert fr-alert--info">
+    <p>{NOSLOT_TEXT}</p>
+    <p>{RETRY_TEXT}</p>
+  </div>
+{_page_data(demarche_id, "")}"""
+
+
+def _slot_page(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
+    demarche_id = params["id"]
+    if mode == "overload":
+        return errorpages.overload()
+    if mode == "captcha":
+        return redirect(f"{_base(demarche_id)}/cgu/")
+    today = datetime.now(UTC).date()
+    if mode == "slots":
+        state = _slots(demarche_id, today)
+    elif mode == "slots_later_week":
+        state = _slots_later_week(demarche_id, today)
+    else:
+        state = _no_slot(demarche_id)
+    content = f"""  <p>À partir du <strong>{long_date(today)}</strong></p>
+{state}"""
+    return html(_page(2, content))
+
+
+def _personal_details(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
+    fields = "\n".join(
+        f'    <label class="fr-label" for="{name}">{label}</label>'
+        f'<input class="fr-input" type="text" id="{name}" name="{name}" value="">'
+        for name, label in (("nom", "Nom"), ("prenom", "Prénom"), ("email", "Courriel"), ("telephone", "Téléphone"))
+    )
+    content = f"""  <form method="post" action="{_base(params["id"])}/confirmation/">
+{fields}
+    <button type="submit" class="fr-btn">Suivant</button>
+  </form>"""
+    return html(_page(3, content))
+
+
+def _confirmation(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
+    content = """  <p>Vérifiez les informations de votre rendez-vous avant de le confirmer.</p>
+  <button type="button" class="fr-btn">Confirmer le rendez-vous</button>"""
+    return html(_page(4, content))
+
+
+_DEMARCHE = r"/rdvpref/reservation/demarche/(?P<id>\d+)"
+ROUTES: tuple[Route, ...] = (
+    route("GET", _DEMARCHE + r"/?", _landing),
+    route("GET", _DEMARCHE + r"/cgu/?", _captcha_gate),
+    route("POST", _DEMARCHE + r"/cgu/_validerCaptcha/?", _validate_captcha),
+    route("GET", r"/rdvpref/captcha/(?P<captcha_id>[0-9a-f]{32})\.png", _captcha_image),
+    route("GET", _DEMARCHE + r"/creneau/?", _slot_page),
+    route("GET", _DEMARCHE + r"/informations/?", _personal_details),
+    route("POST", _DEMARCHE + r"/informations/?", _personal_details),
+    route("GET", _DEMARCHE + r"/confirmation/?", _confirmation),
+    route("POST", _DEMARCHE + r"/confirmation/?", _confirmation),
+)

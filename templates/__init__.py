@@ -1,0 +1,1 @@
+"""Jinja2 templates of the documents (exhibits, letters), shipped inside the package."""

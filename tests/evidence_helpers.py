@@ -1,0 +1,60 @@
+"""Building blocks for evidence tests: a case with recorded captures, raw SQL access."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from evidence.models import Capture
+from evidence.records import CaptureFacts, NewArtefact, TargetSpec, add_case, record_capture
+from evidence.workspace import Workspace
+
+URL = "https://www.val-doise.gouv.fr/booking/create/11343"
+
+
+def add_sample_case(workspace: Workspace, label: str = "Dupont") -> int:
+    case, _ = add_case(workspace, label, TargetSpec(URL, "ezbooking", "16161", "Val-d'Oise"))
+    return case.target_id
+
+
+def record_sample_captures(workspace: Workspace, target_id: int, count: int) -> list[Capture]:
+    start = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    captures = []
+    for n in range(1, count + 1):
+        at = start + timedelta(hours=7 * n)
+        facts = CaptureFacts(
+            target_id=target_id,
+            attempt_no=n,
+            started_at=at,
+            finished_at=at + timedelta(seconds=4),
+            url_requested=URL,
+            final_url=URL + "/2",
+            http_status=200,
+            state="noslot",
+            platform="ezbooking",
+            evidence_text="Il n'existe plus de plage horaire libre pour votre demande de rendez-vous.",
+        )
+        files = [
+            NewArtefact("screenshot", "image/png", data=f"png {n}".encode()),
+            NewArtefact("html", "text/html", data=f"<html>{n}</html>".encode()),
+        ]
+        captures.append(record_capture(workspace, facts, files))
+    return captures
+
+
+def raw_sql(workspace: Workspace, *statements: str) -> None:
+    """Change the database behind the tool's back, as an attacker with file access could."""
+    connection = sqlite3.connect(workspace.home / "preuves.sqlite3")
+    try:
+        for statement in statements:
+            connection.execute(statement)
+        connection.commit()
+    finally:
+        connection.close()
+
+
+DROP_TRIGGERS = [
+    f"DROP TRIGGER {table}_no_{op}"
+    for table in ("journal_entries", "captures", "artefacts", "letters")
+    for op in ("update", "delete")
+]

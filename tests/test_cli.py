@@ -1,0 +1,150 @@
+"""The command line: exit codes, exact error lines, and bad input that changes nothing."""
+
+import json
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from evidence import journal
+
+OFFICIAL = "https://www.val-doise.gouv.fr/booking/create/11343"
+
+
+@pytest.fixture
+def initialised(cli):
+    assert cli("init").code == 0
+    return cli
+
+
+def journal_head(tmp_path):
+    from evidence.workspace import open_workspace
+
+    workspace = open_workspace(tmp_path / "ws")
+    with workspace.reading() as session:
+        head = journal.head(session)
+    workspace.close()
+    return head
+
+
+def test_init_is_idempotent_and_owner_only(cli, tmp_path):
+    first = cli("init")
+    assert first.code == 0 and first.out.startswith("Espace de travail créé")
+    again = cli("init")
+    assert again.code == 0 and again.out.startswith("Espace de travail déjà prêt")
+    home = tmp_path / "ws"
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "blobs").stat().st_mode) == 0o700
+    for name in ("preuves.toml", "preuves.sqlite3"):
+        assert stat.S_IMODE((home / name).stat().st_mode) == 0o600
+    assert journal_head(tmp_path).seq == 1
+
+
+def test_case_add_prints_id_and_reuses_the_target(initialised):
+    first = initialised("case", "add", "Dupont", "--url", OFFICIAL, "--counter", "16161")
+    assert (first.code, first.out) == (0, "1\n")
+    second = initialised("case", "add", "Martin", "--url", OFFICIAL, "--counter", "16161")
+    assert (second.code, second.out) == (0, "2\n")
+    assert "page déjà surveillée" in second.err
+    listed = json.loads(initialised("case", "list", "--json").out)
+    assert [c["target_id"] for c in listed] == [1, 1]
+    shown = json.loads(initialised("case", "show", "Martin", "--json").out)
+    assert shown["platform"] == "ezbooking" and shown["counter"] == "16161"
+
+
+BAD_INPUTS = [
+    (
+        ("case", "show", "Inconnu"),
+        "Erreur : dossier inconnu : 'Inconnu' (voir « preuves case list »)",
+    ),
+    (
+        ("case", "add", "X", "--url", "pas une adresse"),
+        "Erreur : adresse invalide : 'pas une adresse' (attendu : https://…)",
+    ),
+    (
+        ("case", "add", "X", "--url", "https://rdv-prefecture-rapide.fr/booking"),
+        "Erreur : adresse refusée : rdv-prefecture-rapide.fr n'est pas un domaine officiel (*.gouv.fr) "
+        "en https. Attention aux faux sites qui imitent les préfectures ; utilisez --allow-any-domain "
+        "seulement si vous savez ce que vous faites",
+    ),
+    (
+        ("case", "add", "X", "--url", "http://www.val-doise.gouv.fr/booking/create/1"),
+        "Erreur : adresse refusée : www.val-doise.gouv.fr n'est pas un domaine officiel (*.gouv.fr) "
+        "en https. Attention aux faux sites qui imitent les préfectures ; utilisez --allow-any-domain "
+        "seulement si vous savez ce que vous faites",
+    ),
+    (
+        ("case", "add", "   ", "--url", OFFICIAL),
+        "Erreur : nom de dossier invalide : 1 à 80 caractères attendus",
+    ),
+    (
+        ("case", "add", "12", "--url", OFFICIAL),
+        "Erreur : nom de dossier invalide : il ne peut pas être composé que de chiffres",
+    ),
+    (
+        ("case", "add", "Dupont", "--url", OFFICIAL),
+        "Erreur : un dossier nommé 'Dupont' existe déjà",
+    ),
+    (
+        ("case", "add", "Y", "--url", OFFICIAL, "--platform", "minitel"),
+        "Erreur : Plateforme inconnue : 'minitel' (connues : ezbooking, rdvpref, eappointment94, anct, generic)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUTS)
+def test_bad_input_exits_2_with_one_line_and_changes_nothing(initialised, tmp_path, args, message):
+    assert initialised("case", "add", "Dupont", "--url", OFFICIAL).code == 0
+    before = journal_head(tmp_path)
+    result = initialised(*args)
+    assert result.code == 2
+    assert result.err.strip().startswith(message)
+    assert len(result.err.strip().splitlines()) == 1
+    assert journal_head(tmp_path) == before
+
+
+def test_missing_workspace_is_one_clear_line(cli, tmp_path):
+    result = cli("case", "list", home=tmp_path / "nowhere")
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"Erreur : aucun espace de travail dans {tmp_path / 'nowhere'} : "
+        f"lancez « preuves init --home {tmp_path / 'nowhere'} »"
+    )
+
+
+def test_verify_prints_the_journal_head(initialised, tmp_path):
+    initialised("case", "add", "Dupont", "--url", OFFICIAL)
+    result = initialised("verify")
+    head = journal_head(tmp_path)
+    assert result.code == 0
+    assert result.out.strip() == (
+        f"INTACT — 3 entrées du journal, 0 fichiers vérifiés. "
+        f"Tête du journal : n° 3, {head.entry_hash}"
+    )
+    as_json = json.loads(initialised("verify", "--json").out)
+    assert as_json["ok"] is True and as_json["journal_head"] == {"seq": 3, "hash": head.entry_hash}
+
+
+def test_verify_exits_1_on_tampering(initialised, tmp_path):
+    initialised("case", "add", "Dupont", "--url", OFFICIAL)
+    import sqlite3
+
+    connection = sqlite3.connect(tmp_path / "ws" / "preuves.sqlite3")
+    connection.execute("UPDATE cases SET notes = 'ajout' WHERE id = 1")
+    connection.commit()
+    connection.close()
+    result = initialised("verify")
+    assert result.code == 1
+    assert result.out.splitlines()[0].startswith("dossier 1 « Dupont » : champ « notes » modifié")
+    assert "1 PROBLÈME(S)" in result.out
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "preuves", "--home", str(tmp_path / "none"), "verify"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Erreur : aucun espace de travail")

@@ -1,0 +1,167 @@
+"""Each kind of tampering is detected and named; an untouched workspace has no false alarm."""
+
+import os
+import sqlite3
+
+import pytest
+
+from evidence.records import TargetSpec, add_case
+from evidence.verify import verify_workspace
+from tests.evidence_helpers import DROP_TRIGGERS, add_sample_case, raw_sql, record_sample_captures
+
+
+@pytest.fixture
+def recorded(workspace):
+    target_id = add_sample_case(workspace)
+    captures = record_sample_captures(workspace, target_id, 5)
+    assert verify_workspace(workspace).ok
+    return workspace, captures
+
+
+def lines(report):
+    return [problem.line() for problem in report.problems]
+
+
+def test_untouched_workspace_is_intact(recorded):
+    workspace, _ = recorded
+    report = verify_workspace(workspace)
+    assert report.ok and report.orphans == []
+    assert report.entries == 1 + 2 + 5  # workspace, target, case, captures
+    assert report.blobs_checked == 10
+
+
+def test_blob_byte_flipped(recorded):
+    workspace, captures = recorded
+    artefact = captures[2].artefacts[0]
+    path = workspace.home / artefact.blob_path
+    os.chmod(path, 0o600)
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0x01
+    path.write_bytes(bytes(data))
+    [line] = lines(verify_workspace(workspace))
+    assert line.startswith(f"fichier {artefact.id} (screenshot, capture {captures[2].id}) : contenu modifié")
+    assert line.endswith(f"[{artefact.blob_path}]")
+
+
+def test_blob_deleted(recorded):
+    workspace, captures = recorded
+    artefact = captures[1].artefacts[1]
+    (workspace.home / artefact.blob_path).unlink()
+    assert lines(verify_workspace(workspace)) == [
+        f"fichier {artefact.id} (html, capture {captures[1].id}) : fichier supprimé [{artefact.blob_path}]"
+    ]
+
+
+def test_case_row_edited(recorded):
+    workspace, _ = recorded
+    raw_sql(workspace, "UPDATE cases SET label = 'Durand' WHERE id = 1")
+    assert lines(verify_workspace(workspace)) == [
+        "dossier 1 « Durand » : champ « label » modifié : 'Durand' dans la base, "
+        "'Dupont' dans le journal (entrée n° 3)"
+    ]
+
+
+def test_case_row_deleted(recorded):
+    workspace, _ = recorded
+    raw_sql(workspace, "DELETE FROM cases WHERE id = 1")
+    assert lines(verify_workspace(workspace)) == [
+        "dossier 1 « Dupont » : décrit par l'entrée n° 3 du journal mais absent de la base (supprimé ?)"
+    ]
+
+
+def test_capture_rows_are_protected_by_triggers(recorded):
+    workspace, _ = recorded
+    for statement in (
+        "UPDATE captures SET state = 'slots'",
+        "DELETE FROM captures",
+        "UPDATE journal_entries SET kind = 'x'",
+        "DELETE FROM journal_entries WHERE seq = 4",
+        "DELETE FROM artefacts",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            raw_sql(workspace, statement)
+    assert verify_workspace(workspace).ok
+
+
+def test_triggers_dropped_then_capture_edited(recorded):
+    workspace, captures = recorded
+    raw_sql(workspace, *DROP_TRIGGERS, f"UPDATE captures SET state = 'slots' WHERE id = {captures[3].id}")
+    found = lines(verify_workspace(workspace))
+    assert found[0].startswith("base de données : protections supprimées : journal_entries_no_update")
+    assert found[1].startswith(f"capture {captures[3].id} du ")
+    assert found[1].endswith(
+        "champ « state » modifié : 'slots' dans la base, 'noslot' dans le journal (entrée n° 7)"
+    )
+    assert len(found) == 2
+
+
+def test_capture_row_deleted(recorded):
+    workspace, captures = recorded
+    gone = captures[0]
+    raw_sql(workspace, *DROP_TRIGGERS, f"DELETE FROM artefacts WHERE capture_id = {gone.id}",
+            f"DELETE FROM captures WHERE id = {gone.id}")
+    found = lines(verify_workspace(workspace))
+    assert any(
+        line.startswith(f"capture {gone.id} du 02/11/2026 ") and "absent de la base" in line
+        for line in found
+    )
+    assert sum("absent de la base" in line for line in found) == 3  # capture + its 2 files
+
+
+def test_row_inserted_outside_the_tool(recorded):
+    workspace, _ = recorded
+    raw_sql(
+        workspace,
+        "INSERT INTO captures (target_id, attempt_no, started_at, finished_at, url_requested, "
+        "state, platform, assisted) VALUES (1, 99, '2026-11-20 10:00:00', '2026-11-20 10:00:05', "
+        "'https://x', 'noslot', 'ezbooking', 0)",
+    )
+    [line] = lines(verify_workspace(workspace))
+    assert line.startswith("capture 6 du 20/11/2026 11:00:00 (UTC+01:00) : absent du journal")
+
+
+def test_journal_entry_edited(recorded):
+    workspace, _ = recorded
+    raw_sql(workspace, *DROP_TRIGGERS,
+            "UPDATE journal_entries SET payload = replace(payload, 'noslot', 'slots') WHERE seq = 6")
+    found = lines(verify_workspace(workspace))
+    assert "entrée n° 6 du journal (capture.recorded) : contenu modifié : l'empreinte recalculée diffère" in found
+
+
+def test_journal_entry_deleted(recorded):
+    workspace, _ = recorded
+    raw_sql(workspace, *DROP_TRIGGERS, "DELETE FROM journal_entries WHERE seq = 5")
+    found = lines(verify_workspace(workspace))
+    assert "entrée n° 6 du journal (capture.recorded) : entrée n° 5 supprimée(s) ou déplacée(s)" in found
+    assert any("absent du journal" in line for line in found)
+
+
+def test_journal_entries_reordered(recorded):
+    workspace, _ = recorded
+    raw_sql(
+        workspace,
+        *DROP_TRIGGERS,
+        "UPDATE journal_entries SET seq = -5 WHERE seq = 5",
+        "UPDATE journal_entries SET seq = 5 WHERE seq = 6",
+        "UPDATE journal_entries SET seq = 6 WHERE seq = -5",
+    )
+    found = lines(verify_workspace(workspace))
+    assert any(line.startswith("entrée n° 5 du journal") and "chaînage rompu" in line for line in found)
+
+
+def test_orphan_blob_is_reported_not_a_failure(recorded):
+    workspace, _ = recorded
+    workspace.blobs.put(b"written, then the process died before the commit")
+    report = verify_workspace(workspace)
+    assert report.ok
+    assert len(report.orphans) == 1 and report.orphans[0].startswith("blobs/")
+
+
+def test_verify_one_case_ignores_others(workspace):
+    first = add_sample_case(workspace, "Dupont")
+    record_sample_captures(workspace, first, 2)
+    other, _ = add_case(workspace, "Martin", TargetSpec("https://www.essonne.gouv.fr/booking/create/1", "ezbooking"))
+    assert verify_workspace(workspace, "Martin").ok
+    raw_sql(workspace, *DROP_TRIGGERS, "UPDATE captures SET state = 'slots' WHERE id = 1")
+    assert len(lines(verify_workspace(workspace, "Dupont"))) == 2
+    assert lines(verify_workspace(workspace, "Martin")) == [lines(verify_workspace(workspace))[0]]
