@@ -45,6 +45,7 @@ def capture_target(
     settings: CaptureSettings,
     *,
     assisted: bool = False,
+    planned_attempt_id: int | None = None,
 ) -> AttemptOutcome:
     """Perform one attempt on `target` now and record it; refuses if it would be impolite."""
     platform = get_platform(target.platform)
@@ -89,7 +90,8 @@ def capture_target(
             error=observation.error,
             assisted=assisted,
         )
-        return AttemptOutcome(record_capture(workspace, facts, artefacts), classification)
+        capture = record_capture(workspace, facts, artefacts, planned_attempt_id)
+        return AttemptOutcome(capture, classification)
 
 
 def decide(observation: Observation, platform: str) -> Classification:

@@ -8,6 +8,8 @@ by a journal entry (see `journal.py`); `to_record()` gives the exact dict that e
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -274,6 +276,24 @@ class Applicant(Base):
     foreigner_number: Mapped[str | None] = mapped_column(String(20))
     permit_expiry: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def to_record(self) -> dict[str, Any]:
+        identity = {
+            "full_name": self.full_name,
+            "birth_date": iso(self.birth_date),
+            "birth_place": self.birth_place,
+            "nationality": self.nationality,
+            "postal_address": self.postal_address,
+            "foreigner_number": self.foreigner_number,
+            "permit_expiry": iso(self.permit_expiry),
+        }
+        canonical = json.dumps(identity, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return {
+            "id": self.id,
+            "case_id": self.case_id,
+            "updated_at": iso(self.updated_at),
+            "fields_sha256": hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        }
 
 
 class PlannedAttempt(Base):

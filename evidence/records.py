@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from evidence import journal
 from evidence.blobs import StoredBlob
 from evidence.errors import BadInput, NotFound
-from evidence.models import Artefact, Capture, Case, JournalEntry, Target
+from evidence.models import Artefact, Capture, Case, JournalEntry, PlannedAttempt, Target
 from evidence.workspace import Workspace
 
 MAX_LABEL_LENGTH = 80
@@ -180,9 +180,17 @@ def artefact_rows(
 
 
 def record_capture(
-    workspace: Workspace, facts: CaptureFacts, artefacts: list[NewArtefact]
+    workspace: Workspace,
+    facts: CaptureFacts,
+    artefacts: list[NewArtefact],
+    planned_attempt_id: int | None = None,
 ) -> Capture:
-    """Keep one attempt: its files, its row, its artefacts and its journal entry."""
+    """Keep one attempt: its files, its row, its artefacts and its journal entry.
+
+    When the attempt was planned, the plan row is marked done in the same transaction, so a crash
+    never leaves a planned attempt done without its capture, or a capture whose plan row says
+    it is still to do.
+    """
     stored = store_blobs(workspace, artefacts)
     now = workspace.clock.now()
     with workspace.writing() as session:
@@ -190,15 +198,17 @@ def record_capture(
         capture.artefacts = artefact_rows(artefacts, stored, now)
         session.add(capture)
         session.flush()
-        journal.append(
-            session,
-            "capture.recorded",
-            {
-                "capture": capture.to_record(),
-                "artefacts": [row.to_record() for row in capture.artefacts],
-            },
-            now,
-        )
+        data = {
+            "capture": capture.to_record(),
+            "artefacts": [row.to_record() for row in capture.artefacts],
+        }
+        if planned_attempt_id is not None:
+            planned = session.get(PlannedAttempt, planned_attempt_id)
+            if planned is None:
+                raise NotFound(f"tentative planifiée n° {planned_attempt_id} inconnue")
+            planned.status, planned.capture_id = "done", capture.id
+            data["planned_attempt_id"] = planned_attempt_id
+        journal.append(session, "capture.recorded", data, now)
     return capture
 
 

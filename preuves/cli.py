@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from evidence.errors import PreuvesError
 from evidence.workspace import HOME_ENV
-from preuves import capture_commands, case_commands, demo, workspace_commands
+from preuves import capture_commands, case_commands, demo, watch_commands, workspace_commands
 from preuves.console import err
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ def root(
 
 workspace_commands.register(app)
 capture_commands.register(app)
+watch_commands.register(app)
 demo.register(app)
 app.add_typer(case_commands.app, name="case")
 

@@ -1,0 +1,84 @@
+"""APScheduler 3 drives a `PlanRunner` in real time.
+
+Jobs are persisted in the workspace database (SQLAlchemyJobStore) and must name importable
+functions, so they carry only the workspace folder and the planned attempt's id; the functions
+below find the runner of that workspace in this process.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from capture.watch import POLL_SECONDS, PlanRunner
+
+# The runner and scheduler of each workspace served by this process, by workspace folder.
+_RUNNERS: dict[str, PlanRunner] = {}
+_SCHEDULERS: dict[str, BackgroundScheduler] = {}
+JOB_PREFIX = "planned-"
+
+
+def run_planned_job(home: str, planned_id: int) -> None:
+    runner = _RUNNERS.get(home)
+    if runner is not None and not runner.stopping.is_set():
+        runner.run_planned(planned_id)
+
+
+def sync_job(home: str) -> None:
+    runner = _RUNNERS.get(home)
+    if runner is not None:
+        _schedule_pending(runner, _SCHEDULERS[home])
+
+
+
+def _schedule_pending(runner: PlanRunner, scheduler: BackgroundScheduler) -> None:
+    """One job per planned attempt not yet done; those already beyond their grace are missed."""
+    home = str(runner.workspace.home)
+    now = runner.workspace.clock.now()
+    for planned_id, planned_at in runner.pending():
+        if now - planned_at > runner.settings.grace:
+            runner.mark(planned_id, "missed", "heure prévue dépassée de plus que le délai de grâce")
+            continue
+        job_id = f"{JOB_PREFIX}{planned_id}"
+        if scheduler.get_job(job_id) is None:
+            scheduler.add_job(
+                run_planned_job, "date", run_date=max(planned_at, now), args=[home, planned_id],
+                id=job_id, replace_existing=True,
+            )
+
+
+def serve(runner: PlanRunner, stop: threading.Event) -> None:
+    """Run until `stop` is set, then let the attempts in progress finish."""
+    home = str(runner.workspace.home)
+    grace_s = int(runner.settings.grace.total_seconds())
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=runner.workspace.engine)},
+        executors={"default": ThreadPoolExecutor(runner.settings.max_parallel_hosts)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace_s},
+        timezone=UTC,
+    )
+
+    def on_missed(event: JobExecutionEvent) -> None:
+        if event.job_id.startswith(JOB_PREFIX):
+            runner.mark(int(event.job_id.removeprefix(JOB_PREFIX)), "missed", "heure prévue dépassée")
+
+    _RUNNERS[home], _SCHEDULERS[home] = runner, scheduler
+    runner.reconcile()
+    scheduler.add_listener(on_missed, EVENT_JOB_MISSED)
+    scheduler.start()
+    try:
+        _schedule_pending(runner, scheduler)
+        scheduler.add_job(
+            sync_job, "interval", seconds=POLL_SECONDS, args=[home], id="sync-plans", replace_existing=True
+        )
+        stop.wait()
+    finally:
+        runner.stopping.set()
+        scheduler.shutdown(wait=True)
+        _RUNNERS.pop(home, None)
+        _SCHEDULERS.pop(home, None)

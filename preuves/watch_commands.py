@@ -1,0 +1,172 @@
+"""`preuves plan`, `preuves watch` and `preuves status`."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import threading
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import func, select
+
+from capture.chromium import BrowserService
+from capture.plan import build_plan, save_plan, saved_plan
+from capture.scheduler import serve
+from capture.settings import CaptureSettings
+from capture.watch import PlanRunner, WatchSettings
+from evidence.localtime import PARIS, paris_time
+from evidence.models import Capture, Case, Letter, PlannedAttempt
+from evidence.records import find_case
+from evidence.stats import WINDOWS, capture_stats
+from evidence.workspace import Workspace
+from preuves.console import err, out, print_json
+from preuves.context import workspace_of
+from preuves.parsing import parse_day
+
+WINDOW_LABELS = {name: label for name, label, *_ in WINDOWS}
+STATUS_LABELS = {
+    "planned": "prévue", "running": "en cours", "done": "faite", "missed": "manquée",
+    "failed": "échouée", "cancelled": "annulée",
+}
+REASON_LABELS = {
+    "regular": "tentative régulière",
+    "monday_morning": "lundi matin (mise en ligne)",
+    "month_release": "1er ou 15 du mois (mise en ligne)",
+    "early_evening": "début de soirée (mise en ligne)",
+}
+
+
+def plan(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    weeks: Annotated[int, typer.Option(help="Nombre de semaines.")] = 4,
+    per_day: Annotated[int, typer.Option("--per-day", help="Tentatives par jour ouvré.")] = 3,
+    from_: Annotated[str | None, typer.Option("--from", help="Premier jour (AAAA-MM-JJ).")] = None,
+    show: Annotated[bool, typer.Option("--show", help="Afficher le plan enregistré.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Liste JSON des dates prévues.")] = False,
+) -> None:
+    """Établir (ou afficher) le plan des tentatives de la page du dossier."""
+    with workspace_of(ctx) as workspace:
+        with workspace.reading() as session:
+            target_id = find_case(session, case).target_id
+        if not show:
+            settings = CaptureSettings.from_config(workspace.section("capture"))
+            first_day = parse_day(from_, "date de début") if from_ else workspace.clock.now().astimezone(PARIS).date()
+            times = build_plan(
+                first_day, weeks=weeks, per_day=per_day, min_interval=settings.min_interval,
+                seed=secrets.randbits(32),
+            )
+            cancelled = save_plan(workspace, target_id, times)
+            if cancelled:
+                err.print(f"{cancelled} tentative(s) prévue(s) de l'ancien plan remplacée(s).")
+        rows = saved_plan(workspace, target_id)
+    if as_json:
+        print_json([row.planned_at.astimezone(PARIS).isoformat() for row in rows])
+        return
+    table = Table("Date et heure (Paris)", "Plage", "Raison", "État")
+    for row in rows:
+        table.add_row(
+            f"{row.planned_at.astimezone(PARIS):%a %d/%m/%Y %H:%M}",
+            WINDOW_LABELS.get(row.window, row.window).split(" (")[0],
+            REASON_LABELS.get(row.reason, row.reason),
+            STATUS_LABELS.get(row.status, row.status),
+        )
+    out.print(table)
+    err.print(f"{len(rows)} tentative(s) au plan.")
+
+
+def watch(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Faire ce qui est dû maintenant, puis s'arrêter.")] = False,
+) -> None:
+    """Suivre les plans de tous les dossiers actifs (Ctrl-C pour arrêter proprement)."""
+    with workspace_of(ctx) as workspace:
+        capture_settings = CaptureSettings.from_config(workspace.section("capture"))
+        settings = WatchSettings.from_config(workspace.section("watch"), workspace.section("alerts"))
+        with BrowserService(capture_settings.chromium_path) as browser:
+            runner = PlanRunner(workspace, browser, capture_settings, settings, report=err.print)
+            if once:
+                runner.reconcile()
+                done = runner.run_due()
+                err.print(f"{done} tentative(s) faite(s).")
+                return
+            stop = threading.Event()
+
+            def request_stop(signum: int, _frame: Any) -> None:
+                err.print("Arrêt demandé : fin de la tentative en cours…")
+                stop.set()
+
+            signal.signal(signal.SIGTERM, request_stop)
+            signal.signal(signal.SIGINT, request_stop)
+            err.print(f"Surveillance en cours ({len(runner.pending())} tentative(s) prévue(s)). Ctrl-C pour arrêter.")
+            serve(runner, stop)
+            err.print("Surveillance arrêtée.")
+
+
+def case_status(workspace: Workspace, case: Case) -> dict[str, Any]:
+    """Per case: what was done and planned, and whether the evidence is strong enough yet."""
+    with workspace.reading() as session:
+        attempts = session.execute(
+            select(Capture.started_at, Capture.state).where(Capture.target_id == case.target_id)
+        ).all()
+        planned = session.scalar(
+            select(func.count()).select_from(PlannedAttempt).where(
+                PlannedAttempt.target_id == case.target_id, PlannedAttempt.status == "planned"
+            )
+        )
+        letters_sent = session.scalar(
+            select(func.count()).select_from(Letter).where(
+                Letter.case_id == case.id, Letter.direction == "sent"
+            )
+        )
+    stats = capture_stats((row.started_at, row.state) for row in attempts)
+    return {
+        "case": case.label,
+        "id": case.id,
+        "attempts_done": stats.attempts,
+        "attempts_planned": planned,
+        "distinct_days": stats.distinct_days,
+        "distinct_weeks": stats.distinct_weeks,
+        "hour_windows": list(stats.windows),
+        "per_state": stats.per_state,
+        "last_attempt": stats.last.isoformat() if stats.last else None,
+        "letters_sent": letters_sent,
+        "warnings": stats.weaknesses(letters_sent or 0),
+    }
+
+
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Où en sont les preuves de chaque dossier ?"""
+    with workspace_of(ctx) as workspace:
+        with workspace.reading() as session:
+            cases = list(session.scalars(select(Case).order_by(Case.id)))
+        statuses = [case_status(workspace, case) for case in cases]
+    if as_json:
+        print_json(statuses)
+        return
+    for s in statuses:
+        out.print(f"[bold]{s['case']}[/bold] (n° {s['id']})")
+        out.print(
+            f"  {s['attempts_done']} tentative(s) faite(s), {s['attempts_planned']} prévue(s) ; "
+            f"{s['distinct_days']} jour(s), {s['distinct_weeks']} semaine(s), "
+            f"plages : {', '.join(WINDOW_LABELS.get(w, 'nuit') for w in s['hour_windows']) or '—'}"
+        )
+        states = ", ".join(f"{state} : {count}" for state, count in s["per_state"].items()) or "—"
+        out.print(f"  États : {states} ; courriers envoyés : {s['letters_sent']}")
+        if s["last_attempt"]:
+            out.print(f"  Dernière tentative : {paris_time(datetime.fromisoformat(s['last_attempt']))}")
+        for warning in s["warnings"]:
+            out.print(f"  [yellow]Preuves encore faibles : {warning}[/yellow]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(plan)
+    app.command()(watch)
+    app.command()(status)
+

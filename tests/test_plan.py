@@ -1,0 +1,84 @@
+"""The capture plan covers what a judge looks for, and is saved as data."""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from capture.plan import build_plan, save_plan, saved_plan
+from evidence.errors import BadInput
+from evidence.localtime import PARIS
+from evidence.stats import WINDOWS, window_of
+from evidence.verify import verify_workspace
+from tests.evidence_helpers import add_sample_case
+
+MONDAY = date(2026, 11, 30)
+
+
+def test_every_weekday_and_every_window_is_covered():
+    plan = build_plan(MONDAY, weeks=4, per_day=3, seed=7)
+    local = [p.at.astimezone(PARIS) for p in plan]
+    weekdays = {d.date() for d in local}
+    expected = {MONDAY + timedelta(days=n) for n in range(28) if (MONDAY + timedelta(days=n)).weekday() < 5}
+    assert weekdays == expected
+    assert {window_of(p.at) for p in plan} == {name for name, *_ in WINDOWS}
+    assert all(p.window == window_of(p.at) for p in plan)
+    assert len({d.isocalendar()[1] for d in local}) == 4
+
+
+def test_release_moments_are_added():
+    plan = build_plan(MONDAY, weeks=3, per_day=2, seed=1)
+    reasons = {(p.at.astimezone(PARIS).date(), p.reason) for p in plan}
+    assert (MONDAY, "monday_morning") in reasons
+    assert (date(2026, 12, 1), "month_release") in reasons
+    assert (date(2026, 12, 15), "month_release") in reasons
+    assert any(reason == "early_evening" for _, reason in reasons)
+    for p in plan:
+        if p.reason == "monday_morning":
+            assert p.at.astimezone(PARIS).weekday() == 0 and p.at.astimezone(PARIS).hour < 10
+
+
+def test_spacing_cap_and_jitter():
+    interval = timedelta(minutes=45)
+    plan = build_plan(MONDAY, weeks=2, per_day=4, min_interval=interval, daily_cap=4, seed=3)
+    times = [p.at for p in plan]
+    assert times == sorted(times)
+    assert all(b - a >= interval for a, b in zip(times, times[1:], strict=False))
+    per_day: dict[date, int] = {}
+    for t in times:
+        per_day[t.astimezone(PARIS).date()] = per_day.get(t.astimezone(PARIS).date(), 0) + 1
+    assert max(per_day.values()) <= 4
+    other = build_plan(MONDAY, weeks=2, per_day=4, min_interval=interval, daily_cap=4, seed=4)
+    assert [p.at for p in other] != times  # jitter: another draw gives other minutes
+    assert len({t.astimezone(PARIS).minute for t in times}) > 10
+
+
+@pytest.mark.parametrize(("weeks", "per_day"), [(0, 3), (27, 3), (4, 0), (4, 5)])
+def test_bad_plan_sizes_are_refused(weeks, per_day):
+    with pytest.raises(BadInput):
+        build_plan(MONDAY, weeks=weeks, per_day=per_day)
+
+
+def test_saved_plan_is_journaled_and_replaced(workspace):
+    target_id = add_sample_case(workspace)
+    start = (datetime.now(UTC) + timedelta(days=1)).astimezone(PARIS).date()
+    first = build_plan(start, weeks=1, seed=1)
+    assert save_plan(workspace, target_id, first) == 0
+    assert [p.planned_at for p in saved_plan(workspace, target_id)] == [p.at for p in first]
+    second = build_plan(start, weeks=2, seed=2)
+    assert save_plan(workspace, target_id, second) == len(first)
+    assert [p.planned_at for p in saved_plan(workspace, target_id)] == [p.at for p in second]
+    assert verify_workspace(workspace).ok
+
+
+def test_plan_command_prints_json_with_offsets(cli):
+    cli("init")
+    cli("case", "add", "Dupont", "--url", "https://www.val-doise.gouv.fr/booking/create/11343")
+    result = cli("plan", "Dupont", "--weeks", "1", "--from", "2099-03-23", "--json")
+    assert result.code == 0
+    times = json.loads(result.out)
+    assert times and all(t.endswith("+01:00") or t.endswith("+02:00") for t in times)
+    assert json.loads(cli("plan", "Dupont", "--show", "--json").out) == times
+    bad = cli("plan", "Dupont", "--from", "2099-13-45")
+    assert bad.code == 2
+    assert bad.err.strip() == "Erreur : date de début invalide : '2099-13-45' (attendu AAAA-MM-JJ ou JJ/MM/AAAA)"

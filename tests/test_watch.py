@@ -1,0 +1,238 @@
+"""The watcher: plans performed exactly once, restarts, missed attempts, alerts, status."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from capture.plan import PlannedTime, build_plan, save_plan
+from capture.watch import PlanRunner, WatchSettings
+from evidence.clock import SimulatedClock
+from evidence.errors import WorkspaceError
+from evidence.models import Capture, JournalEntry, PlannedAttempt
+from evidence.records import TargetSpec, add_case
+from evidence.verify import verify_workspace
+from evidence.workspace import init_workspace, open_workspace
+from simsite.server import SimulatedSite
+
+pytestmark = pytest.mark.browser
+
+
+def classic_target(workspace, site, label="Dupont"):
+    case, _ = add_case(
+        workspace, label, TargetSpec(f"{site.base_url}/booking/create/4963", "ezbooking", "16162")
+    )
+    return case.target_id
+
+
+def statuses(workspace):
+    with workspace.reading() as session:
+        return dict(session.execute(select(PlannedAttempt.id, PlannedAttempt.status)).all())
+
+
+def test_a_real_workspace_refuses_a_simulated_clock(workspace):
+    with pytest.raises(WorkspaceError, match="horloge simulée refusée"):
+        workspace.use_clock(SimulatedClock(datetime(2026, 1, 5, tzinfo=UTC)))
+
+
+@pytest.fixture
+def demo_workspace(tmp_path):
+    workspace, _ = init_workspace(tmp_path / "demo", demo=True)
+    workspace.use_clock(SimulatedClock(datetime(2026, 11, 29, 12, tzinfo=UTC)))
+    yield workspace
+    workspace.close()
+
+
+def test_simulated_weeks_of_attempts_each_done_once(demo_workspace, site, browser, fast_settings):
+    workspace = demo_workspace
+    target_id = classic_target(workspace, site)
+    plan = build_plan(datetime(2026, 11, 30).date(), weeks=1, per_day=2, seed=5)
+    save_plan(workspace, target_id, plan)
+    runner = PlanRunner(workspace, browser, fast_settings, WatchSettings())
+    for planned in plan:
+        workspace.clock.set(planned.at + timedelta(seconds=30))
+        assert runner.run_due() == 1
+        assert runner.run_due() == 0  # nothing twice
+    assert set(statuses(workspace).values()) == {"done"}
+    with workspace.reading() as session:
+        captures = list(session.scalars(select(Capture).order_by(Capture.started_at)))
+    assert [c.started_at for c in captures] == [p.at + timedelta(seconds=30) for p in plan]
+    assert verify_workspace(workspace).ok
+
+
+def test_attempt_missed_beyond_grace_is_recorded(demo_workspace, site, browser, fast_settings):
+    workspace = demo_workspace
+    target_id = classic_target(workspace, site)
+    at = workspace.clock.now() + timedelta(hours=1)
+    save_plan(workspace, target_id, [PlannedTime(at, "midday", "regular")])
+    workspace.clock.set(at + timedelta(hours=2))
+    runner = PlanRunner(workspace, browser, fast_settings, WatchSettings(grace=timedelta(minutes=30)))
+    assert runner.run_due() == 0
+    assert list(statuses(workspace).values()) == ["missed"]
+    with workspace.reading() as session:
+        entry = session.scalars(select(JournalEntry).where(JournalEntry.kind == "attempt.missed")).one()
+    assert json.loads(entry.payload)["data"]["planned_at"] == at.isoformat()
+    assert verify_workspace(workspace).ok
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Webhook.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_slots_alert_reaches_email_and_webhook(demo_workspace, site, browser, fast_settings):
+    workspace = demo_workspace
+    mailbox = _Mailbox()
+    smtp_port = _free_port()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        target_id = classic_target(workspace, site)
+        at = workspace.clock.now() + timedelta(minutes=5)
+        save_plan(workspace, target_id, [PlannedTime(at, "midday", "regular")])
+        workspace.clock.set(at)
+        site.mode = "slots"
+        urls = (
+            f"mailto://127.0.0.1:{smtp_port}"
+            "?from=preuves@example.org&to=avocat@example.org&mode=insecure",
+            f"json://127.0.0.1:{hook.server_address[1]}/alerte",
+        )
+        runner = PlanRunner(workspace, browser, fast_settings, WatchSettings(alert_urls=urls))
+        assert runner.run_due() == 1
+    finally:
+        smtp.stop()
+        hook.shutdown()
+    [raw] = mailbox.messages
+    mail = message_from_bytes(raw)
+    assert "Créneaux disponibles" in str(mail["Subject"]) or "Cr=C3=A9neaux" in str(mail["Subject"])
+    parts = list(mail.walk())
+    text = next(p for p in parts if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert f"{site.base_url}/booking/create/4963/" in text and "Dossiers concernés : Dupont" in text
+    assert any(p.get_content_type() == "image/png" for p in parts)
+    [posted] = _Webhook.received
+    assert "Réservez vous-même" in posted["message"]
+    with workspace.reading() as session:
+        entry = session.scalars(select(JournalEntry).where(JournalEntry.kind == "alert.sent")).one()
+    assert json.loads(entry.payload)["data"]["delivered"] == 2
+
+
+def _wait_for(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _watcher(home: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "preuves", "--home", str(home), "watch"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def _count(workspace, model, *where) -> int:
+    with workspace.reading() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_sigkill_mid_plan_then_restart_loses_and_duplicates_nothing(tmp_path):
+    """Six attempts on six hosts, a few seconds apart; the watcher is killed after the first ones."""
+    sites = [SimulatedSite(host=f"127.0.0.{20 + n}").start() for n in range(6)]
+    home = tmp_path / "ws"
+    workspace, _ = init_workspace(home)
+    try:
+        start = datetime.now(UTC) + timedelta(seconds=6)
+        for n, site in enumerate(sites):
+            target_id = classic_target(workspace, site, label=f"Cas {n}")
+            save_plan(workspace, target_id, [PlannedTime(start + timedelta(seconds=2 * n), "midday", "regular")])
+        watcher = _watcher(home)
+        assert _wait_for(lambda: _count(workspace, Capture) >= 2, 60), watcher.communicate(timeout=5)
+        os.killpg(watcher.pid, signal.SIGKILL)
+        watcher.wait()
+        done_before = _count(workspace, Capture)
+        assert done_before < 6
+        restarted = _watcher(home)
+        finished = _wait_for(lambda: _count(workspace, PlannedAttempt, PlannedAttempt.status == "done") == 6, 90)
+        restarted.send_signal(signal.SIGTERM)
+        out, err = restarted.communicate(timeout=60)
+        assert finished, err
+        assert restarted.returncode == 0 and "Surveillance arrêtée." in err
+        with workspace.reading() as session:
+            per_plan = session.execute(
+                select(PlannedAttempt.id, func.count(Capture.id))
+                .join(Capture, Capture.id == PlannedAttempt.capture_id)
+                .group_by(PlannedAttempt.id)
+            ).all()
+        assert len(per_plan) == 6 and all(count == 1 for _, count in per_plan)
+        assert _count(workspace, Capture) == 6
+        reopened = open_workspace(home)
+        assert verify_workspace(reopened).ok
+        reopened.close()
+    finally:
+        workspace.close()
+        for site in sites:
+            site.stop()
+
+
+def test_status_warns_while_evidence_is_weak(demo_workspace, site, browser, fast_settings, cli):
+    workspace = demo_workspace
+    target_id = classic_target(workspace, site)
+    monday_9h = datetime(2026, 11, 30, 8, tzinfo=UTC)
+    plan = [PlannedTime(monday_9h + timedelta(days=n), "morning", "regular") for n in range(3)]
+    save_plan(workspace, target_id, plan)
+    runner = PlanRunner(workspace, browser, fast_settings, WatchSettings())
+    for planned in plan:
+        workspace.clock.set(planned.at)
+        runner.run_due()
+    result = cli("status", "--json", home=workspace.home)
+    assert result.code == 0
+    [status] = json.loads(result.out)
+    assert status["attempts_done"] == 3 and status["distinct_days"] == 3 and status["distinct_weeks"] == 1
+    assert status["per_state"] == {"noslot": 3}
+    assert status["warnings"] == [
+        "moins de 3 semaines distinctes (1)",
+        "moins de 10 tentatives (3)",
+        "moins de 3 plages horaires couvertes (1)",
+        "aucun courrier envoyé à la préfecture",
+    ]
