@@ -130,3 +130,26 @@ def test_capture_command_line(cli, site, tmp_path):
     assert again.code == 1
     assert "trop récente" in again.err
     assert cli("verify").code == 0
+
+
+def test_jump_to_a_slot_link_is_blocked_at_the_network_layer(workspace, site, browser, fast_settings):
+    target = make_target(workspace, f"{site.base_url}/piege/saut-vers-creneau/4963", None, "generic")
+    outcome = attempt(workspace, target, browser, fast_settings)
+    assert outcome.capture.error == (
+        f"requête de réservation bloquée : {site.base_url}/booking/create/4963/5/1767600000"
+    )
+    assert outcome.classification.state is State.ERROR
+    assert site.completion_requests() == []
+    facts = json.loads(workspace.blobs.read(outcome.capture.artefacts[-1].sha256))
+    assert facts["blocked_completion_requests"] == [f"{site.base_url}/booking/create/4963/5/1767600000"]
+
+
+def test_dialogs_popups_and_downloads_do_not_stop_an_attempt(workspace, site, browser, fast_settings):
+    target = make_target(workspace, f"{site.base_url}/piege/interruptions", None, "generic")
+    started = time.monotonic()
+    outcome = attempt(workspace, target, browser, fast_settings)
+    assert time.monotonic() - started < fast_settings.attempt_timeout_s
+    assert outcome.capture.error is None
+    assert outcome.classification.state is State.UNKNOWN
+    assert outcome.capture.final_url == f"{site.base_url}/piege/interruptions"
+    assert attempt(workspace, target, browser, fast_settings).classification.state is State.UNKNOWN

@@ -1,0 +1,92 @@
+"""Assisted capture in a visible Chromium under Xvfb: a person solves the captcha, the tool records.
+
+The "person" here is this test acting through the same visible browser window, as a human would;
+the tool's own code only opens the page, waits and records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.async_api import Browser
+
+from capture.attempt import capture_target
+from capture.chromium import BrowserService
+from capture.settings import CaptureSettings
+from capture.states import State
+from evidence.models import Target
+from evidence.records import TargetSpec, add_case
+from evidence.verify import verify_workspace
+from simsite.rdvpref import captcha_code
+from simsite.server import SimulatedSite
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb absent (apt-get install xvfb)"),
+]
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    number = f":{90 + os.getpid() % 50}"
+    server = subprocess.Popen(
+        ["Xvfb", number, "-screen", "0", "1400x1000x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    previous = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = number
+    yield number
+    if previous is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = previous
+    server.terminate()
+    server.wait(timeout=10)
+
+
+async def person_solves_the_captcha(chromium: Browser) -> None:
+    """What a person does in the window: read the code in the image, type it, press « Suivant »."""
+    for _ in range(100):
+        pages = [page for context in chromium.contexts for page in context.pages]
+        if pages and "/cgu/" in pages[0].url:
+            break
+        await asyncio.sleep(0.1)
+    page = pages[0]
+    await page.wait_for_selector("#captchaFormulaireExtInput")
+    captcha_id = await page.get_attribute('input[name="captchaId"]', "value")
+    await page.fill("#captchaFormulaireExtInput", captcha_code(captcha_id or ""))
+    await page.click('button[formaction*="_validerCaptcha"]')
+
+
+def test_person_solves_captcha_tool_records_every_page(workspace, display):
+    with SimulatedSite(mode="noslot") as site, BrowserService(headless=False) as browser:
+        case, _ = add_case(
+            workspace, "Assistée",
+            TargetSpec(f"{site.base_url}/rdvpref/reservation/demarche/7788/", "rdvpref"),
+        )
+        with workspace.reading() as session:
+            target = session.get(Target, case.target_id)
+        settings = CaptureSettings(assisted_timeout_s=60)
+        person = threading.Thread(target=lambda: browser.run(person_solves_the_captcha))
+        person.start()
+        outcome = capture_target(workspace, target, browser, settings, assisted=True)
+        person.join(timeout=30)
+        capture = outcome.capture
+        assert capture.assisted is True
+        assert outcome.classification.state is State.NOSLOT
+        assert capture.final_url.endswith("/rdvpref/reservation/demarche/7788/creneau/")
+        kinds = [a.kind for a in capture.artefacts]
+        assert kinds.count("assisted_page_screenshot") >= 1  # the captcha page, as the person saw it
+        assert "screenshot_annotated" in kinds
+        # The person's captcha answer went through; nothing of booking did.
+        assert any("_validerCaptcha" in r.path for r in site.requests)
+        assert site.completion_requests() == [r for r in site.requests if "_validerCaptcha" in r.path]
+        assert verify_workspace(workspace).ok
