@@ -1,0 +1,22 @@
+"""Every command is documented: docs/cli.md is exactly what the commands' help says."""
+
+from pathlib import Path
+
+from preuves.reference import render_reference
+
+REFERENCE = Path(__file__).parent.parent / "docs" / "cli.md"
+
+
+def test_cli_reference_is_current():
+    assert REFERENCE.read_text(encoding="utf-8") == render_reference(), (
+        "docs/cli.md is out of date: run `python -m preuves.reference > docs/cli.md`"
+    )
+
+
+def test_every_command_has_a_french_summary():
+    text = render_reference()
+    for section in text.split("## `")[1:]:
+        name = section.split("`")[0]
+        assert "Usage:" in section, name
+        summary = section.split("Usage:")[1].splitlines()[2].strip()
+        assert summary, f"{name} has no help text"
