@@ -173,6 +173,7 @@ def _artefacts(
         "blocked_completion_requests": list(observation.blocked_requests),
         "blocked_offsite_requests": list(observation.offsite_requests),
         "error": observation.error,
+        "document_url": observation.document_url,
         "demo_workspace": demo,
     }
     files.append(NewArtefact("environment", "application/json", data=_json_bytes(facts),

@@ -27,6 +27,7 @@ EARLY_EVENING = (time(17, 30), time(19, 0))
 MONDAY_MORNING = (time(8, 0), time(9, 30))
 RELEASE_MORNING = (time(8, 0), time(10, 0))
 DEFAULT_DAILY_CAP = 6
+LAST_PLANNABLE_YEAR = 9000  # far from date.max, so that any plan's last day still exists
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ def build_plan(
         raise BadInput("nombre de semaines invalide : entre 1 et 26")
     if not 1 <= per_day <= len(WINDOWS):
         raise BadInput(f"tentatives par jour invalides : entre 1 et {len(WINDOWS)}")
+    if first_day.year > LAST_PLANNABLE_YEAR:
+        raise BadInput(f"date de début invalide : {first_day:%d/%m/%Y} (au plus tard en {LAST_PLANNABLE_YEAR})")
     rng = random.Random(seed)
     planned: list[PlannedTime] = []
     weekday_index = 0

@@ -16,6 +16,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from capture.watch import POLL_SECONDS, PlanRunner
+from evidence.anchors import AnchorSettings, anchor_now
+from evidence.errors import PreuvesError
 
 # The runner and scheduler of each workspace served by this process, by workspace folder.
 _RUNNERS: dict[str, PlanRunner] = {}
@@ -27,6 +29,20 @@ def run_planned_job(home: str, planned_id: int) -> None:
     runner = _RUNNERS.get(home)
     if runner is not None and not runner.stopping.is_set():
         runner.run_planned(planned_id)
+
+
+def anchor_job(home: str) -> None:
+    """The daily timestamp of the journal; on its own executor, so no capture waits on it."""
+    runner = _RUNNERS.get(home)
+    if runner is None:
+        return
+    try:
+        settings = AnchorSettings.from_workspace(runner.workspace)
+        if settings.authorities:
+            for outcome in anchor_now(runner.workspace, settings):
+                runner.report(f"Horodatage ({outcome.authority}) : {outcome.status}")
+    except PreuvesError as exc:
+        runner.report(f"Horodatage impossible : {exc}")
 
 
 def sync_job(home: str) -> None:
@@ -58,7 +74,10 @@ def serve(runner: PlanRunner, stop: threading.Event) -> None:
     grace_s = int(runner.settings.grace.total_seconds())
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=runner.workspace.engine)},
-        executors={"default": ThreadPoolExecutor(runner.settings.max_parallel_hosts)},
+        executors={
+            "default": ThreadPoolExecutor(runner.settings.max_parallel_hosts),
+            "anchors": ThreadPoolExecutor(1),
+        },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace_s},
         timezone=UTC,
     )
@@ -75,6 +94,10 @@ def serve(runner: PlanRunner, stop: threading.Event) -> None:
         _schedule_pending(runner, scheduler)
         scheduler.add_job(
             sync_job, "interval", seconds=POLL_SECONDS, args=[home], id="sync-plans", replace_existing=True
+        )
+        scheduler.add_job(
+            anchor_job, "cron", hour=23, minute=50, args=[home], id="daily-anchor",
+            executor="anchors", replace_existing=True,
         )
         stop.wait()
     finally:

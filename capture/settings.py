@@ -11,6 +11,7 @@ from evidence.errors import BadInput
 # Politeness floor: outside the test suite (which builds CaptureSettings directly) no host is
 # asked more often than this, whatever the configuration says.
 MIN_INTERVAL_FLOOR = timedelta(minutes=2)
+MAX_INTERVAL_MINUTES = 24 * 60
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,10 @@ class CaptureSettings:
             timeout = int(section.get("attempt_timeout_seconds", 90))
             width, height = (int(v) for v in section.get("viewport", (1366, 768)))
             chromium = section.get("chromium_path") or None
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise BadInput(f"preuves.toml, section [capture] : valeur invalide ({exc})") from exc
+        if not 0 <= minutes <= MAX_INTERVAL_MINUTES:
+            raise BadInput(f"preuves.toml : min_interval_minutes doit être entre 2 et {MAX_INTERVAL_MINUTES}")
         if not 5 <= timeout <= 600:
             raise BadInput("preuves.toml : attempt_timeout_seconds doit être entre 5 et 600")
         if not (320 <= width <= 3840 and 320 <= height <= 4320):

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from evidence.errors import BadInput
 
-class StepError(ValueError):
+
+class StepError(BadInput):
     """A step (or the data it is built from) is outside what the tool is allowed to do."""
 
 

@@ -2,9 +2,10 @@
 
 The walk performs only the declared steps (see `steps.py`). Requests to booking-completion paths
 are aborted at the network layer and end the attempt; requests to other hosts than the booking
-site are aborted too (no tracker, no third party learns of the attempt). Dialogs are dismissed,
-downloads refused, popups closed. Whatever happens — a hang, a crash, a blocked request — the page
-as it stands is still recorded, and the failure is said in `error`.
+site are aborted too (no tracker, no third party learns of the attempt). Dialogs are dismissed
+(« leave this page? » is accepted), downloads refused, popups closed. Whatever happens — a hang, a
+crash, a blocked request — the page as it stands is still recorded, and the failure is said in
+`error`.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ class Observation:
     offsite_requests: tuple[str, ...]
     error: str | None
     earlier_pages: tuple[PageSnapshot, ...] = ()
+    # The URL of the last document received, when the address shown differs (a script rewrote it
+    # with the history API, or the browser shows its own error page).
+    document_url: str | None = None
 
 
 class _AttemptEnded(Exception):
@@ -88,6 +92,7 @@ class _Network:
     offsite: list[str] = field(default_factory=list)
     status: int | None = None
     server_date: str | None = None
+    document_url: str | None = None
 
     def allowed_host(self, host: str) -> bool:
         if host == self.site_host:
@@ -137,6 +142,12 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         except PlaywrightError as exc:
             error = _first_line(exc)
         screenshot, html, mhtml, final_url = await _record_page(page, deadline)
+        if screenshot is None and error is None:
+            error = (
+                "la page s'est fermée d'elle-même"
+                if page.is_closed()
+                else "capture d'écran impossible dans le délai de la tentative"
+            )
         try:
             await asyncio.wait_for(context.close(), timeout=max(deadline - loop.time(), 1))
             har = har_path.read_bytes() if har_path.exists() else None
@@ -160,6 +171,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         offsite_requests=tuple(network.offsite),
         error=error,
         earlier_pages=tuple(earlier),
+        document_url=network.document_url if network.document_url != final_url else None,
     )
 
 
@@ -185,9 +197,17 @@ async def _prepare(context: BrowserContext, network: _Network) -> Page:
         if response.request.is_navigation_request() and response.frame == page.main_frame:
             network.status = response.status
             network.server_date = response.headers.get("date")
+            network.document_url = response.url
 
     page.on("response", on_response)
-    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
+    # Dialogs are dismissed (never confirm, never type into a prompt), except « leave this page? »:
+    # leaving is what the walk's own click asked for, and staying would silently end the walk there.
+    page.on(
+        "dialog",
+        lambda dialog: asyncio.ensure_future(
+            dialog.accept() if dialog.type == "beforeunload" else dialog.dismiss()
+        ),
+    )
     # Popups are refused: any page other than ours is closed at once.
     context.on("page", lambda other: asyncio.ensure_future(other.close()) if other != page else None)
     return page

@@ -13,7 +13,10 @@ timers) and for the demo's simulated clock.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +37,22 @@ from evidence.models import Case, PlannedAttempt, Target
 from evidence.workspace import Workspace
 
 POLL_SECONDS = 60
+STALE_MARGIN = timedelta(minutes=5)
+
+
+def _owner_died(claimed_by: str | None) -> bool:
+    """Whether the watcher named in a claim is a process of this machine that no longer runs."""
+    host, _, rest = (claimed_by or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's watcher: only its claim's age tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -72,19 +91,29 @@ class PlanRunner:
         self.settings = settings
         self.report = report
         self.stopping = threading.Event()
+        # Who claims attempts: this process, told apart from other watchers on the same database.
+        self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stale_after = timedelta(seconds=capture_settings.attempt_timeout_s) + STALE_MARGIN
         self._host_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
     # -- state of the plan -------------------------------------------------------------------
 
     def reconcile(self) -> int:
-        """After a crash: attempts left "running" had nothing committed; make them plannable again."""
+        """Give back to the plan the attempts whose watcher died mid-attempt.
+
+        Nothing of such an attempt was committed (its capture and its "done" are one
+        transaction), so running it again duplicates nothing. A claim is given back when its
+        owner is a dead process of this machine, or when it is older than any attempt can last.
+        """
+        stale_before = self.workspace.clock.now() - self.stale_after
+        freed = 0
         with self.workspace.writing() as session:
-            return session.execute(
-                update(PlannedAttempt)
-                .where(PlannedAttempt.status == "running")
-                .values(status="planned")
-            ).rowcount
+            for row in session.scalars(select(PlannedAttempt).where(PlannedAttempt.status == "running")):
+                if _owner_died(row.claimed_by) or row.claimed_at is None or row.claimed_at < stale_before:
+                    row.status, row.claimed_by, row.claimed_at = "planned", None, None
+                    freed += 1
+        return freed
 
     def pending(self) -> list[tuple[int, datetime]]:
         """Planned attempts of active cases' targets, oldest first."""
@@ -126,7 +155,7 @@ class PlanRunner:
             claimed = session.execute(
                 update(PlannedAttempt)
                 .where(PlannedAttempt.id == planned_id, PlannedAttempt.status == "planned")
-                .values(status="running")
+                .values(status="running", claimed_by=self.identity, claimed_at=self.workspace.clock.now())
             ).rowcount
             if not claimed:
                 return None  # done, missed, or taken by another run
@@ -191,7 +220,7 @@ class PlanRunner:
             session.execute(
                 update(PlannedAttempt)
                 .where(PlannedAttempt.id == planned.id, PlannedAttempt.status == "running")
-                .values(status="planned")
+                .values(status="planned", claimed_by=None, claimed_at=None)
             )
         return None
 

@@ -8,6 +8,7 @@ deletes one. A crash leaves at worst a temporary file or an unreferenced blob (a
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -18,6 +19,14 @@ from pathlib import Path
 from evidence.errors import StoreError
 
 CHUNK = 1 << 20
+# What the user is told for the failures a full or locked-down disk gives (strerror is English).
+_PLAIN_REASONS = {
+    errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota disque dépassé",
+    errno.EFBIG: "fichier trop grand pour le système de fichiers",
+    errno.EACCES: "permission refusée",
+    errno.EROFS: "disque en lecture seule",
+}
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,8 @@ class BlobStore:
                 raise
             _fsync_dir(final.parent)
         except OSError as exc:
-            raise StoreError(f"écriture impossible dans le dépôt de preuves : {exc.strerror or exc}") from exc
+            reason = _PLAIN_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+            raise StoreError(f"écriture impossible dans le dépôt de preuves : {reason}") from exc
 
     def read(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()

@@ -314,7 +314,13 @@ class PlannedAttempt(Base):
     status: Mapped[str] = mapped_column(String(20), default="planned")
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The watcher performing it ("host:pid:nonce") and since when: a claim whose owner died is
+    # given back to the plan (see capture.watch.PlanRunner.reconcile).
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 # Tables whose rows are written once; the migrations protect them with triggers.
 APPEND_ONLY_TABLES = ("journal_entries", "captures", "artefacts", "letters")
+
+from evidence import anchor_models  # noqa: E402, F401  (registers the anchor tables on Base.metadata)

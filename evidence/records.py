@@ -7,22 +7,32 @@ an unreferenced blob, which `verify` reports as an orphan.
 
 from __future__ import annotations
 
+import sqlite3
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from evidence import journal
 from evidence.blobs import StoredBlob
-from evidence.errors import BadInput, NotFound
+from evidence.errors import BadInput, NotFound, StoreError
 from evidence.models import Artefact, Capture, Case, JournalEntry, PlannedAttempt, Target
 from evidence.workspace import Workspace
 
 MAX_LABEL_LENGTH = 80
+# SQLite result codes a full or failing disk gives, said in French.
+_DATABASE_REASONS = {
+    sqlite3.SQLITE_FULL: "disque plein",
+    sqlite3.SQLITE_IOERR: "erreur d'entrée-sortie du disque",
+    sqlite3.SQLITE_READONLY: "base de données en lecture seule",
+}
 
 
 @dataclass(frozen=True)
@@ -193,7 +203,7 @@ def record_capture(
     """
     stored = store_blobs(workspace, artefacts)
     now = workspace.clock.now()
-    with workspace.writing() as session:
+    with _writing(workspace) as session:
         capture = Capture(**asdict(facts))
         capture.artefacts = artefact_rows(artefacts, stored, now)
         session.add(capture)
@@ -210,6 +220,19 @@ def record_capture(
             data["planned_attempt_id"] = planned_attempt_id
         journal.append(session, "capture.recorded", data, now)
     return capture
+
+
+@contextmanager
+def _writing(workspace: Workspace) -> Iterator[Session]:
+    """`workspace.writing()`, with a database that cannot write (full disk …) said as one StoreError
+    line; the transaction is rolled back, so nothing of the record is kept."""
+    try:
+        with workspace.writing() as session:
+            yield session
+    except OperationalError as exc:
+        code = getattr(exc.orig, "sqlite_errorcode", None)
+        reason = _DATABASE_REASONS.get(code & 0xFF if code else 0) or str(exc.orig).splitlines()[0]
+        raise StoreError(f"enregistrement impossible dans la base de données : {reason}") from exc
 
 
 def add_correction(workspace: Workspace, refers_to_seq: int, note: str) -> JournalEntry:

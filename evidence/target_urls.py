@@ -29,6 +29,9 @@ def validate_target_url(url: str, *, allow_any_domain: bool = False) -> str:
         raise BadInput(f"adresse invalide : {url!r}") from exc
     if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in url):
         raise BadInput(f"adresse invalide : {url!r} (attendu : https://…)")
+    if "\\" in url or "@" in parts.netloc:
+        # Browsers and Python disagree on where the host of « https://a\\@b/ » is: refuse both.
+        raise BadInput(f"adresse invalide : {url!r} (« \\ » et « @ » sont refusés avant le chemin)")
     if allow_any_domain:
         return url
     if parts.scheme != "https" or not is_official_host(host):

@@ -16,9 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import journal, triggers
+from evidence.anchor_checks import verify_anchors
 from evidence.blobs import sha256_file
 from evidence.localtime import paris_time
-from evidence.models import Artefact, Capture, Case, Letter, Target
+from evidence.problems import Problem
+from evidence.models import Applicant, Artefact, Capture, Case, Letter, Target
 from evidence.records import find_case
 from evidence.workspace import Workspace
 
@@ -29,18 +31,8 @@ RECORD_KEYS = {
     "capture": "captures",
     "letter": "letters",
     "artefacts": "artefacts",
+    "applicant": "applicants",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    item: str
-    detail: str
-    file: str | None = None
-
-    def line(self) -> str:
-        where = f" [{self.file}]" if self.file else ""
-        return f"{self.item} : {self.detail}{where}"
 
 
 @dataclass
@@ -99,6 +91,7 @@ def verify_workspace(workspace: Workspace, case_reference: str | None = None) ->
         if case_reference is None:
             referenced = set(session.scalars(select(Artefact.blob_path)))
             report.orphans = [p for p in workspace.blobs.iter_relpaths() if p not in referenced]
+    report.problems.extend(verify_anchors(workspace))
     return report
 
 
@@ -157,7 +150,7 @@ class _Scope:
             return record.get("id") == self.case_id
         if table == "captures":
             return record.get("target_id") == self.target_id
-        if table == "letters":
+        if table in ("letters", "applicants"):
             return record.get("case_id") == self.case_id
         return record.get("capture_id") in self.capture_ids or record.get("letter_id") in self.letter_ids
 
@@ -192,6 +185,8 @@ def describe(table: str, record: dict[str, Any]) -> str:
         return f"dossier {number} « {record.get('label')} »"
     if table == "targets":
         return f"page surveillée {number} ({record.get('url')})"
+    if table == "applicants":
+        return f"identité du demandeur (dossier {record.get('case_id')})"
     return f"{table} {number}"
 
 
@@ -208,7 +203,7 @@ def _check_rows(
     """Compare every row in scope with its journal description; return the artefacts seen."""
     seen: set[tuple[str, int]] = set()
     artefacts: list[Artefact] = []
-    for model in (Target, Case, Capture, Letter, Artefact):
+    for model in (Target, Case, Capture, Letter, Artefact, Applicant):
         for row in session.scalars(select(model).order_by(model.id)):
             actual = row.to_record()
             table = model.__tablename__

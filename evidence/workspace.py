@@ -44,10 +44,28 @@ DEFAULT_CONFIG = """\
 # Chemin d'un Chromium précis (sinon : celui de Playwright, puis /usr/lib/chromium/chromium).
 # chromium_path = ""
 
+[watch]
+# Sites différents surveillés en parallèle.
+# max_parallel_hosts = 4
+# Une tentative en retard de plus que ce délai (minutes) est notée « manquée ».
+# grace_minutes = 30
+
 [alerts]
 # Adresses Apprise à prévenir quand des créneaux apparaissent, par exemple
 # urls = ["mailto://utilisateur:motdepasse@exemple.fr", "ntfy://mon-sujet"]
 # urls = []
+
+[letters]
+# Taille maximale d'un courrier ou d'une preuve importés, en Mo.
+# max_file_mb = 50
+
+[anchors]
+# Autorités d'horodatage (RFC 3161) qui datent chaque jour l'état du journal ; voir docs/verify-by-hand.md.
+# tsa = [
+#   { name = "FreeTSA", url = "https://freetsa.org/tsr", ca_file = "freetsa-cacert.pem" },
+#   { name = "Sectigo qualifié", url = "http://timestamp.sectigo.com/qualified", ca_file = "sectigo-qualified.pem" },
+# ]
+# timeout_seconds = 20
 """
 
 
@@ -131,6 +149,8 @@ def _read_config(home: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(f"{path} : fichier de configuration invalide ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(f"{path} : fichier de configuration invalide (pas en UTF-8)") from exc
     except OSError as exc:
         raise WorkspaceError(f"{path} : lecture impossible ({exc.strerror})") from exc
 

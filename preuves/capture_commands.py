@@ -64,7 +64,8 @@ def report_outcome(outcome: AttemptOutcome) -> None:
         err.print(f"Incident : {capture.error}")
     if found.state is State.SLOTS:
         err.print(
-            f"[bold]Des créneaux sont affichés ![/bold] Réservez vous-même, vite : {capture.final_url or capture.url_requested}"
+            f"Des créneaux sont affichés ! Réservez vous-même, vite : {capture.final_url or capture.url_requested}",
+            style="bold",
         )
 
 

@@ -36,12 +36,13 @@ def add(
 ) -> None:
     """Créer un dossier ; la page est partagée avec les dossiers qui attendent la même."""
     url = validate_target_url(url, allow_any_domain=allow_any_domain)
-    platform_name = (get_platform(platform) if platform else detect_platform(url)).name
-    spec = TargetSpec(url, platform_name, counter, prefecture, procedure)
+    preset = get_platform(platform) if platform else detect_platform(url)
+    preset.steps(url, counter)  # refuses now what the capture could not walk later
+    spec = TargetSpec(url, preset.name, counter, prefecture, procedure)
     with workspace_of(ctx) as workspace:
         case, reused = add_case(workspace, label, spec, notes=notes)
     shared = " (page déjà surveillée pour un autre dossier)" if reused else ""
-    err.print(f"Dossier « {case.label} » créé, plateforme {platform_name}{shared}.")
+    err.print(f"Dossier « {case.label} » créé, plateforme {preset.name}{shared}.")
     out.print(str(case.id))
 
 

@@ -16,7 +16,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from evidence.errors import PreuvesError
 from evidence.workspace import HOME_ENV
-from preuves import capture_commands, case_commands, demo, watch_commands, workspace_commands
+from preuves import (
+    anchor_commands,
+    applicant_commands,
+    capture_commands,
+    case_commands,
+    demo,
+    dossier_commands,
+    letter_commands,
+    watch_commands,
+    workspace_commands,
+)
 from preuves.console import err
 
 app = typer.Typer(
@@ -47,8 +57,12 @@ def root(
 workspace_commands.register(app)
 capture_commands.register(app)
 watch_commands.register(app)
+dossier_commands.register(app)
+anchor_commands.register(app)
 demo.register(app)
 app.add_typer(case_commands.app, name="case")
+app.add_typer(letter_commands.app, name="letter")
+app.add_typer(applicant_commands.app, name="applicant")
 
 
 def run(argv: list[str]) -> int:

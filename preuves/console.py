@@ -7,8 +7,10 @@ from typing import Any
 
 from rich.console import Console
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: text from users and web pages (case labels, file names, « [letters] ») is printed
+# as it is, never read as Rich markup; styles are given with `style=`.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def print_json(value: Any) -> None:

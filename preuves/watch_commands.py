@@ -151,7 +151,7 @@ def status(
         print_json(statuses)
         return
     for s in statuses:
-        out.print(f"[bold]{s['case']}[/bold] (n° {s['id']})")
+        out.print(f"{s['case']} (n° {s['id']})", style="bold")
         out.print(
             f"  {s['attempts_done']} tentative(s) faite(s), {s['attempts_planned']} prévue(s) ; "
             f"{s['distinct_days']} jour(s), {s['distinct_weeks']} semaine(s), "
@@ -162,7 +162,7 @@ def status(
         if s["last_attempt"]:
             out.print(f"  Dernière tentative : {paris_time(datetime.fromisoformat(s['last_attempt']))}")
         for warning in s["warnings"]:
-            out.print(f"  [yellow]Preuves encore faibles : {warning}[/yellow]")
+            out.print(f"  Preuves encore faibles : {warning}", style="yellow")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from dossier_builder.verify import verify_bundle
 from evidence.verify import verify_workspace
 from evidence.workspace import init_workspace
 from preuves.context import home_option, workspace_of
+from preuves.dossier_commands import print_bundle_report
 from preuves.console import err, out, print_json
 
 
@@ -25,10 +28,20 @@ def init(ctx: typer.Context) -> None:
 def verify(
     ctx: typer.Context,
     case: Annotated[str | None, typer.Argument(help="Limiter la vérification à un dossier.")] = None,
+    dossier: Annotated[
+        Path | None,
+        typer.Option("--dossier", help="Vérifier un dossier de pièces produit par « preuves dossier »."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
 ) -> None:
-    """Vérifier que rien n'a été modifié ni supprimé (fichiers, journal, base)."""
+    """Vérifier que rien n'a été modifié ni supprimé (fichiers, journal, base, dossier de pièces)."""
     with workspace_of(ctx) as workspace:
+        if dossier is not None:
+            bundle = verify_bundle(workspace, dossier)
+            print_bundle_report(bundle, as_json)
+            if not bundle.ok:
+                raise typer.Exit(1)
+            return
         report = verify_workspace(workspace, case)
     if as_json:
         print_json(report.to_json())

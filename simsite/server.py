@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType, TracebackType
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from simsite import errorpages, ezbooking, home, rdvpref, rdvsp, routing, traps
+from simsite import errorpages, ezbooking, home, hostile, rdvpref, rdvsp, routing, traps
 from simsite.requestlog import LoggedRequest, TextFieldSubmission
 from simsite.response import Response, json_response
 
@@ -29,7 +29,7 @@ surchargé » page, a 502 Bad Gateway, or no answer at all."""
 CONTROL_PREFIX = "/__sim/"
 """Paths under this prefix drive the site from another process; they are not logged and ignore the mode."""
 
-_ROUTES = home.ROUTES + ezbooking.ROUTES + rdvpref.ROUTES + rdvsp.ROUTES + traps.ROUTES
+_ROUTES = home.ROUTES + ezbooking.ROUTES + rdvpref.ROUTES + rdvsp.ROUTES + traps.ROUTES + hostile.ROUTES
 
 
 class UnknownModeError(ValueError):

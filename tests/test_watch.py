@@ -236,3 +236,49 @@ def test_status_warns_while_evidence_is_weak(demo_workspace, site, browser, fast
         "moins de 3 plages horaires couvertes (1)",
         "aucun courrier envoyé à la préfecture",
     ]
+
+
+def test_two_watchers_racing_for_one_attempt_perform_it_once(demo_workspace, site, browser, fast_settings):
+    workspace = demo_workspace
+    target_id = classic_target(workspace, site)
+    at = workspace.clock.now() + timedelta(minutes=1)
+    save_plan(workspace, target_id, [PlannedTime(at, "midday", "regular")])
+    workspace.clock.set(at)
+    [planned_id] = statuses(workspace)
+    runners = [PlanRunner(workspace, browser, fast_settings, WatchSettings()) for _ in range(2)]
+    start = threading.Barrier(2)
+    results: list = []
+
+    def race(runner: PlanRunner) -> None:
+        start.wait()
+        results.append(runner.run_planned(planned_id))
+
+    threads = [threading.Thread(target=race, args=(runner,)) for runner in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(result is None for result in results) == [False, True]
+    assert _count(workspace, Capture) == 1 and statuses(workspace) == {planned_id: "done"}
+
+
+def test_reconcile_frees_only_claims_of_dead_watchers(demo_workspace, site, browser, fast_settings):
+    workspace = demo_workspace
+    target_id = classic_target(workspace, site)
+    now = workspace.clock.now()
+    save_plan(workspace, target_id, [PlannedTime(now + timedelta(minutes=m), "midday", "regular") for m in (1, 2, 3)])
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    owners = {
+        1: f"{socket.gethostname()}:{os.getpid()}:alive000",  # this very process: alive
+        2: f"{socket.gethostname()}:{dead.stdout.strip()}:dead0000",  # exited
+        3: "another-machine:4242:far00000",  # unknown: only the claim's age decides
+    }
+    with workspace.writing() as session:
+        for planned in session.scalars(select(PlannedAttempt)):
+            planned.status, planned.claimed_by, planned.claimed_at = "running", owners[planned.id], now
+    runner = PlanRunner(workspace, browser, fast_settings, WatchSettings())
+    assert runner.reconcile() == 1
+    assert statuses(workspace) == {1: "running", 2: "planned", 3: "running"}
+    workspace.clock.set(now + runner.stale_after + timedelta(seconds=1))
+    assert runner.reconcile() == 2
+    assert set(statuses(workspace).values()) == {"planned"}

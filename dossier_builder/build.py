@@ -1,0 +1,235 @@
+"""`build_dossier`: rows → pièces → inventory → manifest → review copy → SHA256SUMS.
+
+Each pièce is its own WeasyPrint document, written to disk then freed; with several processors the
+pièces are built in parallel worker processes (each holds one document at a time). The review copy
+is assembled from the written files, never re-laid out.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from datetime import date
+from multiprocessing import get_context
+from pathlib import Path
+
+from dossier_builder import journal_export
+from dossier_builder.facts import DossierFacts, gather
+from dossier_builder.manifest import (
+    MANIFEST_NAME,
+    SUMS_NAME,
+    BuiltFile,
+    manifest,
+    write_manifest,
+    write_sums,
+)
+from dossier_builder.piece_files import build_piece
+from dossier_builder.pieces import Piece
+from dossier_builder.render import PageFrame, render_html, write_pdf
+from dossier_builder.review import REVIEW_NAME, Embedded, PieceFile, build_review_copy
+from evidence.errors import BadInput, PreuvesError
+from evidence.records import find_case
+from evidence.workspace import Workspace
+
+INVENTORY_NAME = "Inventaire_des_pieces.pdf"
+JOURNAL_NAME = "journal-extrait.jsonl"
+MAX_FILE_BYTES = 32 * 1000 * 1000  # Télérecours: 32 Mo per file (the decimal reading, the stricter)
+# Below this many attempts, starting worker processes costs more than it saves.
+PARALLEL_FROM_ATTEMPTS = 150
+
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+@dataclass(frozen=True)
+class DossierResult:
+    directory: Path
+    pieces: tuple[PieceFile, ...]
+    inventory: Path
+    review: Path
+    review_pages: int
+    manifest: Path
+    sums: Path
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    return None
+
+
+def _prepare_directory(directory: Path) -> bool:
+    """Make sure `directory` exists and is empty; returns whether it was created."""
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise BadInput(f"le dossier de sortie {directory} existe déjà et n'est pas vide")
+    created = not directory.exists()
+    directory.mkdir(parents=True, exist_ok=True)
+    return created
+
+
+def _discard(directory: Path, created: bool) -> None:
+    """After a failure: an incomplete bundle must not be mistaken for one ready to file."""
+    for path in directory.iterdir():
+        path.unlink()
+    if created:
+        directory.rmdir()
+
+
+def _for_piece(facts: DossierFacts, piece: Piece) -> DossierFacts:
+    """Only the attempts a capture pièce shows: less to send to a worker process."""
+    if piece.kind != "captures":
+        return facts
+    wanted = set(piece.capture_ids)
+    return replace(facts, attempts=tuple(a for a in facts.attempts if a.id in wanted))
+
+
+def _worker_count(facts: DossierFacts, workers: int | None) -> int:
+    if workers is not None:
+        return max(1, workers)
+    if len(facts.attempts) < PARALLEL_FROM_ATTEMPTS:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _build_pieces(
+    facts: DossierFacts, home: Path, directory: Path, workers: int, progress: Progress
+) -> list[PieceFile]:
+    total = len(facts.pieces)
+    pages: dict[int, int] = {}
+    progress("pièces", 0, total)
+    if workers == 1:
+        for piece in facts.pieces:
+            pages[piece.number] = build_piece(facts, piece, home, directory)
+            progress("pièces", len(pages), total)
+    else:
+        # "spawn": the parent may run threads (progress display, browser); forking them is unsafe.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {
+                pool.submit(build_piece, _for_piece(facts, piece), piece, home, directory): piece
+                for piece in facts.pieces
+            }
+            for future in as_completed(futures):
+                pages[futures[future].number] = future.result()
+                progress("pièces", len(pages), total)
+    built = [PieceFile(piece, directory / piece.filename, pages[piece.number]) for piece in facts.pieces]
+    for entry in built:
+        size = entry.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise PreuvesError(
+                f"la pièce {entry.path.name} dépasse 32 Mo ({size} octets) : Télérecours la refuserait"
+            )
+    return built
+
+
+def _build_inventory(facts: DossierFacts, pieces: list[PieceFile], dest: Path, scratch: Path) -> int:
+    frame = PageFrame(
+        footer="Inventaire des pièces",
+        reference=facts.reference,
+        demo=facts.demo,
+        title="Inventaire des pièces",
+    )
+    return write_pdf(
+        render_html("inventaire.html", frame, facts=facts, entries=pieces), dest, base_dir=scratch
+    )
+
+
+def _write_bundle(
+    facts: DossierFacts,
+    home: Path,
+    directory: Path,
+    journal_path: Path,
+    scratch: Path,
+    workers: int,
+    progress: Progress,
+) -> DossierResult:
+    pieces = _build_pieces(facts, home, directory, workers, progress)
+    progress("inventaire", 0, 1)
+    inventory = directory / INVENTORY_NAME
+    inventory_pages = _build_inventory(facts, pieces, inventory, scratch)
+    manifest_path = directory / MANIFEST_NAME
+    write_manifest(
+        manifest(
+            facts,
+            [BuiltFile.of(entry.path, entry.pages) for entry in pieces],
+            BuiltFile.of(inventory, inventory_pages),
+            BuiltFile.of(journal_path, 0),
+        ),
+        manifest_path,
+    )
+    progress("copie de travail", 0, 1)
+    review = directory / REVIEW_NAME
+    review_pages = build_review_copy(
+        facts,
+        pieces,
+        [
+            Embedded(manifest_path, "Manifeste : empreinte de chaque fichier et de chaque pièce", "Data"),
+            Embedded(journal_path, "Extrait du journal chaîné", "Source"),
+        ],
+        review,
+        scratch,
+    )
+    write_sums(
+        directory, [entry.path.name for entry in pieces] + [INVENTORY_NAME, MANIFEST_NAME, REVIEW_NAME]
+    )
+    progress("terminé", 1, 1)
+    return DossierResult(
+        directory=directory,
+        pieces=tuple(pieces),
+        inventory=inventory,
+        review=review,
+        review_pages=review_pages,
+        manifest=manifest_path,
+        sums=directory / SUMS_NAME,
+    )
+
+
+def build_dossier(
+    workspace: Workspace,
+    case_reference: str,
+    directory: Path,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    workers: int | None = None,
+    progress: Progress = _no_progress,
+) -> DossierResult:
+    """Write the Télérecours bundle, the review copy, the manifest and SHA256SUMS into `directory`.
+
+    Raises BadInput when the case has no capture in the period or `directory` is not empty; on
+    any failure, the files already written are removed. Large dossiers are built in worker
+    processes ("spawn"): a script calling this needs the `if __name__ == "__main__":` guard, or
+    `workers=1`.
+    """
+    directory = directory.resolve()
+    with workspace.reading() as session:
+        case = find_case(session, case_reference)
+        facts = gather(
+            session,
+            case,
+            date_from=date_from,
+            date_to=date_to,
+            now=workspace.clock.now(),
+            demo=workspace.demo,
+        )
+    scratch = Path(tempfile.mkdtemp(prefix="preuves-dossier-"))
+    try:
+        journal_path = scratch / JOURNAL_NAME
+        with workspace.reading() as session:  # a session of its own: the export empties it as it goes
+            journal_export.write(session, facts, journal_path)
+        created = _prepare_directory(directory)
+        try:
+            return _write_bundle(
+                facts,
+                workspace.home,
+                directory,
+                journal_path,
+                scratch,
+                _worker_count(facts, workers),
+                progress,
+            )
+        except BaseException:
+            _discard(directory, created)
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,201 @@
+"""The rows a dossier needs, read once and copied into plain frozen values.
+
+Rendering works on these values, never on ORM rows: a pièce can then be built after the session
+is closed, in another process, and a template cannot trigger a lazy query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dossier_builder.pieces import Piece, case_captures, case_letters, plan_pieces
+from evidence import journal
+from evidence.models import Applicant, Artefact, Capture, Case, Letter
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """An artefact as the dossier cites it."""
+
+    id: int
+    kind: str
+    media_type: str
+    filename: str | None
+    sha256: str
+    size: int
+    blob_path: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Artefact) -> FileFacts:
+        return cls(
+            row.id,
+            row.kind,
+            row.media_type,
+            row.filename,
+            row.sha256,
+            row.size,
+            row.blob_path,
+            row.created_at,
+        )
+
+
+@dataclass(frozen=True)
+class AttemptFacts:
+    id: int
+    attempt_no: int
+    started_at: datetime
+    state: str
+    url_requested: str
+    final_url: str | None
+    http_status: int | None
+    evidence_text: str | None
+    error: str | None
+    assisted: bool
+    files: tuple[FileFacts, ...]
+    piece: int
+
+    def file(self, kind: str) -> FileFacts | None:
+        return next((item for item in self.files if item.kind == kind), None)
+
+    @property
+    def original(self) -> FileFacts | None:
+        """The raw screenshot: the evidence of record, whose hash the exhibit prints."""
+        return self.file("screenshot")
+
+    @property
+    def shown(self) -> FileFacts | None:
+        """The image the exhibit shows: the copy with date and time printed in, else the raw one."""
+        return self.file("screenshot_annotated") or self.original
+
+
+@dataclass(frozen=True)
+class LetterFacts:
+    id: int
+    letter_date: date
+    direction: str
+    channel: str
+    subject: str | None
+    tracking: str | None
+    sender: str | None
+    recipient: str | None
+    answers_id: int | None
+    files: tuple[FileFacts, ...]
+    piece: int
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    id: int
+    label: str
+    target_id: int
+    notes: str | None
+    url: str
+    platform: str
+    counter: str | None
+    prefecture: str | None
+    procedure: str | None
+    applicant_name: str | None
+
+
+@dataclass(frozen=True)
+class DossierFacts:
+    """Everything the dossier shows, with the pièce each item belongs to."""
+
+    case: CaseFacts
+    pieces: tuple[Piece, ...]
+    attempts: tuple[AttemptFacts, ...]
+    letters: tuple[LetterFacts, ...]
+    date_from: date | None
+    date_to: date | None
+    journal_head: journal.JournalHead
+    generated_at: datetime
+    demo: bool
+
+    @property
+    def reference(self) -> str:
+        """The case reference printed in every footer."""
+        return f"Dossier « {self.case.label} »"
+
+
+def _case_facts(session: Session, case: Case) -> CaseFacts:
+    target = case.target
+    applicant = session.scalars(select(Applicant).where(Applicant.case_id == case.id)).first()
+    return CaseFacts(
+        id=case.id,
+        label=case.label,
+        target_id=case.target_id,
+        notes=case.notes,
+        url=target.url,
+        platform=target.platform,
+        counter=target.counter,
+        prefecture=target.prefecture,
+        procedure=target.procedure,
+        applicant_name=applicant.full_name if applicant else None,
+    )
+
+
+def _attempt(row: Capture, piece: int) -> AttemptFacts:
+    return AttemptFacts(
+        id=row.id,
+        attempt_no=row.attempt_no,
+        started_at=row.started_at,
+        state=row.state,
+        url_requested=row.url_requested,
+        final_url=row.final_url,
+        http_status=row.http_status,
+        evidence_text=row.evidence_text,
+        error=row.error,
+        assisted=row.assisted,
+        files=tuple(FileFacts.of(item) for item in row.artefacts),
+        piece=piece,
+    )
+
+
+def _letter(row: Letter, piece: int) -> LetterFacts:
+    return LetterFacts(
+        id=row.id,
+        letter_date=row.letter_date,
+        direction=row.direction,
+        channel=row.channel,
+        subject=row.subject,
+        tracking=row.tracking,
+        sender=row.sender,
+        recipient=row.recipient,
+        answers_id=row.answers_id,
+        files=tuple(FileFacts.of(item) for item in row.artefacts),
+        piece=piece,
+    )
+
+
+def gather(
+    session: Session,
+    case: Case,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    now: datetime,
+    demo: bool,
+) -> DossierFacts:
+    pieces = plan_pieces(session, case, date_from, date_to)
+    capture_piece = {cid: piece.number for piece in pieces for cid in piece.capture_ids}
+    letter_piece = {piece.letter_id: piece.number for piece in pieces if piece.letter_id is not None}
+    return DossierFacts(
+        case=_case_facts(session, case),
+        pieces=tuple(pieces),
+        attempts=tuple(
+            _attempt(row, capture_piece[row.id]) for row in case_captures(session, case, date_from, date_to)
+        ),
+        letters=tuple(
+            _letter(row, letter_piece[row.id]) for row in case_letters(session, case, date_from, date_to)
+        ),
+        date_from=date_from,
+        date_to=date_to,
+        journal_head=journal.head(session),
+        generated_at=now,
+        demo=demo,
+    )

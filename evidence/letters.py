@@ -1,0 +1,456 @@
+"""Letters to and from the prefecture, with their postal proofs.
+
+A letter is imported from a PDF, a scanned image (PNG, JPEG) or an email saved as `.eml` (its
+date, addresses and subject are read from its headers; its attachments are kept as files of their
+own). Proofs — LRAR receipt, avis de réception, tracking printout — are attached to it, at once or
+later. Every file is checked (readable, known format, under the size cap, safe names) before any
+blob is written, so bad input stores nothing.
+
+What goes into the row, and so into the journal that cannot forget, is kept free of the
+applicant's identity: only the administration's address is copied from an email (the applicant's
+own stays in the .eml file), and the applicant's name and numéro d'étranger are masked in the
+subject and the file names (see `applicants.mask_identity`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import logging
+import unicodedata
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageFile
+from pypdf import PasswordType, PdfReader
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from evidence import journal
+from evidence.applicants import get_applicant, mask_identity
+from evidence.email_import import EmailFacts, parse_eml
+from evidence.errors import BadInput, NotFound, WorkspaceError
+from evidence.localtime import PARIS
+from evidence.models import Applicant, Artefact, Case, Letter
+from evidence.records import NewArtefact, artefact_rows, find_case, store_blobs
+from evidence.workspace import Workspace
+
+DIRECTIONS = {"sent": "envoyé", "received": "reçu"}
+CHANNELS = {
+    "email": "courriel",
+    "lrar": "lettre recommandée avec avis de réception",
+    "courrier": "courrier simple",
+    "depot": "dépôt au guichet de la préfecture",
+    "telephone": "appel téléphonique",
+}
+# A telephone call is no written request: the two-month silence rule does not apply to it.
+WRITTEN_CHANNELS = frozenset(CHANNELS) - {"telephone"}
+SILENCE_MONTHS = 2
+
+LETTER_KIND = "letter"  # the letter itself (PDF, scan or .eml)
+ATTACHMENT_KIND = "letter_attachment"  # a file attached to an .eml
+PROOF_KIND = "letter_proof"  # LRAR receipt, avis de réception, tracking printout …
+
+DEFAULT_MAX_FILE_MB = 50
+MAX_SUBJECT_LENGTH = 500
+MAX_TRACKING_LENGTH = 100
+MAX_ADDRESS_LENGTH = 500
+
+PDF_MEDIA_TYPE = "application/pdf"
+EMAIL_MEDIA_TYPE = "message/rfc822"
+_MAGIC = ((b"%PDF-", PDF_MEDIA_TYPE), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+@dataclass(frozen=True)
+class LetterInput:
+    """What the user says about a letter; the date may come from an .eml's headers instead."""
+
+    file: Path
+    direction: str
+    channel: str
+    letter_date: date | None = None
+    tracking: str | None = None
+    subject: str | None = None
+    proofs: tuple[Path, ...] = ()
+    answers: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """A file read and checked, not yet stored."""
+
+    path: Path
+    media_type: str
+    data: bytes
+    email: EmailFacts | None = None
+
+
+@dataclass(frozen=True)
+class LetterFile:
+    kind: str
+    filename: str | None
+    media_type: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class LetterSummary:
+    """A letter as `letter list` shows it, with its answers and the silence flag."""
+
+    id: int
+    letter_date: date
+    direction: str
+    channel: str
+    subject: str | None
+    tracking: str | None
+    sender: str | None
+    recipient: str | None
+    answers_id: int | None
+    answered_by: tuple[int, ...]
+    files: tuple[LetterFile, ...]
+    silence_since: date | None  # when two months of silence elapsed, if they did
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "date": self.letter_date.isoformat(),
+            "direction": self.direction,
+            "channel": self.channel,
+            "subject": self.subject,
+            "tracking": self.tracking,
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "answers": self.answers_id,
+            "answered_by": list(self.answered_by),
+            "files": [vars(f) for f in self.files],
+            "silence": self.silence_since is not None,
+            "silence_since": self.silence_since.isoformat() if self.silence_since else None,
+        }
+
+
+def max_file_bytes(workspace: Workspace) -> int:
+    """The size cap of one imported file: preuves.toml [letters] max_file_mb (default 50)."""
+    value = workspace.section("letters").get("max_file_mb", DEFAULT_MAX_FILE_MB)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise WorkspaceError("preuves.toml : max_file_mb (section letters) doit être un nombre entier de Mo positif")
+    return value * 1024 * 1024
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it has fewer days."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def paris_today(workspace: Workspace) -> date:
+    return workspace.clock.now().astimezone(PARIS).date()
+
+
+# --- reading and checking files -------------------------------------------------------------
+
+
+def load_file(path: Path, max_bytes: int) -> LoadedFile:
+    """Read one file and check it is a PDF, a PNG/JPEG image or an .eml email that can be used."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise BadInput(f"{path} : lecture impossible ({exc.strerror})") from exc
+    if not path.is_file():
+        raise BadInput(f"{path} : ce n'est pas un fichier")
+    if info.st_size > max_bytes:
+        raise BadInput(
+            f"{path} : fichier trop volumineux ({_megabytes(info.st_size)} Mo, "
+            f"{_megabytes(max_bytes)} Mo au plus — réglage max_file_mb de preuves.toml)"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path} : lecture impossible ({exc.strerror})") from exc
+    if not data:
+        raise BadInput(f"{path} : fichier vide")
+    media_type = next((media for magic, media in _MAGIC if data.startswith(magic)), None)
+    if media_type == PDF_MEDIA_TYPE:
+        _check_pdf(path, data)
+    elif media_type is not None:
+        _check_image(path, data)
+    elif path.suffix.lower() == ".eml":
+        return LoadedFile(path, EMAIL_MEDIA_TYPE, data, parse_eml(data, str(path)))
+    else:
+        raise BadInput(f"{path} : format non reconnu (PDF, image PNG ou JPEG, ou courriel .eml attendu)")
+    return LoadedFile(path, media_type, data)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".replace(".", ",").removesuffix(",0")
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs repairs of sloppy files as warnings; the user gets our one line instead."""
+    logger = logging.getLogger("pypdf")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def _check_pdf(path: Path, data: bytes) -> None:
+    try:
+        with _quiet_pypdf():
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+                raise BadInput(f"{path} : PDF protégé par un mot de passe (enregistrez-en une copie sans mot de passe)")
+            pages = len(reader.pages)
+    except BadInput:
+        raise
+    except Exception as exc:  # pypdf raises many exception types on malformed files
+        raise BadInput(f"{path} : PDF illisible ou endommagé") from exc
+    if pages == 0:
+        raise BadInput(f"{path} : PDF sans aucune page")
+
+
+@contextmanager
+def _strict_pillow() -> Iterator[None]:
+    """Refuse truncated images here even if WeasyPrint, once imported, told Pillow to accept them."""
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def _check_image(path: Path, data: bytes) -> None:
+    try:
+        with _strict_pillow(), Image.open(io.BytesIO(data)) as image:
+            image.load()  # decodes every pixel: a truncated scan fails here
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise BadInput(f"{path} : image illisible ou tronquée") from exc
+
+
+# --- recording --------------------------------------------------------------------------------
+
+
+def _check_choice(value: str, choices: dict[str, str], what: str) -> str:
+    if value not in choices:
+        raise BadInput(f"{what} inconnu : {value!r} (valeurs possibles : {', '.join(choices)})")
+    return value
+
+
+def _clean_line(value: str | None, what: str, limit: int) -> str | None:
+    """A line typed by the user: refused when too long or holding control characters."""
+    if value is None:
+        return None
+    value = " ".join(unicodedata.normalize("NFC", value).split())
+    if not value:
+        return None
+    if len(value) > limit:
+        raise BadInput(f"{what} trop long : {limit} caractères au plus")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise BadInput(f"{what} : caractère de contrôle interdit")
+    return value
+
+
+def _header_line(value: str | None, limit: int) -> str | None:
+    """A line read from an email header: control characters dropped, cut to the column's width."""
+    if value is None:
+        return None
+    value = "".join(c for c in unicodedata.normalize("NFC", value) if unicodedata.category(c) != "Cc")
+    value = " ".join(value.split())
+    return (value[: limit - 1] + "…" if len(value) > limit else value) or None
+
+
+def _letter_day(request: LetterInput, loaded: LoadedFile, today: date) -> date:
+    if loaded.email is not None:
+        header_day = loaded.email.sent_at.astimezone(PARIS).date()
+        if request.letter_date is not None and request.letter_date != header_day:
+            raise BadInput(
+                f"{loaded.path} : la date donnée ({request.letter_date.isoformat()}) diffère de celle "
+                f"du courriel ({header_day.isoformat()})"
+            )
+        day = header_day
+    elif request.letter_date is None:
+        raise BadInput("date du courrier manquante (option --date)")
+    else:
+        day = request.letter_date
+    if day > today:
+        raise BadInput(f"date dans le futur : {day.isoformat()} (nous sommes le {today.isoformat()})")
+    return day
+
+
+def _letter_files(main: LoadedFile, proofs: list[LoadedFile], applicant: Applicant | None) -> list[NewArtefact]:
+    files = [NewArtefact(LETTER_KIND, main.media_type, data=main.data, filename=mask_identity(main.path.name, applicant))]
+    if main.email is not None:
+        files += [
+            NewArtefact(ATTACHMENT_KIND, a.media_type, data=a.data, filename=mask_identity(a.filename, applicant))
+            for a in main.email.attachments
+        ]
+    return files + _proof_files(proofs, applicant)
+
+
+def _proof_files(proofs: list[LoadedFile], applicant: Applicant | None) -> list[NewArtefact]:
+    return [
+        NewArtefact(PROOF_KIND, p.media_type, data=p.data, filename=mask_identity(p.path.name, applicant))
+        for p in proofs
+    ]
+
+
+def _addresses(loaded: LoadedFile, direction: str, applicant: Applicant | None) -> tuple[str | None, str | None]:
+    """(sender, recipient) to keep: only the administration's side of an email."""
+    if loaded.email is None:
+        return None, None
+    if direction == "sent":
+        return None, _header_line(mask_identity(loaded.email.recipients, applicant), MAX_ADDRESS_LENGTH)
+    return _header_line(mask_identity(loaded.email.sender, applicant), MAX_ADDRESS_LENGTH), None
+
+
+def _find_letter(session: Session, case: Case, letter_id: int) -> Letter:
+    letter = session.get(Letter, letter_id)
+    if letter is None or letter.case_id != case.id:
+        raise NotFound(f"courrier n° {letter_id} inconnu dans le dossier « {case.label} » (voir « preuves letter list »)")
+    return letter
+
+
+def record_letter(workspace: Workspace, case_reference: str, request: LetterInput) -> Letter:
+    """Check everything, then store the files, then one row per item and one journal entry."""
+    direction = _check_choice(request.direction, DIRECTIONS, "sens")
+    channel = _check_choice(request.channel, CHANNELS, "moyen d'envoi")
+    tracking = _clean_line(request.tracking, "numéro de suivi", MAX_TRACKING_LENGTH)
+    limit = max_file_bytes(workspace)
+    main = load_file(request.file, limit)
+    proofs = [load_file(path, limit) for path in request.proofs]
+    day = _letter_day(request, main, paris_today(workspace))
+    with workspace.reading() as session:
+        case = find_case(session, case_reference)
+        applicant = get_applicant(session, case)
+        if request.answers is not None:
+            answered = _find_letter(session, case, request.answers)
+            if answered.letter_date > day:
+                raise BadInput(
+                    f"le courrier n° {answered.id} est daté du {answered.letter_date.isoformat()} : "
+                    "une réponse ne peut pas le précéder"
+                )
+        case_id = case.id
+        if request.subject is not None or main.email is None:
+            subject = _clean_line(mask_identity(request.subject, applicant), "objet", MAX_SUBJECT_LENGTH)
+        else:
+            subject = _header_line(mask_identity(main.email.subject, applicant), MAX_SUBJECT_LENGTH)
+        sender, recipient = _addresses(main, direction, applicant)
+        files = _letter_files(main, proofs, applicant)
+
+    stored = store_blobs(workspace, files)
+    now = workspace.clock.now()
+    with workspace.writing() as session:
+        letter = Letter(
+            case_id=case_id,
+            letter_date=day,
+            direction=direction,
+            channel=channel,
+            subject=subject,
+            tracking=tracking,
+            sender=sender,
+            recipient=recipient,
+            answers_id=request.answers,
+            created_at=now,
+        )
+        letter.artefacts = artefact_rows(files, stored, now)
+        session.add(letter)
+        session.flush()
+        journal.append(
+            session,
+            "letter.recorded",
+            {"letter": letter.to_record(), "artefacts": [row.to_record() for row in letter.artefacts]},
+            now,
+        )
+    return letter
+
+
+def add_proofs(workspace: Workspace, case_reference: str, letter_id: int, paths: list[Path]) -> list[Artefact]:
+    """Attach proofs to a letter already recorded: a new journal entry, nothing rewritten."""
+    if not paths:
+        raise BadInput("aucune preuve donnée")
+    limit = max_file_bytes(workspace)
+    proofs = [load_file(path, limit) for path in paths]
+    with workspace.reading() as session:
+        case = find_case(session, case_reference)
+        _find_letter(session, case, letter_id)
+        files = _proof_files(proofs, get_applicant(session, case))
+    stored = store_blobs(workspace, files)
+    now = workspace.clock.now()
+    with workspace.writing() as session:
+        rows = artefact_rows(files, stored, now)
+        for row in rows:
+            row.letter_id = letter_id
+        session.add_all(rows)
+        session.flush()
+        journal.append(
+            session,
+            "letter.proof_added",
+            {"letter_id": letter_id, "artefacts": [row.to_record() for row in rows]},
+            now,
+        )
+    return rows
+
+
+# --- listing --------------------------------------------------------------------------------
+
+
+def silence_since(direction: str, channel: str, letter_date: date, answered: bool, today: date) -> date | None:
+    """The day two months of silence elapsed after a written request, if that day has come.
+
+    Only a received letter answers a sent one; `answered` says whether there is one.
+    """
+    if direction != "sent" or channel not in WRITTEN_CHANNELS or answered:
+        return None
+    due = add_months(letter_date, SILENCE_MONTHS)
+    return due if today >= due else None
+
+
+def letter_summaries(session: Session, case: Case, today: date) -> list[LetterSummary]:
+    letters = list(
+        session.scalars(
+            select(Letter)
+            .where(Letter.case_id == case.id)
+            .options(selectinload(Letter.artefacts))
+            .order_by(Letter.letter_date, Letter.id)
+        )
+    )
+    answers: dict[int, list[int]] = {}
+    received_answer: set[int] = set()
+    for letter in letters:
+        if letter.answers_id is not None:
+            answers.setdefault(letter.answers_id, []).append(letter.id)
+            if letter.direction == "received":
+                received_answer.add(letter.answers_id)
+    return [
+        LetterSummary(
+            id=letter.id,
+            letter_date=letter.letter_date,
+            direction=letter.direction,
+            channel=letter.channel,
+            subject=letter.subject,
+            tracking=letter.tracking,
+            sender=letter.sender,
+            recipient=letter.recipient,
+            answers_id=letter.answers_id,
+            answered_by=tuple(answers.get(letter.id, ())),
+            files=tuple(
+                LetterFile(a.kind, a.filename, a.media_type, a.sha256, a.size) for a in letter.artefacts
+            ),
+            silence_since=silence_since(
+                letter.direction, letter.channel, letter.letter_date, letter.id in received_answer, today
+            ),
+        )
+        for letter in letters
+    ]

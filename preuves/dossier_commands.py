@@ -1,0 +1,89 @@
+"""`preuves dossier CASE --out DIR [--from DATE --to DATE]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from dossier_builder.build import build_dossier
+from dossier_builder.verify import BundleReport
+from preuves.console import err, out, print_json
+from preuves.context import workspace_of
+from preuves.parsing import parse_day
+
+
+def dossier(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="Le dossier (nom ou numéro).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie (nouveau ou vide).")],
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Premier jour de la période (AAAA-MM-JJ), heure de Paris.")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Dernier jour de la période (AAAA-MM-JJ), inclus.")
+    ] = None,
+) -> None:
+    """Construire les pièces pour Télérecours, l'inventaire et la copie de travail complète."""
+    first = parse_day(date_from, "--from") if date_from else None
+    last = parse_day(date_to, "--to") if date_to else None
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task: TaskID | None = None
+
+    def progress(step: str, done: int, total: int) -> None:
+        # Only on a terminal (elsewhere Rich would leave blank lines), and from the first step on:
+        # an error found before (no capture…) stays one clean line.
+        nonlocal task
+        if not err.is_terminal:
+            return
+        if task is None:
+            bar.start()
+            task = bar.add_task(step)
+        bar.update(task, description=step.capitalize(), completed=done, total=total)
+
+    with workspace_of(ctx) as workspace:
+        try:
+            result = build_dossier(workspace, case, out_dir, date_from=first, date_to=last, progress=progress)
+        finally:
+            if task is not None:  # stopping a bar never shown would still print a blank line
+                bar.stop()
+    err.print(
+        f"{len(result.pieces)} pièces, inventaire et copie de travail ({result.review_pages} pages) "
+        f"écrits dans {result.directory}."
+    )
+    for entry in result.pieces:
+        out.print(entry.path.name)
+
+
+def print_bundle_report(report: BundleReport, as_json: bool) -> None:
+    """How `preuves verify --dossier DIR` shows its result (the caller exits 1 when not ok)."""
+    if as_json:
+        print_json(report.to_json())
+        return
+    for problem in report.problems:
+        out.print(problem)
+    verdict = "INTACT" if report.ok else f"{len(report.problems)} PROBLÈME(S)"
+    out.print(
+        f"{verdict} — dossier {report.directory} : {report.files_checked} fichiers, "
+        f"{report.artefacts_checked} fichiers d'origine et {report.entries_checked} entrées du journal vérifiés."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(dossier)

@@ -1,0 +1,139 @@
+"""`preuves letter add|proof|list|draft`: the correspondence with the prefecture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dossier_builder.drafts import DRAFT_KINDS, write_draft
+from evidence.letters import (
+    CHANNELS,
+    DIRECTIONS,
+    PROOF_KIND,
+    LetterInput,
+    LetterSummary,
+    add_proofs,
+    letter_summaries,
+    paris_today,
+    record_letter,
+)
+from evidence.records import find_case
+from preuves.console import err, out, print_json
+from preuves.context import workspace_of
+from preuves.parsing import parse_day
+
+app = typer.Typer(help="Courriers échangés avec la préfecture : enregistrer, lister, rédiger.")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    file: Annotated[Path, typer.Option("--file", help="Le courrier : PDF, image scannée (PNG, JPEG) ou courriel .eml.")],
+    direction: Annotated[str, typer.Option("--direction", help="sent (envoyé) ou received (reçu).")],
+    channel: Annotated[str, typer.Option("--channel", help="email, lrar, courrier, depot ou telephone.")],
+    day: Annotated[
+        str | None,
+        typer.Option("--date", help="Date du courrier (AAAA-MM-JJ ou JJ/MM/AAAA) ; lue dans l'en-tête d'un .eml."),
+    ] = None,
+    tracking: Annotated[str | None, typer.Option("--tracking", help="Numéro de suivi (recommandé).")] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="Objet (sinon celui du courriel).")] = None,
+    proof: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--proof", metavar="<path>", help="Preuve jointe : accusé de réception, avis de réception … (répétable)."
+        ),
+    ] = None,
+    answers: Annotated[int | None, typer.Option("--answers", help="Numéro du courrier auquel celui-ci répond.")] = None,
+) -> None:
+    """Enregistrer un courrier envoyé ou reçu, avec ses preuves d'envoi."""
+    request = LetterInput(
+        file=file,
+        direction=direction,
+        channel=channel,
+        letter_date=parse_day(day, "date du courrier") if day is not None else None,
+        tracking=tracking,
+        subject=subject,
+        proofs=tuple(proof or ()),
+        answers=answers,
+    )
+    with workspace_of(ctx) as workspace:
+        letter = record_letter(workspace, case, request)
+    err.print(
+        f"Courrier n° {letter.id} du {letter.letter_date:%d/%m/%Y} enregistré "
+        f"({DIRECTIONS[letter.direction]}, {CHANNELS[letter.channel]}, {len(letter.artefacts)} fichier(s))."
+    )
+    out.print(str(letter.id))
+
+
+@app.command("proof")
+def proof(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    letter: Annotated[int, typer.Argument(help="Numéro du courrier.")],
+    files: Annotated[list[Path], typer.Argument(help="Preuves : accusé de réception, avis de réception …")],
+) -> None:
+    """Joindre une preuve reçue plus tard (avis de réception …) à un courrier déjà enregistré."""
+    with workspace_of(ctx) as workspace:
+        rows = add_proofs(workspace, case, letter, files)
+    err.print(f"{len(rows)} preuve(s) jointe(s) au courrier n° {letter}.")
+
+
+def _answer_text(summary: LetterSummary) -> str:
+    if summary.answered_by:
+        return "réponse : n° " + ", ".join(str(n) for n in summary.answered_by)
+    if summary.silence_since:
+        return f"SILENCE depuis le {summary.silence_since:%d/%m/%Y}"
+    if summary.answers_id:
+        return f"répond au n° {summary.answers_id}"
+    return "—"
+
+
+@app.command("list")
+def list_letters(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+) -> None:
+    """Lister les courriers d'un dossier ; signaler ceux restés sans réponse deux mois."""
+    with workspace_of(ctx) as workspace, workspace.reading() as session:
+        summaries = letter_summaries(session, find_case(session, case), paris_today(workspace))
+    if as_json:
+        print_json([summary.to_json() for summary in summaries])
+        return
+    if not summaries:
+        err.print("Aucun courrier. Enregistrez-en un avec « preuves letter add DOSSIER --file … ».")
+        return
+    table = Table("N°", "Date", "Sens", "Moyen", "Objet", "Suivi", "Preuves", "Réponse")
+    for s in summaries:
+        proofs = sum(1 for f in s.files if f.kind == PROOF_KIND)
+        table.add_row(
+            str(s.id), f"{s.letter_date:%d/%m/%Y}", DIRECTIONS[s.direction], s.channel,
+            s.subject or "—", s.tracking or "—", str(proofs), _answer_text(s),
+        )
+    out.print(table)
+    for s in summaries:
+        if s.silence_since:
+            err.print(
+                f"Courrier n° {s.id} du {s.letter_date:%d/%m/%Y} : sans réponse depuis plus de deux mois "
+                f"(silence gardé par l'administration depuis le {s.silence_since:%d/%m/%Y})."
+            )
+
+
+@app.command("draft")
+def draft(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    kind: Annotated[str, typer.Option("--kind", help=" ou ".join(DRAFT_KINDS) + ".")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Fichier PDF à écrire.")] = None,
+) -> None:
+    """Rédiger un courrier prêt à signer (ou un projet de requête) à partir du dossier."""
+    with workspace_of(ctx) as workspace:
+        written = write_draft(workspace, case, kind, out_file)
+    for warning in written.warnings:
+        err.print(f"À vérifier : {warning}")
+    err.print(f"{DRAFT_KINDS[kind]} écrit : {str(written.path)}")
+    out.print(str(written.path))

@@ -1,0 +1,547 @@
+"""The dossier: Télérecours bundle, inventory, review copy, manifest — built from real rows and real
+images, read back with pypdf and checked with qpdf."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import subprocess
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from pypdf import PdfReader
+from sqlalchemy import select
+from weasyprint import HTML
+
+from capture.attempt import capture_target
+from dossier_builder import piece_files
+from dossier_builder import pieces as pieces_module
+from dossier_builder.build import (
+    INVENTORY_NAME,
+    JOURNAL_NAME,
+    MAX_FILE_BYTES,
+    build_dossier,
+)
+from dossier_builder.facts import gather
+from dossier_builder.piece_files import synthese_html
+from dossier_builder.pieces import plan_pieces
+from dossier_builder.review import REVIEW_NAME
+from dossier_builder.verify import verify_bundle
+from evidence.clock import SimulatedClock
+from evidence.letters import LetterInput, record_letter
+from evidence.localtime import PARIS
+from evidence.models import Artefact, JournalEntry, Target
+from evidence.records import (
+    CaptureFacts,
+    NewArtefact,
+    TargetSpec,
+    add_case,
+    find_case,
+    record_capture,
+)
+from evidence.workspace import Workspace, init_workspace
+from tests.evidence_helpers import URL, add_sample_case
+
+CASE = "Dupont"
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+FILENAME = re.compile(r"^PJ(\d+)_[A-Za-z0-9_-]+\.pdf$")
+STATES = ("noslot", "noslot", "captcha", "error", "noslot", "slots")
+
+
+# --- building blocks ----------------------------------------------------------------------------
+
+
+def screenshot_png(moment: datetime, state: str) -> tuple[bytes, bytes]:
+    """A page-sized PNG and its annotated copy (banner with the Paris time), as capture makes them."""
+    page = Image.new("RGB", (1366, 768), (236, 236, 236))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 22)
+    draw.rectangle((200, 0, 1166, 768), fill=(255, 255, 255))
+    draw.text((240, 300), "Vérification de disponibilité", fill=(60, 90, 160), font=font)
+    draw.text((240, 350), f"état simulé : {state}", fill=(0, 0, 0), font=font)
+    raw = io.BytesIO()
+    page.save(raw, "PNG")
+    annotated = Image.new("RGB", (1366, 868), (255, 255, 255))
+    annotated.paste(page, (0, 100))
+    ImageDraw.Draw(annotated).text(
+        (20, 30), f"Capture du {moment.astimezone(PARIS):%d/%m/%Y %H:%M:%S %z}", fill=(0, 0, 0), font=font
+    )
+    copy = io.BytesIO()
+    annotated.save(copy, "PNG")
+    return raw.getvalue(), copy.getvalue()
+
+
+def record_shots(workspace: Workspace, target_id: int, moments: list[datetime]) -> None:
+    for n, moment in enumerate(moments, start=1):
+        state = STATES[n % len(STATES)]
+        raw, annotated = screenshot_png(moment, state)
+        facts = CaptureFacts(
+            target_id=target_id,
+            attempt_no=n,
+            started_at=moment,
+            finished_at=moment + timedelta(seconds=4),
+            url_requested=URL,
+            final_url=URL + "/2",
+            http_status=200,
+            state=state,
+            platform="ezbooking",
+            evidence_text="Il n'existe plus de plage horaire libre pour votre demande de rendez-vous.",
+        )
+        record_capture(
+            workspace,
+            facts,
+            [
+                NewArtefact("screenshot", "image/png", data=raw),
+                NewArtefact("screenshot_annotated", "image/png", data=annotated),
+                NewArtefact("html", "text/html", data=f"<html>{n}</html>".encode()),
+            ],
+        )
+
+
+def three_weeks() -> list[datetime]:
+    """Twelve attempts over three ISO weeks, at varied days and hours."""
+    start = datetime(2026, 11, 2, 7, 15, tzinfo=UTC)
+    return [
+        start + timedelta(days=day, hours=hour)
+        for day, hour in [
+            (0, 0),
+            (0, 6),
+            (1, 3),
+            (3, 9),
+            (7, 1),
+            (8, 7),
+            (9, 4),
+            (11, 10),
+            (14, 2),
+            (15, 8),
+            (16, 5),
+            (18, 11),
+        ]
+    ]
+
+
+def letter_pdf(path: Path, text: str) -> Path:
+    HTML(string=f"<p style='font-size:20pt'>{text}</p>").write_pdf(path)
+    return path
+
+
+def answer_eml(path: Path) -> Path:
+    path.write_text(
+        "From: Préfecture <pref@val-doise.gouv.fr>\nTo: demandeur@example.org\n"
+        "Subject: Votre demande\nDate: Mon, 30 Nov 2026 10:00:00 +0100\n"
+        "Content-Type: text/plain; charset=utf-8\n\nNous accusons réception de votre demande.\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def proof_png(path: Path) -> Path:
+    image = Image.new("RGB", (600, 400), (250, 250, 240))
+    ImageDraw.Draw(image).text(
+        (30, 30), "Avis de réception", fill=(0, 0, 0), font=ImageFont.truetype(FONT, 28)
+    )
+    image.save(path)
+    return path
+
+
+def add_letters(workspace: Workspace, folder: Path) -> None:
+    first = record_letter(
+        workspace,
+        CASE,
+        LetterInput(
+            file=letter_pdf(folder / "lettre.pdf", "Monsieur le Préfet, je demande un rendez-vous."),
+            direction="sent",
+            channel="lrar",
+            letter_date=date(2026, 11, 5),
+            tracking="1A 234 567 8901 2",
+            subject="Demande de rendez-vous",
+            proofs=(proof_png(folder / "ar.png"),),
+        ),
+    )
+    record_letter(
+        workspace,
+        CASE,
+        LetterInput(
+            file=answer_eml(folder / "reponse.eml"),
+            direction="received",
+            channel="email",
+            answers=first.id,
+        ),
+    )
+    record_letter(
+        workspace,
+        CASE,
+        LetterInput(
+            file=letter_pdf(folder / "relance.pdf", "Relance."),
+            direction="sent",
+            channel="courrier",
+            letter_date=date(2026, 11, 16),
+        ),
+    )
+
+
+def page_texts(path: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def outline_titles(reader: PdfReader) -> list[tuple[int, str, int]]:
+    """(depth, title, page) of every bookmark."""
+    found: list[tuple[int, str, int]] = []
+
+    def walk(items: list, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return found
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One demo dossier with 12 captures over 3 weeks and 3 letters, shared by the read-only tests."""
+    folder = tmp_path_factory.mktemp("dossier")
+    workspace, _ = init_workspace(folder / "ws", demo=True)
+    workspace.use_clock(SimulatedClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC)))
+    target_id = add_sample_case(workspace, CASE)
+    record_shots(workspace, target_id, three_weeks())
+    add_letters(workspace, folder)
+    result = build_dossier(workspace, CASE, folder / "out")
+    yield workspace, result
+    workspace.close()
+
+
+# --- the Télérecours bundle ------------------------------------------------------------------------
+
+
+def test_pieces_are_numbered_named_and_sized_for_telerecours(built):
+    _, result = built
+    names = [entry.path.name for entry in result.pieces]
+    assert [int(FILENAME.match(name).group(1)) for name in names] == list(range(1, len(names) + 1))
+    assert all(len(name) <= 80 and not set("%&/") & set(name) and name.count(".") == 1 for name in names)
+    assert all(entry.path.stat().st_size <= MAX_FILE_BYTES for entry in result.pieces)
+    assert [entry.piece.kind for entry in result.pieces] == (
+        ["synthese", "chronologie", "captures", "captures", "captures", "courrier", "courrier", "courrier"]
+    )
+    assert names[2] == "PJ3_Captures_d_ecran_semaine_du_2_au_8_novembre_2026.pdf"
+    assert names[5:] == [
+        "PJ6_Courrier_envoye_le_5_novembre_2026_LRAR.pdf",
+        "PJ7_Courrier_envoye_le_16_novembre_2026_courrier_simple.pdf",
+        "PJ8_Reponse_recue_le_30_novembre_2026_courriel.pdf",
+    ]
+
+
+def test_every_page_has_its_footer_and_the_demo_watermark(built):
+    _, result = built
+    for entry in result.pieces:
+        texts = page_texts(entry.path)
+        assert len(texts) == entry.pages
+        for number, text in enumerate(texts, start=1):
+            assert f"Pièce n° {entry.piece.number} — page {number}/{len(texts)}" in text
+            assert "Dossier « Dupont »" in text
+            assert "DÉMONSTRATION" in text
+
+
+def test_page_counts(built):
+    _, result = built
+    captures = [entry for entry in result.pieces if entry.piece.kind == "captures"]
+    assert [entry.pages for entry in captures] == [4, 4, 4]  # one attempt per page
+    letter = result.pieces[5]  # cover, the letter's own PDF page, then the avis de réception image
+    texts = page_texts(letter.path)
+    assert letter.pages == len(texts) == 3
+    assert "Monsieur le Préfet" in texts[1] and "Courrier — lettre.pdf, page 1/1" in texts[1]
+    assert "Preuve d'envoi ou de réception — ar.png" in texts[2]
+    answer = page_texts(result.pieces[7].path)
+    assert any("Nous accusons réception de votre demande." in text for text in answer)
+    review = PdfReader(result.review)
+    assert len(review.pages) == result.review_pages == 1 + sum(entry.pages for entry in result.pieces)
+
+
+def test_inventory_titles_equal_file_names(built):
+    _, result = built
+    text = " ".join(page_texts(result.inventory)).replace("\n", "")
+    for entry in result.pieces:
+        assert entry.path.name.removesuffix(".pdf") in text
+    found = [int(n) for n in re.findall(r"PJ(\d+)_", text)]
+    assert found == list(range(1, len(result.pieces) + 1))
+
+
+def test_chronology_shows_letters_answers_and_silence(built):
+    _, result = built
+    text = " ".join(page_texts(result.pieces[1].path)).replace("\n", " ")
+    assert "Réponse le 30 novembre 2026, 25 jours plus tard" in text
+    assert "Courriers restés sans réponse au 4 décembre 2026" in text
+    assert (
+        "courrier du 16 novembre 2026 (courrier simple) — pièce n° 7 — sans réponse depuis 18 jours" in text
+    )
+    assert text.count("Tentative n°") == 12
+
+
+def test_every_pdf_passes_qpdf_check(built):
+    _, result = built
+    for path in sorted(result.directory.glob("*.pdf")):
+        check = subprocess.run(["qpdf", "--check", str(path)], check=False, capture_output=True, text=True)
+        assert check.returncode == 0, (path.name, check.stdout, check.stderr)
+
+
+# --- the review copy ---------------------------------------------------------------------------
+
+
+def test_review_copy_has_a_bookmark_per_piece_week_and_attempt(built):
+    _, result = built
+    reader = PdfReader(result.review)
+    marks = outline_titles(reader)
+    titles = [title for _, title, _ in marks]
+    for entry in result.pieces:
+        assert f"Pièce n° {entry.piece.number} — {entry.piece.label}" in titles
+    weeks = [(depth, title) for depth, title, _ in marks if title.startswith("Semaine")]
+    assert weeks == [
+        (0, "Semaine du 2 au 8 novembre 2026"),
+        (0, "Semaine du 9 au 15 novembre 2026"),
+        (0, "Semaine du 16 au 22 novembre 2026"),
+    ]
+    attempts = [(page, title) for _, title, page in marks if title.startswith("Tentative n°")]
+    assert len(attempts) == 12
+    assert all(
+        f"Tentative n° {title.split('n° ')[1].split(' ')[0]}" in reader.pages[page].extract_text()
+        for page, title in attempts
+    )
+
+
+def test_review_copy_is_pdfa3b_with_each_attachment_once(built):
+    _, result = built
+    reader = PdfReader(result.review)
+    root = reader.trailer["/Root"]
+    assert len(root["/AF"]) == len({ref.idnum for ref in root["/AF"]}) == 2
+    xmp = reader.xmp_metadata.stream.get_data().decode()
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert "/OutputIntents" in root
+
+
+def test_attachments_are_byte_identical_to_the_manifest_and_the_store(built):
+    workspace, result = built
+    attached = {name: data[0] for name, data in PdfReader(result.review).attachments.items()}
+    assert attached["manifest.json"] == result.manifest.read_bytes()
+    manifest = json.loads(attached["manifest.json"])
+    assert hashlib.sha256(attached[JOURNAL_NAME]).hexdigest() == manifest["journal_extract"]["sha256"]
+    lines = [json.loads(line) for line in attached[JOURNAL_NAME].decode().splitlines()]
+    with workspace.reading() as session:
+        stored = {row.seq: row for row in session.scalars(select(JournalEntry))}
+        artefacts = {row.id: row for row in session.scalars(select(Artefact))}
+    full = [line for line in lines[1:] if "payload" in line]
+    assert len(lines) - 1 == len(stored) and len(full) >= 12 + 3
+    for line in lines[1:]:
+        assert line["entry_hash"] == stored[line["seq"]].entry_hash
+    for line in full:
+        assert line["payload"] == stored[line["seq"]].payload
+    assert len(manifest["artefacts"]) == 12 * 3 + 4  # and the letter, its proof, the e-mail, the relance
+    for item in manifest["artefacts"]:
+        blob = (workspace.home / artefacts[item["id"]].blob_path).read_bytes()
+        assert hashlib.sha256(blob).hexdigest() == item["sha256"] and len(blob) == item["size"]
+        assert 3 <= item["piece"] <= 8
+
+
+def test_manifest_and_sums_cover_the_bundle(built):
+    _, result = built
+    manifest = json.loads(result.manifest.read_text())
+    assert [piece["file"] for piece in manifest["pieces"]] == [entry.path.name for entry in result.pieces]
+    sums = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], check=False, cwd=result.directory, capture_output=True, text=True
+    )
+    assert sums.returncode == 0, sums.stdout
+    listed = {line.split("  ")[1] for line in result.sums.read_text().splitlines()}
+    assert listed == {p.name for p in result.directory.iterdir()} - {"SHA256SUMS"}
+    assert {INVENTORY_NAME, REVIEW_NAME, "manifest.json"} <= listed
+
+
+# --- the note: statistics and heatmap ------------------------------------------------------------
+
+
+def test_heatmap_counts_equal_capture_counts(built):
+    workspace, _ = built
+    with workspace.reading() as session:
+        facts = gather(
+            session,
+            find_case(session, CASE),
+            date_from=None,
+            date_to=None,
+            now=workspace.clock.now(),
+            demo=True,
+        )
+    html = synthese_html(facts, facts.pieces[0])
+    cells = {
+        (int(day), int(hour)): int(count)
+        for day, hour, count in re.findall(r'data-weekday="(\d)" data-hour="(\d+)" data-count="(\d+)"', html)
+    }
+    assert len(cells) == 7 * 24
+    local = [moment.astimezone(PARIS) for moment in three_weeks()]
+    assert cells == {key: Counter((m.weekday(), m.hour) for m in local)[key] for key in cells}
+    assert sum(cells.values()) == 12
+
+
+def test_daylight_saving_change_shows_local_times(workspace, tmp_path):
+    target_id = add_sample_case(workspace, CASE)
+    moments = [
+        datetime(2026, 10, 24, 8, 0, tzinfo=UTC),  # samedi 10:00 (UTC+02:00)
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # dimanche 02:30, summer time, before the change
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # dimanche 02:30 again, winter time, after it
+        datetime(2026, 10, 26, 8, 0, tzinfo=UTC),  # lundi 09:00 (UTC+01:00)
+        datetime(2026, 10, 27, 16, 0, tzinfo=UTC),  # mardi 17:00 (UTC+01:00)
+    ]
+    record_shots(workspace, target_id, moments)
+    result = build_dossier(workspace, CASE, tmp_path / "out")
+    chronology = " ".join(page_texts(result.pieces[1].path)).replace("\n", " ")
+    for expected in [
+        "24/10/2026 10:00 (UTC+02:00)",
+        "25/10/2026 02:30 (UTC+02:00)",
+        "25/10/2026 02:30 (UTC+01:00)",
+        "26/10/2026 09:00 (UTC+01:00)",
+        "27/10/2026 17:00 (UTC+01:00)",
+    ]:
+        assert expected in chronology
+    weeks = [entry for entry in result.pieces if entry.piece.kind == "captures"]
+    assert [entry.piece.week for entry in weeks] == ["2026-W43", "2026-W44"]
+    first_week = " ".join(page_texts(weeks[0].path)).replace("\n", " ")
+    assert "dimanche 25 octobre 2026 à 02:30:00 (UTC+02:00)" in first_week
+    assert "dimanche 25 octobre 2026 à 02:30:00 (UTC+01:00)" in first_week
+    with workspace.reading() as session:
+        facts = gather(
+            session,
+            find_case(session, CASE),
+            date_from=None,
+            date_to=None,
+            now=workspace.clock.now(),
+            demo=False,
+        )
+    assert 'data-weekday="6" data-hour="2" data-count="2"' in synthese_html(facts, facts.pieces[0])
+
+
+# --- planning the pièces -----------------------------------------------------------------------------
+
+
+def test_busy_week_splits_into_even_parts_and_the_plan_is_stable(workspace, monkeypatch):
+    monkeypatch.setattr(pieces_module, "MAX_CAPTURES_PER_PIECE", 3)
+    target_id = add_sample_case(workspace, CASE)
+    start = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    record_shots(workspace, target_id, [start + timedelta(hours=9 * n) for n in range(7)])
+    with workspace.reading() as session:
+        case = find_case(session, CASE)
+        plan = plan_pieces(session, case)
+        assert plan == plan_pieces(session, case)
+        only_tuesday = plan_pieces(session, case, date(2026, 11, 3), date(2026, 11, 3))
+    parts = [piece for piece in plan if piece.kind == "captures"]
+    assert [len(piece.capture_ids) for piece in parts] == [2, 3, 2]
+    assert [piece.label for piece in parts] == [
+        "Captures d'écran du 2 novembre 2026, partie 1 sur 3",
+        "Captures d'écran du 3 novembre 2026, partie 2 sur 3",
+        "Captures d'écran du 4 novembre 2026, partie 3 sur 3",
+    ]
+    assert len({piece.filename for piece in plan}) == len(plan)
+    assert [len(piece.capture_ids) for piece in only_tuesday if piece.kind == "captures"] == [3]
+
+
+# --- the command line and verification ------------------------------------------------------------
+
+
+def test_case_without_capture_is_refused(cli, tmp_path):
+    assert cli("init").code == 0
+    assert cli("case", "add", CASE, "--url", URL).code == 0
+    result = cli("dossier", CASE, "--out", str(tmp_path / "out"))
+    assert result.code == 2
+    assert result.err == "Erreur : aucune capture pour le dossier « Dupont » sur la période choisie\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_command_builds_and_verify_finds_tampering(cli, tmp_path):
+    assert cli("init").code == 0
+    workspace, _ = init_workspace(tmp_path / "ws")
+    target_id = add_sample_case(workspace, CASE)
+    record_shots(workspace, target_id, three_weeks()[:4])
+    out = tmp_path / "out"
+    result = cli("dossier", CASE, "--out", str(out), "--from", "2026-11-02", "--to", "03/11/2026")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        "PJ1_Note_de_synthese.pdf",
+        "PJ2_Chronologie_des_tentatives_et_des_courriers.pdf",
+        "PJ3_Captures_d_ecran_semaine_du_2_au_8_novembre_2026.pdf",
+    ]
+    assert PdfReader(out / result.out.splitlines()[2]).get_num_pages() == 3
+    intact = verify_bundle(workspace, out)
+    assert intact.ok and (intact.files_checked, intact.artefacts_checked) == (6, 9)
+    assert intact.entries_checked == intact.to_json()["entries_checked"] > 3
+    again = cli("dossier", CASE, "--out", str(out))
+    assert again.code == 2 and "n'est pas vide" in again.err
+
+    piece = out / "PJ1_Note_de_synthese.pdf"
+    piece.write_bytes(piece.read_bytes() + b"\n")
+    with workspace.reading() as session:
+        shot = session.scalars(select(Artefact).where(Artefact.kind == "screenshot")).first()
+    blob = workspace.home / shot.blob_path
+    blob.chmod(0o600)
+    blob.write_bytes(b"forged")
+    report = verify_bundle(workspace, out)
+    assert report.problems == [
+        "PJ1_Note_de_synthese.pdf : fichier modifié (son empreinte a changé)",
+        (
+            f"fichier n° {shot.id} (screenshot, 2026-11-02T07:15:00+00:00) : le fichier du dépôt a été modifié "
+            f"[{shot.blob_path}]"
+        ),
+    ]
+    workspace.close()
+
+
+def test_heavy_screenshots_get_lighter_copies_not_new_pieces(workspace, tmp_path, monkeypatch):
+    target_id = add_sample_case(workspace, CASE)
+    record_shots(workspace, target_id, three_weeks()[:2])
+    monkeypatch.setattr(piece_files, "IMAGE_BUDGET", 1)  # every step too heavy: the lightest is kept
+    result = build_dossier(workspace, CASE, tmp_path / "out")
+    assert [entry.piece.kind for entry in result.pieces] == ["synthese", "chronologie", "captures"]
+    reader = PdfReader(result.pieces[2].path)
+    images = {image.name: image.image for page in reader.pages for image in page.images}
+    assert [image.width for image in images.values()] == [900, 900]
+
+
+def test_damaged_screenshot_stops_the_build_and_leaves_no_bundle(cli, tmp_path):
+    assert cli("init").code == 0
+    workspace, _ = init_workspace(tmp_path / "ws")
+    target_id = add_sample_case(workspace, CASE)
+    record_shots(workspace, target_id, three_weeks()[:2])
+    with workspace.reading() as session:
+        shown = session.scalars(select(Artefact).where(Artefact.kind == "screenshot_annotated")).first()
+    blob = workspace.home / shown.blob_path
+    blob.chmod(0o600)
+    blob.write_bytes(b"not an image")
+    workspace.close()
+    result = cli("dossier", CASE, "--out", str(tmp_path / "out"))
+    assert result.code == 1
+    assert result.err == (
+        f"Erreur : tentative n° 1 : capture d'écran illisible [{shown.blob_path}] (UnidentifiedImageError) ; "
+        "lancez « preuves verify »\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.browser
+def test_real_screenshots_are_embedded_as_jpeg(workspace, site, browser, fast_settings, tmp_path):
+    case, _ = add_case(
+        workspace, CASE, TargetSpec(f"{site.base_url}/booking/create/4963", "ezbooking", "16162")
+    )
+    with workspace.reading() as session:
+        target = session.get(Target, case.target_id)
+    for mode in ("noslot", "captcha"):
+        site.mode = mode
+        capture_target(workspace, target, browser, fast_settings)
+    result = build_dossier(workspace, CASE, tmp_path / "out")
+    reader = PdfReader(result.pieces[2].path)
+    assert len(reader.pages) == 2
+    images = {image.name: image.image for page in reader.pages for image in page.images}
+    assert len(images) == 2
+    assert all(image.format == "JPEG" and image.size == (1366, 929) for image in images.values())
+    assert verify_bundle(workspace, result.directory).ok

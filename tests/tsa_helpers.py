@@ -1,0 +1,204 @@
+"""A real RFC 3161 timestamp authority for tests: OpenSSL's `ts -reply` behind http.server.
+
+`make_authority` generates, with the `openssl` command, a root CA and a TSA certificate signed by
+it (extendedKeyUsage critical, timeStamping), optionally already expired; `LocalTsa` serves
+`openssl ts -reply` on 127.0.0.1. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+
+OPENSSL_CONFIG = """\
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = unused
+[ v3_ca ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[ v3_tsa ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, nonRepudiation
+extendedKeyUsage = critical, timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+dir = {dir}
+database = {dir}/index.txt
+new_certs_dir = {dir}
+serial = {dir}/ca-serial
+default_md = sha256
+policy = any_name
+unique_subject = no
+copy_extensions = none
+[ any_name ]
+commonName = supplied
+[ tsa ]
+default_tsa = tsa_config
+[ tsa_config ]
+dir = {dir}
+serial = {dir}/tsa-serial
+crypto_device = builtin
+signer_cert = {dir}/tsa.pem
+certs = {dir}/tsa.pem
+signer_key = {dir}/tsa.key
+signer_digest = sha256
+default_policy = 1.3.6.1.4.1.99999.1
+other_policies = 1.3.6.1.4.1.99999.2
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ordering = no
+tsa_name = yes
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+"""
+
+
+@dataclass(frozen=True)
+class AuthorityKeys:
+    folder: Path
+    ca_file: Path
+    config: Path
+
+
+def _openssl(*args: str | Path) -> None:
+    subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
+
+
+def _asn1_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
+
+
+def make_authority(folder: Path, name: str = "TSA de test", *, expired: bool = False) -> AuthorityKeys:
+    """A root CA and a TSA certificate it signed (valid now, or valid only in 2020)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "openssl.cnf"
+    config.write_text(OPENSSL_CONFIG.format(dir=folder), encoding="utf-8")
+    (folder / "index.txt").write_text("")
+    (folder / "ca-serial").write_text("1000\n")
+    (folder / "tsa-serial").write_text("01\n")
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+    _openssl("req", "-x509", *ec, "-keyout", folder / "ca.key", "-out", folder / "ca.pem",
+             "-days", "30", "-subj", f"/CN=Racine {name}", "-config", config, "-extensions", "v3_ca")
+    _openssl("req", "-new", *ec, "-keyout", folder / "tsa.key", "-out", folder / "tsa.csr",
+             "-subj", f"/CN={name}", "-config", config)
+    now = datetime.now(UTC)
+    start, end = (
+        (datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC))
+        if expired
+        else (now - timedelta(days=1), now + timedelta(days=30))
+    )
+    _openssl("ca", "-batch", "-config", config, "-in", folder / "tsa.csr", "-cert", folder / "ca.pem",
+             "-keyfile", folder / "ca.key", "-out", folder / "tsa.pem", "-extensions", "v3_tsa",
+             "-startdate", _asn1_time(start), "-enddate", _asn1_time(end), "-notext")
+    return AuthorityKeys(folder, folder / "ca.pem", config)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _TsaServer
+
+    def do_POST(self) -> None:
+        query = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.server.requests += 1
+        if self.headers.get("Content-Type") != "application/timestamp-query":
+            self._answer(415, b"", "text/plain")
+            return
+        with self.server.lock, tempfile.TemporaryDirectory() as work:
+            query_file, reply_file = Path(work) / "q.tsq", Path(work) / "r.tsr"
+            query_file.write_bytes(query)
+            done = subprocess.run(
+                ["openssl", "ts", "-reply", "-config", str(self.server.keys.config),
+                 "-queryfile", str(query_file), "-out", str(reply_file)],
+                capture_output=True,
+            )
+            if done.returncode != 0:
+                self._answer(500, done.stderr, "text/plain")
+                return
+            self._answer(200, reply_file.read_bytes(), "application/timestamp-reply")
+
+    def _answer(self, status: int, body: bytes, media_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", media_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _TsaServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, keys: AuthorityKeys) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.keys = keys
+        self.lock = threading.Lock()
+        self.requests = 0
+
+
+class LocalTsa:
+    """`with LocalTsa(keys) as tsa:` serves tokens at `tsa.url` until the block ends."""
+
+    def __init__(self, keys: AuthorityKeys) -> None:
+        self._server = _TsaServer(keys)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/tsr"
+
+    @property
+    def requests(self) -> int:
+        return self._server.requests
+
+    def __enter__(self) -> LocalTsa:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+def unreachable_url() -> str:
+    """A local address where nothing listens: what a TSA looks like without network."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/tsr"
+
+
+class SilentServer:
+    """Accepts connections and never answers: a TSA that hangs."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._socket.getsockname()[1]}/tsr"
+
+    def __enter__(self) -> SilentServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._socket.close()
