@@ -31,6 +31,7 @@ from dossier_builder.piece_files import build_piece
 from dossier_builder.pieces import Piece
 from dossier_builder.render import PageFrame, render_html, write_pdf
 from dossier_builder.review import REVIEW_NAME, Embedded, PieceFile, build_review_copy
+from evidence.blobs import BlobStore
 from evidence.errors import BadInput, PreuvesError
 from evidence.records import find_case
 from evidence.workspace import Workspace
@@ -122,6 +123,21 @@ def _build_pieces(
     return built
 
 
+def _anchor_files(blobs: BlobStore, facts: DossierFacts, scratch: Path) -> list[Embedded]:
+    """Each timestamp token and its authority's roots, once each, for `openssl ts -verify`."""
+    files: dict[str, Embedded] = {}
+    for anchor in facts.anchors:
+        for name, sha256, what in (
+            (anchor.token_filename, anchor.token_sha256, f"Jeton d'horodatage RFC 3161 ({anchor.authority})"),
+            (anchor.ca_filename, anchor.ca_sha256, f"Certificats racines de {anchor.authority}"),
+        ):
+            if name not in files:
+                path = scratch / name
+                path.write_bytes(blobs.read(sha256))
+                files[name] = Embedded(path, what, "Supplement")
+    return list(files.values())
+
+
 def _build_inventory(facts: DossierFacts, pieces: list[PieceFile], dest: Path, scratch: Path) -> int:
     frame = PageFrame(
         footer="Inventaire des pièces",
@@ -165,6 +181,7 @@ def _write_bundle(
         [
             Embedded(manifest_path, "Manifeste : empreinte de chaque fichier et de chaque pièce", "Data"),
             Embedded(journal_path, "Extrait du journal chaîné", "Source"),
+            *_anchor_files(BlobStore(home), facts, scratch),
         ],
         review,
         scratch,

@@ -6,14 +6,23 @@ is closed, in another process, and a template cannot trigger a lazy query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dossier_builder.pieces import Piece, case_captures, case_letters, plan_pieces
 from evidence import journal
+from evidence.anchor_proofs import (
+    AnchorSummary,
+    anchor_summary,
+    capture_entry_seqs,
+    first_anchor_covering,
+    journal_tree,
+    proof_record,
+)
 from evidence.models import Applicant, Artefact, Capture, Case, Letter
 
 
@@ -58,6 +67,8 @@ class AttemptFacts:
     assisted: bool
     files: tuple[FileFacts, ...]
     piece: int
+    # How this attempt's journal entry is tied to an RFC 3161 token (manifest.json), if one is yet.
+    anchor_proof: dict[str, Any] | None = None
 
     def file(self, kind: str) -> FileFacts | None:
         return next((item for item in self.files if item.kind == kind), None)
@@ -115,6 +126,7 @@ class DossierFacts:
     journal_head: journal.JournalHead
     generated_at: datetime
     demo: bool
+    anchors: tuple[AnchorSummary, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -184,11 +196,14 @@ def gather(
     pieces = plan_pieces(session, case, date_from, date_to)
     capture_piece = {cid: piece.number for piece in pieces for cid in piece.capture_ids}
     letter_piece = {piece.letter_id: piece.number for piece in pieces if piece.letter_id is not None}
+    captures = case_captures(session, case, date_from, date_to)
+    anchors = tuple(anchor_summary(session))
+    proofs = _anchor_proofs(session, [row.id for row in captures], bool(anchors))
     return DossierFacts(
         case=_case_facts(session, case),
         pieces=tuple(pieces),
         attempts=tuple(
-            _attempt(row, capture_piece[row.id]) for row in case_captures(session, case, date_from, date_to)
+            replace(_attempt(row, capture_piece[row.id]), anchor_proof=proofs.get(row.id)) for row in captures
         ),
         letters=tuple(
             _letter(row, letter_piece[row.id]) for row in case_letters(session, case, date_from, date_to)
@@ -198,4 +213,20 @@ def gather(
         journal_head=journal.head(session),
         generated_at=now,
         demo=demo,
+        anchors=anchors,
     )
+
+
+def _anchor_proofs(session: Session, capture_ids: list[int], any_anchor: bool) -> dict[int, dict[str, Any]]:
+    """For each capture already covered by a timestamp, the proof that ties it to the token."""
+    if not any_anchor:
+        return {}
+    tree = journal_tree(session)
+    seqs = capture_entry_seqs(session)
+    proofs = {}
+    for capture_id in capture_ids:
+        seq = seqs.get(capture_id)
+        anchor = first_anchor_covering(session, seq) if seq is not None else None
+        if seq is not None and anchor is not None:
+            proofs[capture_id] = proof_record(session, seq, anchor, tree)
+    return proofs

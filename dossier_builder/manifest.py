@@ -74,6 +74,12 @@ def manifest(
         "case": {"id": facts.case.id, "label": facts.case.label},
         "period": {"from": iso(facts.date_from), "to": iso(facts.date_to)},
         "journal_head": {"seq": facts.journal_head.seq, "hash": facts.journal_head.entry_hash},
+        "anchors": [anchor.to_json() for anchor in facts.anchors],
+        "captures": [
+            {"id": attempt.id, "time": iso(attempt.started_at), "piece": attempt.piece,
+             "anchor_proof": attempt.anchor_proof}
+            for attempt in facts.attempts
+        ],
         "pieces": [
             {
                 "number": piece.number,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from datetime import UTC, datetime, timedelta
+
+from PIL import Image, ImageDraw
 
 from evidence.models import Capture
 from evidence.records import CaptureFacts, NewArtefact, TargetSpec, add_case, record_capture
@@ -17,7 +20,18 @@ def add_sample_case(workspace: Workspace, label: str = "Dupont") -> int:
     return case.target_id
 
 
-def record_sample_captures(workspace: Workspace, target_id: int, count: int) -> list[Capture]:
+def sample_png(text: str = "Il n'existe plus de plage horaire libre") -> bytes:
+    """A real (small) PNG, for the tests that render screenshots."""
+    image = Image.new("RGB", (640, 360), "white")
+    ImageDraw.Draw(image).text((20, 160), text, fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def record_sample_captures(
+    workspace: Workspace, target_id: int, count: int, screenshot: bytes | None = None
+) -> list[Capture]:
     start = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
     captures = []
     for n in range(1, count + 1):
@@ -35,7 +49,7 @@ def record_sample_captures(workspace: Workspace, target_id: int, count: int) -> 
             evidence_text="Il n'existe plus de plage horaire libre pour votre demande de rendez-vous.",
         )
         files = [
-            NewArtefact("screenshot", "image/png", data=f"png {n}".encode()),
+            NewArtefact("screenshot", "image/png", data=screenshot or f"png {n}".encode()),
             NewArtefact("html", "text/html", data=f"<html>{n}</html>".encode()),
         ]
         captures.append(record_capture(workspace, facts, files))

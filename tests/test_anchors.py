@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from asn1crypto import core
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,6 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 import preuves.cli
+from dossier_builder.build import build_dossier
+from dossier_builder.verify import verify_bundle
 from evidence import anchor_proofs, journal, triggers
 from evidence.anchor_checks import check_anchors, verify_anchors
 from evidence.anchor_models import Anchor, AnchorRequest
@@ -44,7 +47,14 @@ from evidence.verify import verify_workspace
 from evidence.workspace import Workspace, open_workspace
 from preuves import anchor_commands
 from tests.conftest import CliRunner
-from tests.evidence_helpers import DROP_TRIGGERS, URL, add_sample_case, raw_sql, record_sample_captures
+from tests.evidence_helpers import (
+    DROP_TRIGGERS,
+    URL,
+    add_sample_case,
+    raw_sql,
+    record_sample_captures,
+    sample_png,
+)
 from tests.tsa_helpers import AuthorityKeys, LocalTsa, SilentServer, make_authority, unreachable_url
 
 GUIDE = Path(__file__).parent.parent / "docs" / "verify-by-hand.md"
@@ -170,7 +180,11 @@ def _another_capture(ws: Workspace) -> Capture:
         url_requested=URL, final_url=URL, http_status=200, state="noslot", platform="ezbooking",
         evidence_text="Il n'existe plus de plage horaire libre pour votre demande de rendez-vous.",
     )
-    return record_capture(ws, facts, [NewArtefact("html", "text/html", data=f"<p>{attempt_no}</p>".encode())])
+    files = [
+        NewArtefact("screenshot", "image/png", data=sample_png(f"tentative {attempt_no}")),
+        NewArtefact("html", "text/html", data=f"<p>{attempt_no}</p>".encode()),
+    ]
+    return record_capture(ws, facts, files)
 
 
 def _anchor(ws: Workspace) -> Anchor:
@@ -550,3 +564,25 @@ def test_cli_anchor_json_and_retry(anchor_cli, case_ws, configure, pki, tsa):
     assert unchanged.out.strip() == (
         f"{TSA_NAME} : rien de nouveau dans le journal depuis le dernier horodatage."
     )
+
+
+def test_the_dossier_lists_anchors_and_carries_tokens_and_proofs(workspace, configure, pki, tsa, tmp_path):
+    record_sample_captures(workspace, add_sample_case(workspace), 3, screenshot=sample_png())
+    ws = configure((TSA_NAME, tsa.url, pki.ca_file))
+    anchor = _anchor(ws)
+    late = _another_capture(ws)  # recorded after the anchor: not covered yet
+    result = build_dossier(ws, "Dupont", tmp_path / "pieces")
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    [listed] = manifest["anchors"]
+    assert (listed["authority"], listed["root"], listed["tree_size"]) == (TSA_NAME, anchor.root, anchor.tree_size)
+    proofs = {entry["id"]: entry["anchor_proof"] for entry in manifest["captures"]}
+    assert proofs[late.id] is None
+    covered = [proof for capture_id, proof in proofs.items() if capture_id != late.id]
+    assert len(covered) == 3 and all(p["root"] == anchor.root for p in covered)
+    attachments = PdfReader(result.review).attachments
+    token_name = listed["token_filename"]
+    assert attachments[token_name] == [ws.blobs.read(anchor.token.sha256)]
+    assert list(attachments).count(token_name) == 1
+    note = "".join(page.extract_text() for page in PdfReader(result.pieces[0].path).pages)
+    assert TSA_NAME in note and "3 des 4 tentatives sont déjà couvertes par un horodatage" in note
+    assert verify_bundle(ws, result.directory).ok
