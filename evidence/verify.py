@@ -8,6 +8,7 @@ letter, with its time), the file and what differs.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,8 @@ from evidence import journal, triggers
 from evidence.anchor_checks import verify_anchors
 from evidence.blobs import sha256_file
 from evidence.localtime import paris_time
-from evidence.problems import Problem
 from evidence.models import Applicant, Artefact, Capture, Case, Letter, Target
+from evidence.problems import Problem
 from evidence.records import find_case
 from evidence.workspace import Workspace
 
@@ -171,9 +172,11 @@ def describe(table: str, record: dict[str, Any]) -> str:
     """How a row is named to the user: kind, number, and its time."""
     number = record.get("id")
     if table == "captures":
-        return f"capture {number} du {_paris_text(record.get('started_at'))}"
+        started = record.get("started_at")
+        return f"capture {number} du {_paris_text(started)}" if started else f"capture {number}"
     if table == "letters":
-        return f"courrier {number} du {record.get('letter_date')}"
+        day = record.get("letter_date")
+        return f"courrier {number} du {day}" if day else f"courrier {number}"
     if table == "artefacts":
         owner = (
             f"capture {record.get('capture_id')}"
@@ -197,6 +200,28 @@ def _paris_text(value: Any) -> str:
         return str(value)
 
 
+ROW_BATCH = 500
+
+
+def _readable_rows(session: Session, model: Any, report: VerifyReport) -> Iterator[Any]:
+    """Every row of `model`; a row whose values cannot even be read (say, a date that is not a
+    date) is reported, not allowed to stop the verification."""
+    ids = list(session.scalars(select(model.id).order_by(model.id)))
+    for start in range(0, len(ids), ROW_BATCH):
+        batch = ids[start : start + ROW_BATCH]
+        try:
+            rows = session.scalars(select(model).where(model.id.in_(batch)).order_by(model.id)).all()
+        except (ValueError, TypeError, OverflowError):
+            rows = []
+            for row_id in batch:
+                try:
+                    rows.append(session.scalars(select(model).where(model.id == row_id)).one())
+                except (ValueError, TypeError, OverflowError) as exc:
+                    item = describe(model.__tablename__, {"id": row_id})
+                    report.problems.append(Problem(item, f"ligne illisible, valeur modifiée hors de l'outil ({exc})"))
+        yield from rows
+
+
 def _check_rows(
     session: Session, scope: _Scope, records: _JournalRecords, report: VerifyReport
 ) -> list[Artefact]:
@@ -204,9 +229,9 @@ def _check_rows(
     seen: set[tuple[str, int]] = set()
     artefacts: list[Artefact] = []
     for model in (Target, Case, Capture, Letter, Artefact, Applicant):
-        for row in session.scalars(select(model).order_by(model.id)):
+        table = model.__tablename__
+        for row in _readable_rows(session, model, report):
             actual = row.to_record()
-            table = model.__tablename__
             if not scope.includes(table, actual):
                 continue
             seen.add((table, row.id))

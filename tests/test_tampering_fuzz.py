@@ -581,8 +581,6 @@ def test_untouched_workspaces_raise_no_alarm(tmp_path):
             assert report.ok and report.orphans == [], [p.line() for p in report.problems]
 
 
-@pytest.mark.xfail(strict=True, reason="verify.py lit les lignes par l'ORM : une date illisible lève ValueError "
-                                        "au lieu d'être signalée (signalé au responsable)")
 def test_an_unreadable_value_is_reported_not_a_crash(template, tmp_path):
     home = tmp_path / "ws"
     shutil.copytree(template, home)
