@@ -8,8 +8,9 @@ other, with real Chromium captures. The politeness interval (10 simulated minute
 
 The sites run in a child process, so that their request logs do not count in the watcher's memory.
 
-Scheduler overhead = wall time of the whole drive loop minus the time spent inside `capture_target`, per
-attempt: polls, claims, plan updates, journal entries for missed attempts, clock handling.
+Scheduler overhead = wall time of the whole drive loop (less the bench's own memory sampling) minus the time
+spent inside `capture_target`, per attempt: polls, claims, plan updates, journal entries for missed
+attempts, clock handling.
 
 Progress goes to stderr; the last line of stdout is one JSON object.
 
@@ -381,7 +382,7 @@ def main() -> int:
         empty_polls: list[float] = []
         polls = 0
         attempts = 0
-        kinds_start: dict[str, int] | None = None
+        bench_s = 0.0
         traced: tracemalloc.Snapshot | None = None
         sampler.start()
         loop_started = time.perf_counter()
@@ -394,11 +395,10 @@ def main() -> int:
                 if done == 0:
                     empty_polls.append(time.perf_counter() - poll_started)
                     continue
+                bench_started = time.perf_counter()  # the bench's own work, kept out of the overhead
                 before = attempts
                 attempts += done
                 own, chromium = sampler.take(attempts)
-                if kinds_start is None:
-                    kinds_start = sampler.by_kind()
                 if args.tracemalloc and traced is None and attempts >= max(due_total // 10, 2):
                     tracemalloc.start(FRAMES)
                     traced = tracemalloc.take_snapshot()
@@ -408,8 +408,8 @@ def main() -> int:
                         f"attempts, {time.perf_counter() - loop_started:.0f} s, watcher {own / MIB:.0f} MiB, "
                         f"Chromium {chromium / MIB:.0f} MiB"
                     )
-            loop_s = time.perf_counter() - loop_started
-            kinds_end = sampler.by_kind()
+                bench_s += time.perf_counter() - bench_started
+            loop_s = time.perf_counter() - loop_started - bench_s
             pending_s, claim_s = spent["pending"], spent["claim"]
             growth = allocation_growth(traced) if traced is not None else None
         finally:
@@ -444,6 +444,7 @@ def main() -> int:
         "states": dict(states),
         "politeness_refusals": refusals[0],
         "wall_s_loop": round(loop_s, 1),
+        "wall_s_bench_sampling_excluded": round(bench_s, 1),
         "wall_s_in_capture_target": round(capture_seconds[0], 1),
         "capture_target_mean_s": round(capture_seconds[0] / attempts, 3) if attempts else None,
         "scheduler_overhead_ms_per_attempt": round(overhead_s / attempts * 1000, 1) if attempts else None,
@@ -456,8 +457,10 @@ def main() -> int:
         "empty_poll_ms_median": round(statistics.median(empty_polls) * 1000, 2) if empty_polls else None,
         "empty_polls_total_s": round(sum(empty_polls), 1),
         **memory_figures(sampler, attempts),
-        "browser_rss_mib_by_process_start": mib_by_kind(kinds_start or {}),
-        "browser_rss_mib_by_process_end": mib_by_kind(kinds_end),
+        "browser_rss_mib_by_process_start": mib_by_kind(next(
+            (kinds for (done, _, _), kinds in zip(sampler.between, sampler.kinds, strict=True) if done >= 1), {}
+        )),
+        "browser_rss_mib_by_process_end": mib_by_kind(sampler.kinds[-1]),
         "allocation_growth_after_warm_up": growth,
         "scheduler_sync": sync,
         "verify_ok": verified,

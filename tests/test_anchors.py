@@ -585,4 +585,8 @@ def test_the_dossier_lists_anchors_and_carries_tokens_and_proofs(workspace, conf
     assert list(attachments).count(token_name) == 1
     note = "".join(page.extract_text() for page in PdfReader(result.pieces[0].path).pages)
     assert TSA_NAME in note and "3 des 4 tentatives sont déjà couvertes par un horodatage" in note
+    captures = " ".join(
+        page.extract_text() for piece in result.pieces[2:] for page in PdfReader(piece.path).pages
+    )
+    assert captures.count(f"couverte par le jeton de {TSA_NAME}") == 3
     assert verify_bundle(ws, result.directory).ok

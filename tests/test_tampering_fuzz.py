@@ -261,6 +261,17 @@ def edit_row(home: Path, contents: Contents, rng: random.Random) -> Mutation:
                     (row_item(table, row_id, case_id),))
 
 
+def unreadable_value(home: Path, contents: Contents, rng: random.Random) -> Mutation:
+    """A date or time column given a value that is no date: the row can no longer be read."""
+    table = rng.choice(TABLES)
+    row_id = rng.choice(contents.rows[table])
+    column = rng.choice([c for c, declared in _columns(home, table) if declared in ("DATE", "DATETIME")])
+    garbage = rng.choice(["pas une date", "", "2026-13-45"])
+    _sql(home, (f"UPDATE {table} SET {column} = ? WHERE id = ?", (garbage, row_id)))
+    return Mutation("ligne : valeur illisible", f"{table} {row_id} {column}",
+                    (row_item(table, row_id, contents.applicant_cases.get(row_id)),))
+
+
 def delete_row(home: Path, contents: Contents, rng: random.Random) -> Mutation:
     table = rng.choice(TABLES)
     row_id = rng.choice(contents.rows[table])
@@ -482,7 +493,7 @@ def drop_triggers_then_edit(home: Path, contents: Contents, rng: random.Random) 
 
 MUTATORS: tuple[Mutator, ...] = (
     flip_byte, truncate, delete_file, append_bytes, replace_file,
-    edit_row, delete_row, insert_row, swap_rows,
+    edit_row, unreadable_value, delete_row, insert_row, swap_rows,
     edit_entry, edit_entry_and_its_hash, edit_entry_column, delete_entry, insert_entry, swap_entries,
     drop_triggers, drop_triggers_then_edit,
     append_entry, rewrite_chain, edit_planned_attempt,

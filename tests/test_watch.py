@@ -282,3 +282,19 @@ def test_reconcile_frees_only_claims_of_dead_watchers(demo_workspace, site, brow
     workspace.clock.set(now + runner.stale_after + timedelta(seconds=1))
     assert runner.reconcile() == 2
     assert set(statuses(workspace).values()) == {"planned"}
+
+
+def test_watch_once_does_what_is_due_and_exits(cli, workspace, site):
+    target_id = classic_target(workspace, site)
+    now = datetime.now(UTC)
+    with workspace.writing() as session:
+        for at, window in ((now - timedelta(minutes=1), "midday"), (now + timedelta(days=1), "midday")):
+            session.add(PlannedAttempt(
+                target_id=target_id, planned_at=at, window=window, reason="regular", status="planned",
+                created_at=now,
+            ))
+    result = cli("watch", "--once", home=workspace.home)
+    assert result.code == 0, result.err
+    assert "1 tentative(s) faite(s)." in result.err
+    assert sorted(statuses(workspace).values()) == ["done", "planned"]
+    assert _count(workspace, Capture) == 1
