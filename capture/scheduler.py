@@ -8,7 +8,7 @@ below find the runner of that workspace in this process.
 from __future__ import annotations
 
 import threading
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -53,15 +53,20 @@ def sync_job(home: str) -> None:
 
 
 def _schedule_pending(runner: PlanRunner, scheduler: BackgroundScheduler) -> None:
-    """One job per planned attempt not yet done; those already beyond their grace are missed."""
+    """A job for each planned attempt due before the next pass; those beyond their grace are missed.
+
+    Only the near future is mirrored into the job store: a month-long plan of many cases would
+    otherwise cost a committed write per attempt at every start.
+    """
     home = str(runner.workspace.home)
     now = runner.workspace.clock.now()
-    for planned_id, planned_at in runner.pending():
+    known = {job.id for job in scheduler.get_jobs()}
+    for planned_id, planned_at in runner.pending(until=now + 2 * timedelta(seconds=POLL_SECONDS)):
         if now - planned_at > runner.settings.grace:
             runner.mark(planned_id, "missed", "heure prévue dépassée de plus que le délai de grâce")
             continue
         job_id = f"{JOB_PREFIX}{planned_id}"
-        if scheduler.get_job(job_id) is None:
+        if job_id not in known:
             scheduler.add_job(
                 run_planned_job, "date", run_date=max(planned_at, now), args=[home, planned_id],
                 id=job_id, replace_existing=True,

@@ -115,18 +115,16 @@ class PlanRunner:
                     freed += 1
         return freed
 
-    def pending(self) -> list[tuple[int, datetime]]:
-        """Planned attempts of active cases' targets, oldest first."""
+    def pending(self, until: datetime | None = None) -> list[tuple[int, datetime]]:
+        """Planned attempts of active cases' targets (up to `until`, if given), oldest first."""
         active_targets = select(Case.target_id).where(Case.active.is_(True))
+        query = select(PlannedAttempt.id, PlannedAttempt.planned_at).where(
+            PlannedAttempt.status == "planned", PlannedAttempt.target_id.in_(active_targets)
+        )
+        if until is not None:
+            query = query.where(PlannedAttempt.planned_at <= until)
         with self.workspace.reading() as session:
-            rows = session.execute(
-                select(PlannedAttempt.id, PlannedAttempt.planned_at)
-                .where(
-                    PlannedAttempt.status == "planned",
-                    PlannedAttempt.target_id.in_(active_targets),
-                )
-                .order_by(PlannedAttempt.planned_at)
-            )
+            rows = session.execute(query.order_by(PlannedAttempt.planned_at))
             return [(row.id, row.planned_at) for row in rows]
 
     def mark(self, planned_id: int, status: str, reason: str) -> None:
@@ -171,8 +169,8 @@ class PlanRunner:
     def run_due(self) -> int:
         """Perform (or mark missed) every attempt due now; return how many captures were made."""
         done = 0
-        for planned_id, planned_at in self.pending():
-            if self.stopping.is_set() or planned_at > self.workspace.clock.now():
+        for planned_id, planned_at in self.pending(until=self.workspace.clock.now()):
+            if self.stopping.is_set():
                 break
             if self.run_planned(planned_id) is not None:
                 done += 1

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import random
+import re
 import shutil
 import sqlite3
 from collections import Counter
@@ -30,14 +31,19 @@ from PIL import Image
 
 from capture.plan import PlannedTime, save_plan
 from evidence import triggers
+from evidence.anchor_checks import APPEND_ONLY as ANCHOR_TABLES
+from evidence.anchors import anchor_now
 from evidence.applicants import ApplicantFields, set_applicant
 from evidence.journal import GENESIS_HASH, canonical_json, entry_hash
 from evidence.letters import LetterInput, add_proofs, record_letter
+from evidence.models import APPEND_ONLY_TABLES
 from evidence.records import CaptureFacts, NewArtefact, TargetSpec, add_case, add_correction, record_capture
 from evidence.verify import RECORD_KEYS, VerifyReport, describe, verify_workspace
 from evidence.workspace import init_workspace, open_workspace
+from tests.tsa_helpers import LocalTsa, make_authority
 
-TABLES = ("targets", "cases", "captures", "letters", "artefacts", "applicants")
+TABLES = ("targets", "cases", "captures", "letters", "artefacts", "applicants", "anchors")
+PROTECTED = APPEND_ONLY_TABLES + ANCHOR_TABLES  # the tables whose triggers refuse UPDATE and DELETE
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
@@ -103,11 +109,14 @@ class Contents:
     artefacts: dict[int, str]  # artefact id -> blob path
     applicant_cases: dict[int, int]  # applicant id -> case id
     entries: list[tuple[int, set[tuple[str, int]]]]  # seq -> rows it describes
+    anchored: int  # entries 1 to `anchored` are under a timestamp token
 
     @classmethod
     def read(cls, home: Path) -> Contents:
         with sqlite3.connect(home / "preuves.sqlite3") as db:
             rows = {t: [r[0] for r in db.execute(f"SELECT id FROM {t} ORDER BY id")] for t in TABLES}
+            rows = {table: ids for table, ids in rows.items() if ids}
+            anchored = db.execute("SELECT coalesce(max(tree_size), 0) FROM anchors").fetchone()[0]
             artefacts = dict(db.execute("SELECT id, blob_path FROM artefacts"))
             applicant_cases = dict(db.execute("SELECT id, case_id FROM applicants"))
             entries = []
@@ -119,7 +128,7 @@ class Contents:
                     for record in value if isinstance(value, list) else [value] if value else []:
                         described.add((table, record["id"]))
                 entries.append((seq, described))
-        return cls(rows, artefacts, applicant_cases, entries)
+        return cls(rows, artefacts, applicant_cases, entries, anchored)
 
     @property
     def last_seq(self) -> int:
@@ -134,7 +143,7 @@ def row_item(table: str, row_id: int, case_id: int | None = None) -> str:
     prefixes = {
         "targets": f"page surveillée {row_id} (", "cases": f"dossier {row_id} « ",
         "captures": f"capture {row_id} du ", "letters": f"courrier {row_id} du ",
-        "artefacts": f"fichier {row_id} (",
+        "artefacts": f"fichier {row_id} (", "anchors": f"ancrage n° {row_id} (",
     }
     return prefixes.get(table) or describe(table, {"id": row_id, "case_id": case_id})
 
@@ -162,11 +171,11 @@ def _sql(home: Path, *statements: str | tuple[str, tuple]) -> None:
     """Change the database behind the tool's back: triggers dropped, change made, triggers restored."""
     db = sqlite3.connect(home / "preuves.sqlite3")
     try:
-        for statement in triggers.drop_statements("sqlite"):
+        for statement in triggers.drop_statements("sqlite", PROTECTED):
             db.execute(statement)
         for statement in statements:
             db.execute(*statement) if isinstance(statement, tuple) else db.execute(statement)
-        for statement in triggers.create_statements("sqlite"):
+        for statement in triggers.create_statements("sqlite", PROTECTED):
             db.execute(statement)
         db.commit()
     finally:
@@ -244,8 +253,8 @@ def _columns(home: Path, table: str) -> list[tuple[str, str]]:
 
 
 def edit_row(home: Path, contents: Contents, rng: random.Random) -> Mutation:
-    while True:
-        table = rng.choice(TABLES)
+    for _ in range(100):
+        table = rng.choice(sorted(contents.rows))
         row_id = rng.choice(contents.rows[table])
         column, declared = rng.choice([c for c in _columns(home, table) if c[0] != "id"])
         with sqlite3.connect(home / "preuves.sqlite3") as db:
@@ -256,6 +265,8 @@ def edit_row(home: Path, contents: Contents, rng: random.Random) -> Mutation:
             break
         except sqlite3.IntegrityError:
             continue  # the new value would duplicate another row's: the database refuses it anyway
+    else:
+        raise AssertionError("no field could be changed")
     case_id = new if column == "case_id" else contents.applicant_cases.get(row_id)  # the row as it now is
     return Mutation("ligne : champ modifié", f"{table} {row_id} {column} {value!r} → {new!r}",
                     (row_item(table, row_id, case_id),))
@@ -263,7 +274,7 @@ def edit_row(home: Path, contents: Contents, rng: random.Random) -> Mutation:
 
 def unreadable_value(home: Path, contents: Contents, rng: random.Random) -> Mutation:
     """A date or time column given a value that is no date: the row can no longer be read."""
-    table = rng.choice(TABLES)
+    table = rng.choice(sorted(contents.rows))
     row_id = rng.choice(contents.rows[table])
     column = rng.choice([c for c, declared in _columns(home, table) if declared in ("DATE", "DATETIME")])
     garbage = rng.choice(["pas une date", "", "2026-13-45"])
@@ -273,7 +284,7 @@ def unreadable_value(home: Path, contents: Contents, rng: random.Random) -> Muta
 
 
 def delete_row(home: Path, contents: Contents, rng: random.Random) -> Mutation:
-    table = rng.choice(TABLES)
+    table = rng.choice(sorted(contents.rows))
     row_id = rng.choice(contents.rows[table])
     _sql(home, f"DELETE FROM {table} WHERE id = {row_id}")
     return Mutation("ligne : supprimée", f"{table} {row_id}",
@@ -290,7 +301,7 @@ _UNIQUE_OF_COPY = {
 
 
 def insert_row(home: Path, contents: Contents, rng: random.Random) -> Mutation:
-    table = rng.choice(TABLES)
+    table = rng.choice(sorted(contents.rows))
     source = rng.choice(contents.rows[table])
     new_id = max(contents.rows[table]) + 1
     names = ", ".join(c for c, _ in _columns(home, table) if c != "id")
@@ -308,7 +319,7 @@ def insert_row(home: Path, contents: Contents, rng: random.Random) -> Mutation:
 
 
 def swap_rows(home: Path, contents: Contents, rng: random.Random) -> Mutation:
-    table = rng.choice([t for t in TABLES if len(contents.rows[t]) >= 2])
+    table = rng.choice([t for t, ids in sorted(contents.rows.items()) if len(ids) >= 2])
     first, second = rng.sample(contents.rows[table], 2)
     _sql(
         home,
@@ -451,6 +462,8 @@ def rewrite_chain(home: Path, contents: Contents, rng: random.Random) -> Mutatio
                            (payload, prev_hash, digest, entry_seq)))
         prev_hash = digest
     _sql(home, *statements)
+    if seq <= contents.anchored:  # the timestamp token holds the root of the entries as they were
+        return Mutation("réécriture cohérente, sous un horodatage", f"capture {capture_id}", ("ancrage n° ",))
     return Mutation("réécriture cohérente de la ligne, du journal et de la chaîne", f"capture {capture_id}", (), True)
 
 
@@ -465,7 +478,7 @@ def edit_planned_attempt(home: Path, contents: Contents, rng: random.Random) -> 
 
 
 def drop_triggers(home: Path, contents: Contents, rng: random.Random) -> Mutation:
-    dropped = rng.sample(triggers.drop_statements("sqlite"), rng.randint(1, 3))
+    dropped = rng.sample(triggers.drop_statements("sqlite", PROTECTED), rng.randint(1, 3))
     db = sqlite3.connect(home / "preuves.sqlite3")
     try:
         for statement in dropped:
@@ -531,12 +544,12 @@ def verify_copy(home: Path) -> VerifyReport:
         workspace.close()
 
 
-def run_mutations(template: Path, work: Path, count: int, seed: int) -> Tally:
+def run_mutations(template: Path, work: Path, count: int, seed: int, only: Mutator | None = None) -> Tally:
     rng = random.Random(seed)
     contents = Contents.read(template)
     tally = Tally()
     for number in range(count):
-        mutator = MUTATORS[number % len(MUTATORS)]
+        mutator = only or MUTATORS[number % len(MUTATORS)]
         home = work / f"m{number}"
         shutil.copytree(template, home)
         mutation = mutator(home, contents, rng)
@@ -569,6 +582,32 @@ def template(tmp_path_factory) -> Path:
     return home
 
 
+@pytest.fixture(scope="module")
+def anchored_template(tmp_path_factory) -> Path:
+    """The same kind of workspace, its journal timestamped by a local authority (RFC 3161), then a
+    few more entries after the token."""
+    folder = tmp_path_factory.mktemp("modele-horodate")
+    home = folder / "ws"
+    build_workspace(home, random.Random(2027))
+    keys = make_authority(folder / "tsa")
+    with LocalTsa(keys) as tsa:
+        config = home / "preuves.toml"
+        authority = f'{{ name = "TSA de test", url = "{tsa.url}", ca_file = "{keys.ca_file}" }}'
+        without = re.sub(r"(?ms)^\[anchors\]\n.*?(?=^\[|\Z)", "", config.read_text(encoding="utf-8"))
+        config.write_text(f"{without}\n[anchors]\ntsa = [{authority}]\n", encoding="utf-8")
+        workspace = open_workspace(home)
+        try:
+            [outcome] = anchor_now(workspace)
+            assert outcome.status == "anchored", outcome
+            add_correction(workspace, 2, "Correction écrite après l'horodatage.")
+        finally:
+            workspace.close()
+    report = verify_copy(home)
+    assert report.ok and report.orphans == [], [p.line() for p in report.problems]
+    assert 0 < Contents.read(home).anchored < Contents.read(home).last_seq
+    return home
+
+
 def check(tally: Tally) -> None:
     print(tally.table())
     assert tally.missed == [], tally.missed
@@ -579,6 +618,15 @@ def test_every_kind_of_tampering_is_detected_and_named(template, tmp_path):
     tally = run_mutations(template, tmp_path, count=50, seed=1)
     check(tally)
     assert sum(tally.by_kind.values()) >= 50 - 3 * 3  # at most the three special classes' share aside
+
+
+def test_tampering_under_a_timestamp(anchored_template, tmp_path):
+    """With a token over the journal, a consistent rewrite of the entries it covers is caught too."""
+    tally = run_mutations(anchored_template, tmp_path, count=len(MUTATORS), seed=2)
+    check(tally)
+    rewrites = run_mutations(anchored_template, tmp_path, count=6, seed=3, only=rewrite_chain)
+    check(rewrites)
+    assert rewrites.detected["réécriture cohérente, sous un horodatage"] >= 1
 
 
 def test_untouched_workspaces_raise_no_alarm(tmp_path):
@@ -604,6 +652,11 @@ def test_an_unreadable_value_is_reported_not_a_crash(template, tmp_path):
 def test_1000_random_mutations(template, tmp_path):
     tally = run_mutations(template, tmp_path, count=1000, seed=7)
     check(tally)
+
+
+@pytest.mark.stress
+def test_500_random_mutations_under_a_timestamp(anchored_template, tmp_path):
+    check(run_mutations(anchored_template, tmp_path, count=500, seed=8))
 
 
 @pytest.mark.stress
