@@ -9,7 +9,7 @@ import typer
 from evidence.anchors import AnchorOutcome, anchor_now, retry_pending
 from evidence.localtime import paris_time
 from preuves.console import err, out, print_json
-from preuves.context import workspace_of
+from preuves.context import JsonFlag, workspace_of
 
 
 def _line(outcome: AnchorOutcome) -> str:
@@ -33,7 +33,7 @@ def anchor(
     retry: Annotated[
         bool, typer.Option("--retry", help="Seulement réessayer les demandes restées en attente.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Faire horodater l'état du journal par les autorités configurées (RFC 3161).
 

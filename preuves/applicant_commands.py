@@ -12,7 +12,7 @@ from evidence.errors import BadInput
 from evidence.models import Applicant
 from evidence.records import find_case
 from preuves.console import err, out, print_json
-from preuves.context import workspace_of
+from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
 
 app = typer.Typer(help="Identité du demandeur, pour les courriers (elle ne quitte jamais l'espace de travail).")
@@ -75,7 +75,7 @@ def _merge(given: dict[str, Any], current: ApplicantFields | None) -> dict[str, 
 @app.command("set")
 def set_identity(
     ctx: typer.Context,
-    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    case: CaseArgument,
     name: Annotated[str | None, typer.Option("--name", help="Nom et prénom.")] = None,
     birth_date: Annotated[str | None, typer.Option("--birth-date", help="Date de naissance (AAAA-MM-JJ ou JJ/MM/AAAA).")] = None,
     birth_place: Annotated[str | None, typer.Option("--birth-place", help="Lieu de naissance.")] = None,
@@ -127,8 +127,8 @@ def _as_json(applicant: Applicant) -> dict[str, Any]:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    case: CaseArgument,
+    as_json: JsonFlag = False,
 ) -> None:
     """Afficher l'identité du demandeur enregistrée pour un dossier."""
     with workspace_of(ctx) as workspace, workspace.reading() as session:

@@ -19,14 +19,14 @@ from evidence.localtime import paris_time
 from evidence.records import find_case
 from evidence.workspace import Workspace
 from preuves.console import err, out, print_json
-from preuves.context import workspace_of
+from preuves.context import CaseArgument, JsonFlag, workspace_of
 
 MAX_PAGE_BYTES = 50 * 1024 * 1024
 
 
 def capture(
     ctx: typer.Context,
-    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    case: CaseArgument,
     assisted: Annotated[
         bool,
         typer.Option("--assisted", help="Ouvrir une fenêtre : vous résolvez le captcha, l'outil enregistre."),
@@ -73,7 +73,7 @@ def classify(
     file: Annotated[Path, typer.Argument(help="Page enregistrée (HTML).")],
     url: Annotated[str | None, typer.Option("--url", help="Adresse d'origine de la page.")] = None,
     platform: Annotated[str | None, typer.Option(help="Forcer la plateforme.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Dire ce que montre une page enregistrée, sans navigateur."""
     try:

@@ -15,7 +15,7 @@ from evidence.models import Capture, Case
 from evidence.records import TargetSpec, add_case, find_case
 from evidence.target_urls import validate_target_url
 from preuves.console import err, out, print_json
-from preuves.context import workspace_of
+from preuves.context import CaseArgument, JsonFlag, workspace_of
 
 app = typer.Typer(help="Gérer les dossiers (une personne, une démarche, une page de réservation).")
 
@@ -88,7 +88,7 @@ def _jsonable(summary: dict[str, Any]) -> dict[str, Any]:
 @app.command("list")
 def list_cases(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Lister les dossiers."""
     with workspace_of(ctx) as workspace, workspace.reading() as session:
@@ -112,8 +112,8 @@ def list_cases(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    case: CaseArgument,
+    as_json: JsonFlag = False,
 ) -> None:
     """Afficher un dossier."""
     with workspace_of(ctx) as workspace, workspace.reading() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -26,3 +27,8 @@ def workspace_of(ctx: typer.Context) -> Iterator[Workspace]:
         yield workspace
     finally:
         workspace.close()
+
+
+# The options every command shares, declared once.
+CaseArgument = Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Résultat en JSON.")]

@@ -18,13 +18,13 @@ from rich.progress import (
 from dossier_builder.build import build_dossier
 from dossier_builder.verify import BundleReport
 from preuves.console import err, out, print_json
-from preuves.context import workspace_of
+from preuves.context import CaseArgument, workspace_of
 from preuves.parsing import parse_day
 
 
 def dossier(
     ctx: typer.Context,
-    case: Annotated[str, typer.Argument(help="Le dossier (nom ou numéro).")],
+    case: CaseArgument,
     out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie (nouveau ou vide).")],
     date_from: Annotated[
         str | None, typer.Option("--from", help="Premier jour de la période (AAAA-MM-JJ), heure de Paris.")

@@ -22,7 +22,7 @@ from evidence.letters import (
 )
 from evidence.records import find_case
 from preuves.console import err, out, print_json
-from preuves.context import workspace_of
+from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
 
 app = typer.Typer(help="Courriers échangés avec la préfecture : enregistrer, lister, rédiger.")
@@ -31,7 +31,7 @@ app = typer.Typer(help="Courriers échangés avec la préfecture : enregistrer, 
 @app.command("add")
 def add(
     ctx: typer.Context,
-    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    case: CaseArgument,
     file: Annotated[Path, typer.Option("--file", help="Le courrier : PDF, image scannée (PNG, JPEG) ou courriel .eml.")],
     direction: Annotated[str, typer.Option("--direction", help="sent (envoyé) ou received (reçu).")],
     channel: Annotated[str, typer.Option("--channel", help="email, lrar, courrier, depot ou telephone.")],
@@ -72,7 +72,7 @@ def add(
 @app.command("proof")
 def proof(
     ctx: typer.Context,
-    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    case: CaseArgument,
     letter: Annotated[int, typer.Argument(help="Numéro du courrier.")],
     files: Annotated[list[Path], typer.Argument(help="Preuves : accusé de réception, avis de réception …")],
 ) -> None:
@@ -95,8 +95,8 @@ def _answer_text(summary: LetterSummary) -> str:
 @app.command("list")
 def list_letters(
     ctx: typer.Context,
-    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    case: CaseArgument,
+    as_json: JsonFlag = False,
 ) -> None:
     """Lister les courriers d'un dossier ; signaler ceux restés sans réponse deux mois."""
     with workspace_of(ctx) as workspace, workspace.reading() as session:
@@ -126,7 +126,7 @@ def list_letters(
 @app.command("draft")
 def draft(
     ctx: typer.Context,
-    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    case: CaseArgument,
     kind: Annotated[str, typer.Option("--kind", help=" ou ".join(DRAFT_KINDS) + ".")],
     out_file: Annotated[Path | None, typer.Option("--out", help="Fichier PDF à écrire.")] = None,
 ) -> None:

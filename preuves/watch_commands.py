@@ -23,7 +23,7 @@ from evidence.records import find_case
 from evidence.stats import WINDOWS, capture_stats
 from evidence.workspace import Workspace
 from preuves.console import err, out, print_json
-from preuves.context import workspace_of
+from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
 
 WINDOW_LABELS = {name: label for name, label, *_ in WINDOWS}
@@ -41,7 +41,7 @@ REASON_LABELS = {
 
 def plan(
     ctx: typer.Context,
-    case: Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")],
+    case: CaseArgument,
     weeks: Annotated[int, typer.Option(help="Nombre de semaines.")] = 4,
     per_day: Annotated[int, typer.Option("--per-day", help="Tentatives par jour ouvré.")] = 3,
     from_: Annotated[str | None, typer.Option("--from", help="Premier jour (AAAA-MM-JJ).")] = None,
@@ -140,7 +140,7 @@ def case_status(workspace: Workspace, case: Case) -> dict[str, Any]:
 
 def status(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Où en sont les preuves de chaque dossier ?"""
     with workspace_of(ctx) as workspace:

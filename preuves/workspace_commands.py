@@ -10,7 +10,7 @@ import typer
 from dossier_builder.verify import verify_bundle
 from evidence.verify import verify_workspace
 from evidence.workspace import init_workspace
-from preuves.context import home_option, workspace_of
+from preuves.context import JsonFlag, home_option, workspace_of
 from preuves.dossier_commands import print_bundle_report
 from preuves.console import err, out, print_json
 
@@ -32,7 +32,7 @@ def verify(
         Path | None,
         typer.Option("--dossier", help="Vérifier un dossier de pièces produit par « preuves dossier »."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Résultat en JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Vérifier que rien n'a été modifié ni supprimé (fichiers, journal, base, dossier de pièces)."""
     with workspace_of(ctx) as workspace:
