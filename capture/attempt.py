@@ -30,6 +30,7 @@ from evidence.workspace import Workspace, tool_version
 
 DEMO_WATERMARK = "DÉMONSTRATION — données simulées"
 FINAL_STATES = (State.NOSLOT, State.SLOTS, State.ERROR)
+MAX_CLASSIFIED_CHARS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,10 @@ def decide(observation: Observation, platform: str) -> Classification:
     """The page decides; a failed walk whose page says nothing known is an error, never a guess."""
     if observation.html is None:
         return Classification(State.ERROR, platform, observation.error or "aucune page obtenue")
-    found = classify(observation.html, observation.final_url, platform, observation.http_status)
+    # Real booking pages weigh well under 1 MB; reading 50 MB of a hostile page would overrun the
+    # attempt's time limit. The whole page is still recorded.
+    page = observation.html[:MAX_CLASSIFIED_CHARS]
+    found = classify(page, observation.final_url, platform, observation.http_status)
     if observation.error and found.state is State.UNKNOWN:
         return Classification(State.ERROR, platform, observation.error)
     return found

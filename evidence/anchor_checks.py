@@ -26,7 +26,7 @@ from evidence.anchor_proofs import capture_entry_seqs, recomputed_tree
 from evidence.anchors import ANCHOR_ENTRY, AnchorSettings
 from evidence.errors import WorkspaceError
 from evidence.localtime import paris_time
-from evidence.problems import Problem
+from evidence.problems import Problem, readable_rows
 from evidence.merkle import MerkleTree, root_from_inclusion_proof
 from evidence.models import JournalEntry
 from evidence.timestamps import TokenError, check_token, load_certificates
@@ -65,7 +65,14 @@ def check_anchors(workspace: Workspace) -> AnchorReport:
             report.problems.append(
                 Problem("base de données", "protections supprimées : " + ", ".join(missing))
             )
-        anchors = list(session.scalars(select(Anchor).order_by(Anchor.gen_time, Anchor.id)))
+        def unreadable(anchor_id: int, exc: Exception) -> None:
+            report.problems.append(
+                Problem(f"ancrage n° {anchor_id}", f"ligne illisible, valeur modifiée hors de l'outil ({exc})")
+            )
+
+        anchors = sorted(
+            readable_rows(session, Anchor, unreadable), key=lambda anchor: (anchor.gen_time, anchor.id)
+        )
         tree = recomputed_tree(session)
         described = _journal_descriptions(session)
         roots = _configured_roots(workspace, report) if anchors or described else []

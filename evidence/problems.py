@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+ROW_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -14,3 +21,23 @@ class Problem:
     def line(self) -> str:
         where = f" [{self.file}]" if self.file else ""
         return f"{self.item} : {self.detail}{where}"
+
+
+def readable_rows(
+    session: Session, model: Any, unreadable: Callable[[int, Exception], None]
+) -> Iterator[Any]:
+    """Every row of `model`, by id. A row whose values cannot even be read (a date that is no
+    date, written behind the tool's back) goes to `unreadable` instead of stopping the check."""
+    ids = list(session.scalars(select(model.id).order_by(model.id)))
+    for start in range(0, len(ids), ROW_BATCH):
+        batch = ids[start : start + ROW_BATCH]
+        try:
+            rows = session.scalars(select(model).where(model.id.in_(batch)).order_by(model.id)).all()
+        except (ValueError, TypeError, OverflowError):
+            rows = []
+            for row_id in batch:
+                try:
+                    rows.append(session.scalars(select(model).where(model.id == row_id)).one())
+                except (ValueError, TypeError, OverflowError) as exc:
+                    unreadable(row_id, exc)
+        yield from rows

@@ -8,7 +8,7 @@ letter, with its time), the file and what differs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ from evidence.anchor_checks import verify_anchors
 from evidence.blobs import sha256_file
 from evidence.localtime import paris_time
 from evidence.models import Applicant, Artefact, Capture, Case, Letter, Target
-from evidence.problems import Problem
+from evidence.problems import Problem, readable_rows
 from evidence.records import find_case
 from evidence.workspace import Workspace
 
@@ -200,26 +200,13 @@ def _paris_text(value: Any) -> str:
         return str(value)
 
 
-ROW_BATCH = 500
+def _report_unreadable(table: str, report: VerifyReport) -> Callable[[int, Exception], None]:
+    def add(row_id: int, exc: Exception) -> None:
+        report.problems.append(
+            Problem(describe(table, {"id": row_id}), f"ligne illisible, valeur modifiée hors de l'outil ({exc})")
+        )
 
-
-def _readable_rows(session: Session, model: Any, report: VerifyReport) -> Iterator[Any]:
-    """Every row of `model`; a row whose values cannot even be read (say, a date that is not a
-    date) is reported, not allowed to stop the verification."""
-    ids = list(session.scalars(select(model.id).order_by(model.id)))
-    for start in range(0, len(ids), ROW_BATCH):
-        batch = ids[start : start + ROW_BATCH]
-        try:
-            rows = session.scalars(select(model).where(model.id.in_(batch)).order_by(model.id)).all()
-        except (ValueError, TypeError, OverflowError):
-            rows = []
-            for row_id in batch:
-                try:
-                    rows.append(session.scalars(select(model).where(model.id == row_id)).one())
-                except (ValueError, TypeError, OverflowError) as exc:
-                    item = describe(model.__tablename__, {"id": row_id})
-                    report.problems.append(Problem(item, f"ligne illisible, valeur modifiée hors de l'outil ({exc})"))
-        yield from rows
+    return add
 
 
 def _check_rows(
@@ -230,7 +217,8 @@ def _check_rows(
     artefacts: list[Artefact] = []
     for model in (Target, Case, Capture, Letter, Artefact, Applicant):
         table = model.__tablename__
-        for row in _readable_rows(session, model, report):
+        unreadable = _report_unreadable(model.__tablename__, report)
+        for row in readable_rows(session, model, unreadable):
             actual = row.to_record()
             if not scope.includes(table, actual):
                 continue

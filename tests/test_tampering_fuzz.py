@@ -648,6 +648,14 @@ def test_an_unreadable_value_is_reported_not_a_crash(template, tmp_path):
     assert any(problem.item.startswith("capture 1") for problem in report.problems)
 
 
+def test_an_unreadable_anchor_is_reported_not_a_crash(anchored_template, tmp_path):
+    home = tmp_path / "ws"
+    shutil.copytree(anchored_template, home)
+    _sql(home, "UPDATE anchors SET gen_time = 'pas une date' WHERE id = 1")
+    report = verify_copy(home)
+    assert any(problem.item.startswith("ancrage n° 1") for problem in report.problems)
+
+
 @pytest.mark.stress
 def test_1000_random_mutations(template, tmp_path):
     tally = run_mutations(template, tmp_path, count=1000, seed=7)
