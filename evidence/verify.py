@@ -76,6 +76,8 @@ class _JournalRecords:
 
 
 def verify_workspace(workspace: Workspace, case_reference: str | None = None) -> VerifyReport:
+    """All checks read one snapshot of the database (one read transaction), so that a watcher
+    recording at the same time can never make a row and its journal entry look out of step."""
     with workspace.reading() as session:
         report = VerifyReport(head=journal.head(session))
         missing = triggers.missing_triggers(session.connection())
@@ -83,9 +85,7 @@ def verify_workspace(workspace: Workspace, case_reference: str | None = None) ->
             report.problems.append(
                 Problem("base de données", "protections supprimées : " + ", ".join(missing))
             )
-    with workspace.reading() as session:
         records = _check_chain(session, report)
-    with workspace.reading() as session:
         scope = _scope(session, case_reference, records)
         artefacts = _check_rows(session, scope, records, report)
         _check_blobs(workspace, artefacts, report)
