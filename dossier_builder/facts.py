@@ -6,7 +6,7 @@ is closed, in another process, and a template cannot trigger a lazy query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -151,7 +151,7 @@ def _case_facts(session: Session, case: Case) -> CaseFacts:
     )
 
 
-def _attempt(row: Capture, piece: int) -> AttemptFacts:
+def _attempt(row: Capture, piece: int, anchor_proof: dict[str, Any] | None) -> AttemptFacts:
     return AttemptFacts(
         id=row.id,
         attempt_no=row.attempt_no,
@@ -165,6 +165,7 @@ def _attempt(row: Capture, piece: int) -> AttemptFacts:
         assisted=row.assisted,
         files=tuple(FileFacts.of(item) for item in row.artefacts),
         piece=piece,
+        anchor_proof=anchor_proof,
     )
 
 
@@ -203,7 +204,7 @@ def gather(
         case=_case_facts(session, case),
         pieces=tuple(pieces),
         attempts=tuple(
-            replace(_attempt(row, capture_piece[row.id]), anchor_proof=proofs.get(row.id)) for row in captures
+            _attempt(row, capture_piece[row.id], proofs.get(row.id)) for row in captures
         ),
         letters=tuple(
             _letter(row, letter_piece[row.id]) for row in case_letters(session, case, date_from, date_to)
