@@ -33,7 +33,7 @@ from capture.attempt import capture_target
 from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
 from dossier_builder.build import build_dossier
-from dossier_builder.facts import gather
+from dossier_builder.facts import facts_of
 from dossier_builder.piece_files import Shot, frame_for
 from dossier_builder.render import render_html, write_pdf
 from evidence.models import Target
@@ -42,7 +42,6 @@ from evidence.records import (
     NewArtefact,
     TargetSpec,
     add_case,
-    find_case,
     record_capture,
 )
 from evidence.workspace import init_workspace, open_workspace
@@ -130,15 +129,7 @@ def build_tool(home: Path, out: Path) -> dict[str, object]:
 def build_baseline(home: Path, out: Path) -> dict[str, object]:
     """Every capture in one WeasyPrint document, each original annotated PNG embedded as is."""
     workspace = open_workspace(home / "ws")
-    with workspace.reading() as session:
-        facts = gather(
-            session,
-            find_case(session, CASE),
-            date_from=None,
-            date_to=None,
-            now=workspace.clock.now(),
-            demo=False,
-        )
+    facts = facts_of(workspace, CASE)
     links = out / "png"
     links.mkdir(parents=True)
     shots = []

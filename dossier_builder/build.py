@@ -18,7 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from dossier_builder import journal_export
-from dossier_builder.facts import DossierFacts, gather
+from dossier_builder.facts import DossierFacts, facts_of
 from dossier_builder.manifest import (
     MANIFEST_NAME,
     SUMS_NAME,
@@ -33,7 +33,6 @@ from dossier_builder.render import PageFrame, render_html, write_pdf
 from dossier_builder.review import REVIEW_NAME, Embedded, PieceFile, build_review_copy
 from evidence.blobs import BlobStore
 from evidence.errors import BadInput, PreuvesError
-from evidence.records import find_case
 from evidence.workspace import Workspace
 
 INVENTORY_NAME = "Inventaire_des_pieces.pdf"
@@ -219,16 +218,7 @@ def build_dossier(
     `workers=1`.
     """
     directory = directory.resolve()
-    with workspace.reading() as session:
-        case = find_case(session, case_reference)
-        facts = gather(
-            session,
-            case,
-            date_from=date_from,
-            date_to=date_to,
-            now=workspace.clock.now(),
-            demo=workspace.demo,
-        )
+    facts = facts_of(workspace, case_reference, date_from, date_to)
     scratch = Path(tempfile.mkdtemp(prefix="preuves-dossier-"))
     try:
         journal_path = scratch / JOURNAL_NAME

@@ -24,6 +24,8 @@ from evidence.anchor_proofs import (
     proof_record,
 )
 from evidence.models import Applicant, Artefact, Capture, Case, Letter
+from evidence.records import find_case
+from evidence.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -231,3 +233,14 @@ def _anchor_proofs(session: Session, capture_ids: list[int], any_anchor: bool) -
         if seq is not None and anchor is not None:
             proofs[capture_id] = proof_record(session, seq, anchor, tree)
     return proofs
+
+
+def facts_of(
+    workspace: Workspace, case_reference: str, date_from: date | None = None, date_to: date | None = None
+) -> DossierFacts:
+    """The facts of one case of a workspace, read in one session (at the workspace's clock)."""
+    with workspace.reading() as session:
+        case = find_case(session, case_reference)
+        return gather(
+            session, case, date_from=date_from, date_to=date_to, now=workspace.clock.now(), demo=workspace.demo
+        )

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from dossier_builder.french import WEEKDAYS
 from evidence.localtime import PARIS
-from evidence.stats import NIGHT, WINDOWS, window_of
+from evidence.stats import NIGHT, WINDOWS, capture_stats, window_of
 
 STATE_ORDER = ("noslot", "slots", "captcha", "error", "unknown")
 # The note counts attempts in the same hour windows as `preuves case show` and the requête.
@@ -60,6 +60,8 @@ def compute(times: Sequence[datetime], states: Sequence[str]) -> Statistics:
     """Statistics of attempts given their start times (aware) and states, in the same order."""
     if not times:
         raise ValueError("statistics need at least one attempt")
+    # The shared figures come from evidence.stats, so the note says what `preuves status` says.
+    shared = capture_stats(zip(times, states, strict=True))
     local = [moment.astimezone(PARIS) for moment in times]
     days: set[date] = {moment.date() for moment in local}
     grid = Counter((moment.weekday(), moment.hour) for moment in local)
@@ -71,11 +73,11 @@ def compute(times: Sequence[datetime], states: Sequence[str]) -> Statistics:
     weekday_counts = Counter(moment.weekday() for moment in local)
     windows = Counter(window_of(moment) for moment in times)
     return Statistics(
-        attempts=len(times),
-        first=min(times),
-        last=max(times),
-        distinct_days=len(days),
-        distinct_weeks=len({day.isocalendar()[:2] for day in days}),
+        attempts=shared.attempts,
+        first=shared.first,
+        last=shared.last,
+        distinct_days=shared.distinct_days,
+        distinct_weeks=shared.distinct_weeks,
         distinct_weekdays=len(weekday_counts),
         distinct_hours=len({moment.hour for moment in local}),
         span_days=(max(days) - min(days)).days + 1,

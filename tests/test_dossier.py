@@ -27,7 +27,7 @@ from dossier_builder.build import (
     MAX_FILE_BYTES,
     build_dossier,
 )
-from dossier_builder.facts import gather
+from dossier_builder.facts import facts_of
 from dossier_builder.piece_files import synthese_html
 from dossier_builder.pieces import plan_pieces
 from dossier_builder.review import REVIEW_NAME
@@ -366,15 +366,7 @@ def test_manifest_and_sums_cover_the_bundle(built):
 
 def test_heatmap_counts_equal_capture_counts(built):
     workspace, _ = built
-    with workspace.reading() as session:
-        facts = gather(
-            session,
-            find_case(session, CASE),
-            date_from=None,
-            date_to=None,
-            now=workspace.clock.now(),
-            demo=True,
-        )
+    facts = facts_of(workspace, CASE)
     html = synthese_html(facts, facts.pieces[0])
     cells = {
         (int(day), int(hour)): int(count)
@@ -411,15 +403,7 @@ def test_daylight_saving_change_shows_local_times(workspace, tmp_path):
     first_week = " ".join(page_texts(weeks[0].path)).replace("\n", " ")
     assert "dimanche 25 octobre 2026 à 02:30:00 (UTC+02:00)" in first_week
     assert "dimanche 25 octobre 2026 à 02:30:00 (UTC+01:00)" in first_week
-    with workspace.reading() as session:
-        facts = gather(
-            session,
-            find_case(session, CASE),
-            date_from=None,
-            date_to=None,
-            now=workspace.clock.now(),
-            demo=False,
-        )
+    facts = facts_of(workspace, CASE)
     assert 'data-weekday="6" data-hour="2" data-count="2"' in synthese_html(facts, facts.pieces[0])
 
 
