@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Page, Response
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from capture.platforms import Platform
 from capture.steps import ELEMENT_TYPES, Action, Step
@@ -135,7 +136,9 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
             if plan.assisted and plan.is_final is not None:
                 person = _wait_for_person(page, plan.is_final, earlier)
                 await asyncio.wait_for(person, timeout=deadline - reserve - loop.time())
-        except TimeoutError:
+        # Each step may take the whole budget, so Playwright's own timeout and ours can fire
+        # together on the first step; both mean the same thing.
+        except (TimeoutError, PlaywrightTimeout):
             error = f"délai dépassé : la page n'a pas répondu en {round(budget)} s"
         except _AttemptEnded as stop:
             error = str(stop)
