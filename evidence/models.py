@@ -323,4 +323,4 @@ class PlannedAttempt(Base):
 # Tables whose rows are written once; the migrations protect them with triggers.
 APPEND_ONLY_TABLES = ("journal_entries", "captures", "artefacts", "letters")
 
-from evidence import anchor_models  # noqa: E402, F401  (registers the anchor tables on Base.metadata)
+from evidence import account_models, anchor_models  # noqa: E402, F401  (register their tables on Base.metadata)

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from evidence import journal
+from evidence.account_models import CaseOrganisation, Organisation
 from evidence.blobs import StoredBlob
 from evidence.errors import BadInput, NotFound, StoreError
 from evidence.models import Artefact, Capture, Case, JournalEntry, PlannedAttempt, Target
@@ -106,8 +107,10 @@ def add_case(
     *,
     notes: str | None = None,
     period_start: date | None = None,
+    organisation: str | None = None,
 ) -> tuple[Case, bool]:
     """Create a case; reuse the target when the same page and counter are already watched.
+    With `organisation`, the case belongs to it (only its users see it on the dashboard).
 
     Returns the case and whether an existing target was reused.
     """
@@ -116,6 +119,11 @@ def add_case(
     with workspace.writing() as session:
         if session.scalars(select(Case).where(Case.label == label)).first():
             raise BadInput(f"un dossier nommé {label!r} existe déjà")
+        owner = None
+        if organisation is not None:
+            owner = session.scalars(select(Organisation).where(Organisation.name == organisation)).first()
+            if owner is None:
+                raise BadInput(f"organisation inconnue : {organisation!r} (voir « preuves user add »)")
         same_counter = (
             Target.counter.is_(None) if spec.counter is None else Target.counter == spec.counter
         )
@@ -147,7 +155,11 @@ def add_case(
         )
         session.add(case)
         session.flush()
-        journal.append(session, "case.created", {"case": case.to_record()}, now)
+        entry: dict[str, object] = {"case": case.to_record()}
+        if owner is not None:
+            session.add(CaseOrganisation(case_id=case.id, organisation_id=owner.id))
+            entry["organisation"] = owner.name
+        journal.append(session, "case.created", entry, now)
     return case, reused
 
 

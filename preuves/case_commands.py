@@ -30,6 +30,9 @@ def add(
     counter: Annotated[str | None, typer.Option(help="Guichet à choisir (valeur du bouton « planning »).")] = None,
     platform: Annotated[str | None, typer.Option(help="Forcer la plateforme (sinon détectée).")] = None,
     notes: Annotated[str | None, typer.Option(help="Notes libres.")] = None,
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", help="Organisation dont les comptes verront ce dossier.")
+    ] = None,
     allow_any_domain: Annotated[
         bool, typer.Option("--allow-any-domain", help="Accepter un domaine non officiel (tests, démo).")
     ] = False,
@@ -40,7 +43,7 @@ def add(
     preset.steps(url, counter)  # refuses now what the capture could not walk later
     spec = TargetSpec(url, preset.name, counter, prefecture, procedure)
     with workspace_of(ctx) as workspace:
-        case, reused = add_case(workspace, label, spec, notes=notes)
+        case, reused = add_case(workspace, label, spec, notes=notes, organisation=organisation)
     shared = " (page déjà surveillée pour un autre dossier)" if reused else ""
     err.print(f"Dossier « {case.label} » créé, plateforme {preset.name}{shared}.")
     out.print(str(case.id))

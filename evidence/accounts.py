@@ -1,0 +1,105 @@
+"""Accounts of the web dashboard: organisations, users with argon2 passwords, who sees which case.
+
+A user sees the cases of their organisation and no other. A dashboard without any account (bound
+to 127.0.0.1 for one person) sees every case, as the command line does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence import journal
+from evidence.account_models import CaseOrganisation, Organisation, User
+from evidence.errors import BadInput
+from evidence.models import Case
+from evidence.workspace import Workspace
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,79}")
+MAX_ORGANISATION_LENGTH = 120
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Checked against when the username is unknown, so that a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("preuves-rdv: no such user")
+
+
+def validate_password(password: str) -> str:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise BadInput(f"mot de passe refusé : {MIN_PASSWORD_LENGTH} caractères au moins")
+    return password
+
+
+def add_user(workspace: Workspace, username: str, password: str, organisation: str) -> User:
+    """Create a user in an organisation (created if new); both are journaled, the hash is not."""
+    if not USERNAME.fullmatch(username):
+        raise BadInput("identifiant invalide : lettres, chiffres et . _ @ - (80 caractères au plus)")
+    organisation = organisation.strip()
+    if not organisation or len(organisation) > MAX_ORGANISATION_LENGTH:
+        raise BadInput(f"organisation invalide : 1 à {MAX_ORGANISATION_LENGTH} caractères attendus")
+    password_hash = _hasher.hash(validate_password(password))
+    now = workspace.clock.now()
+    with workspace.writing() as session:
+        if session.scalars(select(User).where(User.username == username)).first():
+            raise BadInput(f"l'identifiant {username!r} existe déjà")
+        org = session.scalars(select(Organisation).where(Organisation.name == organisation)).first()
+        if org is None:
+            org = Organisation(name=organisation, created_at=now)
+            session.add(org)
+            session.flush()
+            journal.append(session, "organisation.created", {"organisation": org.name, "id": org.id}, now)
+        user = User(username=username, password_hash=password_hash, organisation_id=org.id, created_at=now)
+        session.add(user)
+        session.flush()
+        journal.append(
+            session, "user.created", {"user": username, "id": user.id, "organisation": org.name}, now
+        )
+    return user
+
+
+@dataclass(frozen=True)
+class Account:
+    """A signed-in user, as a session remembers them."""
+
+    username: str
+    organisation_id: int
+    organisation: str
+
+
+def authenticate(workspace: Workspace, username: str, password: str) -> Account | None:
+    """The account if the password is right, else None (same cost whether or not the name exists)."""
+    with workspace.reading() as session:
+        row = session.execute(
+            select(User.password_hash, Organisation.id, Organisation.name)
+            .join(Organisation)
+            .where(User.username == username)
+        ).first()
+    try:
+        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+    except (VerificationError, InvalidHashError):
+        return None
+    return Account(username, row.id, row.name) if row else None
+
+
+def has_accounts(workspace: Workspace) -> bool:
+    with workspace.reading() as session:
+        return session.scalars(select(User.id).limit(1)).first() is not None
+
+
+def organisation_of(session: Session, case_id: int) -> int | None:
+    link = session.get(CaseOrganisation, case_id)
+    return link.organisation_id if link else None
+
+
+def visible_cases(session: Session, organisation_id: int | None) -> list[Case]:
+    """The cases a viewer may see: their organisation's, or all of them with no accounts."""
+    query = select(Case).order_by(Case.id)
+    if organisation_id is not None:
+        query = query.join(CaseOrganisation).where(CaseOrganisation.organisation_id == organisation_id)
+    return list(session.scalars(query))
