@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from capture.chromium import BrowserService
 from capture.plan import build_plan, save_plan, saved_plan
@@ -18,10 +18,10 @@ from capture.scheduler import serve
 from capture.settings import CaptureSettings
 from capture.watch import PlanRunner, WatchSettings
 from evidence.localtime import PARIS, paris_time
-from evidence.models import Capture, Case, Letter, PlannedAttempt
+from evidence.case_status import case_status
+from evidence.models import Case
 from evidence.records import find_case
-from evidence.stats import WINDOWS, capture_stats
-from evidence.workspace import Workspace
+from evidence.stats import WINDOWS
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
@@ -104,38 +104,6 @@ def watch(
             err.print(f"Surveillance en cours ({len(runner.pending())} tentative(s) prévue(s)). Ctrl-C pour arrêter.")
             serve(runner, stop)
             err.print("Surveillance arrêtée.")
-
-
-def case_status(workspace: Workspace, case: Case) -> dict[str, Any]:
-    """Per case: what was done and planned, and whether the evidence is strong enough yet."""
-    with workspace.reading() as session:
-        attempts = session.execute(
-            select(Capture.started_at, Capture.state).where(Capture.target_id == case.target_id)
-        ).all()
-        planned = session.scalar(
-            select(func.count()).select_from(PlannedAttempt).where(
-                PlannedAttempt.target_id == case.target_id, PlannedAttempt.status == "planned"
-            )
-        )
-        letters_sent = session.scalar(
-            select(func.count()).select_from(Letter).where(
-                Letter.case_id == case.id, Letter.direction == "sent"
-            )
-        )
-    stats = capture_stats((row.started_at, row.state) for row in attempts)
-    return {
-        "case": case.label,
-        "id": case.id,
-        "attempts_done": stats.attempts,
-        "attempts_planned": planned,
-        "distinct_days": stats.distinct_days,
-        "distinct_weeks": stats.distinct_weeks,
-        "hour_windows": list(stats.windows),
-        "per_state": stats.per_state,
-        "last_attempt": stats.last.isoformat() if stats.last else None,
-        "letters_sent": letters_sent,
-        "warnings": stats.weaknesses(letters_sent or 0),
-    }
 
 
 def status(
