@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
@@ -17,7 +18,7 @@ from typing import TypeVar
 
 from playwright.async_api import Browser, Playwright, async_playwright
 
-from evidence.errors import PreuvesError
+from evidence.errors import BadInput, PreuvesError
 
 DEBIAN_CHROMIUM = "/usr/lib/chromium/chromium"
 INSTALL_HINT = (
@@ -39,6 +40,12 @@ LAUNCH_ARGS = [
 ]
 
 T = TypeVar("T")
+
+
+def require_display() -> None:
+    """An assisted capture opens a window: refuse at once where there is no screen to show it."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise BadInput("mode assisté : aucun écran disponible (variable DISPLAY absente)")
 
 
 class BrowserUnavailable(PreuvesError):

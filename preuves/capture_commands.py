@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from capture.attempt import AttemptOutcome, capture_target
-from capture.chromium import BrowserService
+from capture.chromium import BrowserService, require_display
 from capture.classify import classify as classify_page
 from capture.settings import CaptureSettings
 from capture.states import State
@@ -33,8 +31,8 @@ def capture(
     ] = False,
 ) -> None:
     """Faire une tentative maintenant et l'enregistrer comme preuve."""
-    if assisted and sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-        raise BadInput("mode assisté : aucun écran disponible (variable DISPLAY absente)")
+    if assisted:
+        require_display()
     with workspace_of(ctx) as workspace:
         settings = CaptureSettings.from_config(workspace.section("capture"))
         outcome = run_one_capture(workspace, case, settings, assisted=assisted)
