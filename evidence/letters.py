@@ -92,6 +92,7 @@ class LoadedFile:
 
 @dataclass(frozen=True)
 class LetterFile:
+    artefact_id: int
     kind: str
     filename: str | None
     media_type: str
@@ -446,7 +447,7 @@ def letter_summaries(session: Session, case: Case, today: date) -> list[LetterSu
             answers_id=letter.answers_id,
             answered_by=tuple(answers.get(letter.id, ())),
             files=tuple(
-                LetterFile(a.kind, a.filename, a.media_type, a.sha256, a.size) for a in letter.artefacts
+                LetterFile(a.id, a.kind, a.filename, a.media_type, a.sha256, a.size) for a in letter.artefacts
             ),
             silence_since=silence_since(
                 letter.direction, letter.channel, letter.letter_date, letter.id in received_answer, today

@@ -24,6 +24,7 @@ from preuves import (
     demo,
     dossier_commands,
     letter_commands,
+    serve_commands,
     watch_commands,
     workspace_commands,
 )
@@ -59,10 +60,12 @@ capture_commands.register(app)
 watch_commands.register(app)
 dossier_commands.register(app)
 anchor_commands.register(app)
+serve_commands.register(app)
 demo.register(app)
 app.add_typer(case_commands.app, name="case")
 app.add_typer(letter_commands.app, name="letter")
 app.add_typer(applicant_commands.app, name="applicant")
+app.add_typer(serve_commands.app, name="user")
 
 
 def run(argv: list[str]) -> int:

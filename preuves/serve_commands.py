@@ -1,0 +1,101 @@
+"""`preuves serve` (the web dashboard) and `preuves user add|list` (its accounts)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from waitress import create_server
+
+from evidence.account_models import Organisation, User
+from evidence.accounts import add_user, has_accounts
+from evidence.errors import BadInput
+from evidence.localtime import paris_time
+from preuves.console import err, out
+from preuves.context import workspace_of
+from preuves.web.app import create_app
+from preuves.web.security import is_loopback
+
+app = typer.Typer(help="Comptes du tableau de bord web (une organisation par compte).")
+SERVER_THREADS = 8
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute ; autre que 127.0.0.1 : comptes obligatoires.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port d'écoute.")] = 8000,
+) -> None:
+    """Ouvrir le tableau de bord web sur cet espace de travail."""
+    with workspace_of(ctx) as workspace:
+        accounts = has_accounts(workspace)
+        if not accounts and not is_loopback(host):
+            raise BadInput(
+                f"écoute sur {host} refusée sans comptes : créez-en un d'abord (« preuves user add NOM --organisation ORG »)"
+            )
+        web = create_app(workspace, accounts=accounts)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+        try:
+            server = create_server(web, host=host, port=port, threads=SERVER_THREADS, ident="preuves")
+        except OSError as exc:
+            raise BadInput(f"impossible d'écouter sur {host}:{port} ({exc.strerror})") from exc
+        mode = "avec comptes (connexion obligatoire)" if accounts else "local, sans comptes"
+        err.print(f"Tableau de bord {mode} : http://{_url_host(host)}:{server.effective_port}/  (Ctrl-C pour arrêter)")
+        signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops it as Ctrl-C does
+        try:
+            server.run()  # returns on Ctrl-C (waitress catches KeyboardInterrupt itself)
+        finally:
+            server.close()
+            web.extensions["preuves"].close()
+        err.print("Tableau de bord arrêté.")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Identifiant de connexion.")],
+    organisation: Annotated[str, typer.Option("--organisation", help="Organisation (association, cabinet …) ; créée si nouvelle.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée standard (scripts).")
+    ] = False,
+) -> None:
+    """Créer un compte ; ses dossiers seront ceux de son organisation."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    with workspace_of(ctx) as workspace:
+        user = add_user(workspace, username, password, organisation)
+    err.print(f"Compte « {user.username} » créé dans l'organisation « {organisation.strip()} ».")
+
+
+@app.command("list")
+def list_users(ctx: typer.Context) -> None:
+    """Lister les comptes et leur organisation."""
+    with workspace_of(ctx) as workspace, workspace.reading() as session:
+        rows = session.execute(
+            select(User.username, Organisation.name, User.created_at).join(Organisation).order_by(User.username)
+        ).all()
+    if not rows:
+        err.print("Aucun compte : le tableau de bord ne répond qu'en local (127.0.0.1), sans connexion.")
+        return
+    table = Table("Identifiant", "Organisation", "Créé le")
+    for username, organisation, created_at in rows:
+        table.add_row(username, organisation, paris_time(created_at))
+    out.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    root.command()(serve)

@@ -1,0 +1,1 @@
+"""`preuves serve`: a small web dashboard over a workspace (Flask, server-rendered French pages)."""

@@ -1,0 +1,161 @@
+"""The pages of cases: the list with the strength of their evidence, one case, a new case, a letter."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+from werkzeug.wrappers import Response
+
+from capture.platforms import PLATFORMS, detect_platform, get_platform
+from evidence.accounts import visible_cases
+from evidence.case_status import case_status
+from evidence.errors import PreuvesError
+from evidence.letters import CHANNELS, DIRECTIONS, LetterInput, letter_summaries, paris_today, record_letter
+from evidence.models import Artefact, Capture, PlannedAttempt
+from evidence.records import TargetSpec, add_case
+from evidence.target_urls import validate_target_url
+from preuves.parsing import parse_day
+from preuves.web.context import case_or_404, state, viewer
+
+blueprint = Blueprint("cases", __name__)
+
+PAGE_SIZE = 48  # attempts per page of a case's timeline
+UPCOMING = 8  # planned attempts shown ahead
+STATUS_LABELS = {
+    "planned": "prévues", "done": "faites", "missed": "manquées", "failed": "échouées",
+    "running": "en cours",
+}
+
+
+@blueprint.route("/")
+def index() -> str:
+    web = state()
+    with web.workspace.reading() as session:
+        cases = visible_cases(session, viewer().organisation_id)
+    statuses = [(case, case_status(web.workspace, case)) for case in cases]
+    return render_template("index.html", statuses=statuses)
+
+
+@blueprint.route("/dossiers/nouveau", methods=["GET", "POST"])
+def new_case() -> str | Response:
+    form = request.form
+    if request.method == "POST":
+        try:
+            url = validate_target_url(form.get("url", ""), allow_any_domain=bool(form.get("allow_any_domain")))
+            preset = get_platform(form["platform"]) if form.get("platform") else detect_platform(url)
+            counter = form.get("counter") or None
+            preset.steps(url, counter)  # refuses now what the capture could not walk later
+            spec = TargetSpec(url, preset.name, counter, form.get("prefecture") or None, form.get("procedure") or None)
+            case, _ = add_case(
+                state().workspace, form.get("label", ""), spec,
+                notes=form.get("notes") or None, organisation=viewer().organisation,
+            )
+        except PreuvesError as exc:
+            return render_template("new_case.html", error=str(exc), form=form, platforms=PLATFORMS), 400
+        flash(f"Dossier « {case.label} » créé.")
+        return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("new_case.html", error=None, form=form, platforms=PLATFORMS)
+
+
+@blueprint.route("/dossiers/<int:case_id>")
+def show(case_id: int) -> str:
+    web = state()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    with web.workspace.reading() as session:
+        case = case_or_404(session, case_id)
+        target = case.target
+        total = session.scalar(select(func.count()).select_from(Capture).where(Capture.target_id == target.id)) or 0
+        attempts = list(
+            session.scalars(
+                select(Capture).where(Capture.target_id == target.id)
+                .order_by(Capture.started_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+            )
+        )
+        thumbnails = {
+            capture_id: artefact_id
+            for capture_id, artefact_id in session.execute(
+                select(Artefact.capture_id, Artefact.id).where(
+                    Artefact.capture_id.in_([a.id for a in attempts]), Artefact.kind == "screenshot_annotated"
+                )
+            )
+        }
+        plan = {
+            status: count
+            for status, count in session.execute(
+                select(PlannedAttempt.status, func.count()).where(PlannedAttempt.target_id == target.id)
+                .group_by(PlannedAttempt.status)
+            )
+        }
+        upcoming = list(
+            session.scalars(
+                select(PlannedAttempt.planned_at).where(
+                    PlannedAttempt.target_id == target.id, PlannedAttempt.status == "planned"
+                ).order_by(PlannedAttempt.planned_at).limit(UPCOMING)
+            )
+        )
+        letters = letter_summaries(session, case, paris_today(web.workspace))
+        session.expunge_all()
+    return render_template(
+        "case.html",
+        case=case, target=target, status=case_status(web.workspace, case),
+        attempts=attempts, thumbnails=thumbnails, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        plan={STATUS_LABELS.get(k, k): v for k, v in plan.items() if k != "cancelled"}, upcoming=upcoming,
+        letters=letters, directions=DIRECTIONS, channels=CHANNELS, today=paris_today(web.workspace),
+    )
+
+
+@blueprint.route("/dossiers/<int:case_id>/courriers", methods=["POST"])
+def add_letter(case_id: int) -> Response:
+    web = state()
+    with web.workspace.reading() as session:
+        case_or_404(session, case_id)
+    form = request.form
+    main = request.files.get("file")
+    if main is None or not main.filename:
+        flash("Choisissez le fichier du courrier.", "error")
+        return redirect(url_for("cases.show", case_id=case_id, _anchor="courriers"))
+    # The uploads wait in a private folder of the workspace until the store has checked and kept them.
+    with tempfile.TemporaryDirectory(dir=web.workspace.home, prefix="upload-") as folder:
+        try:
+            letter = record_letter(
+                web.workspace,
+                str(case_id),
+                LetterInput(
+                    file=_save(main, Path(folder), "courrier"),
+                    direction=form.get("direction", ""),
+                    channel=form.get("channel", ""),
+                    letter_date=_optional_day(form.get("date")),
+                    tracking=form.get("tracking") or None,
+                    subject=form.get("subject") or None,
+                    proofs=tuple(
+                        _save(proof, Path(folder), f"preuve-{n}")
+                        for n, proof in enumerate(request.files.getlist("proofs"), 1) if proof.filename
+                    ),
+                    answers=form.get("answers", type=int),
+                ),
+            )
+        except PreuvesError as exc:
+            flash(f"Courrier refusé : {exc}", "error")
+        else:
+            flash(f"Courrier n° {letter.id} du {letter.letter_date:%d/%m/%Y} enregistré.")
+    return redirect(url_for("cases.show", case_id=case_id, _anchor="courriers"))
+
+
+def _save(upload: FileStorage, folder: Path, fallback: str) -> Path:
+    """Keep an upload under a safe version of its own name (the letter's file name is evidence)."""
+    name = secure_filename(upload.filename or "") or fallback
+    path = folder / name
+    if path.exists():
+        path = folder / f"{fallback}-{name}"
+    upload.save(path)
+    return path
+
+
+def _optional_day(text: str | None) -> date | None:
+    return parse_day(text, "date du courrier") if text else None

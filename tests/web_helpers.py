@@ -1,0 +1,48 @@
+"""The dashboard served for real (waitress on 127.0.0.1, a free port) and a Chromium to drive it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from playwright.sync_api import Browser, sync_playwright
+from waitress import create_server
+
+from capture.chromium import BrowserService, find_chromium
+from capture.settings import CaptureSettings
+from evidence.workspace import Workspace
+from preuves.web.app import create_app
+
+
+@contextmanager
+def dashboard(
+    workspace: Workspace, *, accounts: bool, settings: CaptureSettings | None = None,
+    browser: BrowserService | None = None,
+) -> Iterator[str]:
+    """Serve the dashboard in a thread; yield its base URL; stop it and its jobs afterwards."""
+    app = create_app(workspace, accounts=accounts, settings=settings, browser=browser)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        while server._map:  # what waitress's own test servers do: close every channel, then the loop ends
+            for channel in list(server._map.values()):
+                channel.handle_close()
+        server.task_dispatcher.shutdown()
+        app.extensions["preuves"].close()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the dashboard's server did not stop"
+
+
+@contextmanager
+def page_browser() -> Iterator[Browser]:
+    """A Chromium for the person using the dashboard (not the one that makes the attempts)."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=find_chromium(playwright, None))
+        try:
+            yield chromium
+        finally:
+            chromium.close()
