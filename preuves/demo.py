@@ -181,6 +181,7 @@ def _report(workspace: Workspace, dossier: Path, attempts: int) -> None:
     )
     err.print(f"Vérification du dossier : {'intact' if bundle.ok else 'PROBLÈMES'}")
     err.print(f"Pièces : {', '.join(p.name for p in sorted(dossier.glob('PJ*.pdf')))}")
+    err.print(f"Pour parcourir la démonstration dans un navigateur : preuves --home {workspace.home} serve")
 
 
 def demo(

@@ -120,12 +120,12 @@ def _dossier(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:
     result = build_dossier(web.workspace, str(case_id), folder, progress=progress)
     progress("archive à télécharger", 0, 1)
     shutil.make_archive(str(folder), "zip", root_dir=folder.parent, base_dir=folder.name)
+    shutil.rmtree(folder)  # the zip holds it all; one copy of a large bundle is enough
     progress("archive à télécharger", 1, 1)
     return {
         "archive": f"{folder.name}.zip",
         "pieces": [piece.path.name for piece in result.pieces],
         "review_pages": result.review_pages,
-        "directory": str(result.directory),
     }
 
 
