@@ -342,3 +342,20 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_an_assisted_attempt_needs_a_screen_and_a_local_dashboard(workspace, two_organisations, page, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    case_id = two_organisations["alice_case"]
+    with dashboard(workspace, accounts=False) as base:
+        page.goto(f"{base}/dossiers/{case_id}")
+        page.get_by_role("button", name="Tentative assistée (captcha)").click()
+        expect(page.get_by_text("mode assisté : aucun écran disponible (variable DISPLAY absente)")).to_be_visible()
+    with dashboard(workspace, accounts=True) as base:
+        page.goto(f"{base}/connexion")
+        login(page, "alice", PASSWORD)
+        page.goto(f"{base}/dossiers/{case_id}")
+        expect(page.get_by_role("button", name="Faire une tentative maintenant")).to_be_visible()
+        expect(page.get_by_role("button", name="Tentative assistée (captcha)")).to_have_count(0)
+    assert kinds(workspace).count("capture.recorded") == 1  # Bruno's sample only
