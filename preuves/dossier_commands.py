@@ -6,20 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from dossier_builder.build import build_dossier
 from dossier_builder.verify import BundleReport
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, workspace_of
 from preuves.parsing import parse_day
+from preuves.progress import progress_bar
 
 
 def dossier(
@@ -36,33 +29,8 @@ def dossier(
     """Construire les pièces pour Télérecours, l'inventaire et la copie de travail complète."""
     first = parse_day(date_from, "--from") if date_from else None
     last = parse_day(date_to, "--to") if date_to else None
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    task: TaskID | None = None
-
-    def progress(step: str, done: int, total: int) -> None:
-        # Only on a terminal (elsewhere Rich would leave blank lines), and from the first step on:
-        # an error found before (no capture…) stays one clean line.
-        nonlocal task
-        if not err.is_terminal:
-            return
-        if task is None:
-            bar.start()
-            task = bar.add_task(step)
-        bar.update(task, description=step.capitalize(), completed=done, total=total)
-
-    with workspace_of(ctx) as workspace:
-        try:
-            result = build_dossier(workspace, case, out_dir, date_from=first, date_to=last, progress=progress)
-        finally:
-            if task is not None:  # stopping a bar never shown would still print a blank line
-                bar.stop()
+    with workspace_of(ctx) as workspace, progress_bar() as progress:
+        result = build_dossier(workspace, case, out_dir, date_from=first, date_to=last, progress=progress)
     err.print(
         f"{len(result.pieces)} pièces, inventaire et copie de travail ({result.review_pages} pages) "
         f"écrits dans {result.directory}."
