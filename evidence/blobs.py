@@ -93,6 +93,16 @@ class BlobStore:
             reason = _PLAIN_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
             raise StoreError(f"écriture impossible dans le dépôt de preuves : {reason}") from exc
 
+    def remove(self, sha256: str) -> bool:
+        """Erase a file; only a purge the user asked for, recorded in the journal first, does this.
+        Returns whether there was a file to erase."""
+        try:
+            self.path_for(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_dir(self.path_for(sha256).parent)
+        return True
+
     def read(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
 

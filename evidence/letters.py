@@ -37,6 +37,7 @@ from evidence.email_import import EmailFacts, parse_eml
 from evidence.errors import BadInput, NotFound, WorkspaceError
 from evidence.localtime import PARIS
 from evidence.models import Applicant, Artefact, Case, Letter
+from evidence.purge import refuse_if_purged
 from evidence.records import NewArtefact, artefact_rows, find_case, store_blobs
 from evidence.workspace import Workspace
 
@@ -334,6 +335,7 @@ def record_letter(workspace: Workspace, case_reference: str, request: LetterInpu
     day = _letter_day(request, main, paris_today(workspace))
     with workspace.reading() as session:
         case = find_case(session, case_reference)
+        refuse_if_purged(session, case)
         applicant = get_applicant(session, case)
         if request.answers is not None:
             answered = _find_letter(session, case, request.answers)
@@ -385,6 +387,7 @@ def add_proofs(workspace: Workspace, case_reference: str, letter_id: int, paths:
     proofs = [load_file(path, limit) for path in paths]
     with workspace.reading() as session:
         case = find_case(session, case_reference)
+        refuse_if_purged(session, case)
         _find_letter(session, case, letter_id)
         files = _proof_files(proofs, get_applicant(session, case))
     stored = store_blobs(workspace, files)

@@ -20,8 +20,9 @@ from evidence import journal, triggers
 from evidence.anchor_checks import verify_anchors
 from evidence.blobs import sha256_file
 from evidence.localtime import paris_time
-from evidence.models import Applicant, Artefact, Capture, Case, Letter, Target
+from evidence.models import Applicant, Artefact, Capture, Case, JournalEntry, Letter, Target
 from evidence.problems import Problem, readable_rows
+from evidence.purge import PURGE_KIND, Purge
 from evidence.records import find_case
 from evidence.workspace import Workspace
 
@@ -43,6 +44,9 @@ class VerifyReport:
     blobs_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    # What was erased on purpose (a purge the user asked for), so its absence is no problem.
+    purges: list[str] = field(default_factory=list)
+    purged_files: int = 0
 
     @property
     def ok(self) -> bool:
@@ -58,6 +62,7 @@ class VerifyReport:
                 {"item": p.item, "detail": p.detail, "file": p.file} for p in self.problems
             ],
             "orphans": self.orphans,
+            "purges": self.purges,
         }
 
 
@@ -86,9 +91,10 @@ def verify_workspace(workspace: Workspace, case_reference: str | None = None) ->
                 Problem("base de données", "protections supprimées : " + ", ".join(missing))
             )
         records = _check_chain(session, report)
+        purged = _read_purges(session, report)
         scope = _scope(session, case_reference, records)
-        artefacts = _check_rows(session, scope, records, report)
-        _check_blobs(workspace, artefacts, report)
+        artefacts = _check_rows(session, scope, records, report, purged)
+        _check_blobs(workspace, artefacts, report, purged)
         if case_reference is None:
             referenced = set(session.scalars(select(Artefact.blob_path)))
             report.orphans = [p for p in workspace.blobs.iter_relpaths() if p not in referenced]
@@ -209,8 +215,42 @@ def _report_unreadable(table: str, report: VerifyReport) -> Callable[[int, Excep
     return add
 
 
+def _read_purges(session: Session, report: VerifyReport) -> list[Purge]:
+    """The purges of the journal, each checked to name only files of its own case."""
+    found = []
+    for entry in session.scalars(select(JournalEntry).where(JournalEntry.kind == PURGE_KIND)):
+        try:
+            purge = Purge.from_entry(entry)
+        except (ValueError, KeyError, TypeError):
+            report.problems.append(Problem(f"entrée n° {entry.seq} du journal ({entry.kind})", "contenu illisible"))
+            continue
+        case = session.get(Case, purge.case_id)
+        own = set() if case is None else set(
+            session.scalars(
+                select(Artefact.id).outerjoin(Capture).outerjoin(Letter).where(
+                    (Capture.target_id == case.target_id) | (Letter.case_id == case.id)
+                )
+            )
+        )
+        if not purge.artefact_ids <= own:
+            report.problems.append(
+                Problem(
+                    f"entrée n° {entry.seq} du journal ({entry.kind})",
+                    f"la purge du dossier {purge.case_id} nomme des fichiers d'un autre dossier",
+                )
+            )
+            continue
+        found.append(purge)
+        what = "l'identité du demandeur et " if purge.applicant_id is not None else ""
+        report.purges.append(
+            f"dossier {purge.case_id} purgé le {paris_time(purge.recorded_at)} à la demande de l'utilisateur "
+            f"(entrée n° {purge.seq} du journal) : {what}{len(purge.blobs)} fichier(s) effacé(s)"
+        )
+    return found
+
+
 def _check_rows(
-    session: Session, scope: _Scope, records: _JournalRecords, report: VerifyReport
+    session: Session, scope: _Scope, records: _JournalRecords, report: VerifyReport, purged: list[Purge]
 ) -> list[Artefact]:
     """Compare every row in scope with its journal description; return the artefacts seen."""
     seen: set[tuple[str, int]] = set()
@@ -241,8 +281,9 @@ def _check_rows(
                             f"{expected.get(name)!r} dans le journal (entrée n° {seq})",
                         )
                     )
+    erased = {("applicants", purge.applicant_id) for purge in purged}
     for (table, row_id), (seq, record) in sorted(records.by_row.items()):
-        if (table, row_id) not in seen and scope.includes(table, record):
+        if (table, row_id) not in seen and (table, row_id) not in erased and scope.includes(table, record):
             report.problems.append(
                 Problem(
                     describe(table, record),
@@ -252,10 +293,14 @@ def _check_rows(
     return artefacts
 
 
-def _check_blobs(workspace: Workspace, artefacts: list[Artefact], report: VerifyReport) -> None:
+def _check_blobs(workspace: Workspace, artefacts: list[Artefact], report: VerifyReport, purged: list[Purge]) -> None:
+    erased = {artefact_id: purge.blobs for purge in purged for artefact_id in purge.artefact_ids}
     for artefact in artefacts:
         item = describe("artefacts", artefact.to_record())
         path = workspace.home / artefact.blob_path
+        if not path.is_file() and artefact.sha256 in erased.get(artefact.id, ()):
+            report.purged_files += 1
+            continue
         if not path.is_file():
             report.problems.append(Problem(item, "fichier supprimé", artefact.blob_path))
             continue

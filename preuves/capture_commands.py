@@ -14,6 +14,7 @@ from capture.settings import CaptureSettings
 from capture.states import State
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
+from evidence.purge import refuse_if_purged
 from evidence.records import find_case
 from evidence.workspace import Workspace
 from preuves.console import err, out, print_json
@@ -45,7 +46,9 @@ def run_one_capture(
     workspace: Workspace, case_reference: str, settings: CaptureSettings, *, assisted: bool = False
 ) -> AttemptOutcome:
     with workspace.reading() as session:
-        target = find_case(session, case_reference).target
+        case = find_case(session, case_reference)
+        refuse_if_purged(session, case)
+        target = case.target
     err.print(f"Tentative sur {target.url} …")
     with BrowserService(settings.chromium_path, headless=not assisted) as browser:
         return capture_target(workspace, target, browser, settings, assisted=assisted)

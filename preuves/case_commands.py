@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,12 +11,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from capture.platforms import detect_platform, get_platform
+from dossier_builder.case_export import export_case
+from evidence.errors import BadInput
 from evidence.localtime import paris_time
 from evidence.models import Capture, Case
+from evidence.purge import purge_case
 from evidence.records import TargetSpec, add_case, find_case
 from evidence.target_urls import validate_target_url
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
+from preuves.progress import progress_bar
 
 app = typer.Typer(help="Gérer les dossiers (une personne, une démarche, une page de réservation).")
 
@@ -136,3 +141,42 @@ def show(
             value = paris_time(value)
         out.print(f"{label} : {'—' if value is None else value}")
 
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    case: CaseArgument,
+    out_file: Annotated[Path, typer.Option("--out", help="Archive à écrire (.zip), qui ne doit pas exister.")],
+) -> None:
+    """Tout ce qui concerne un dossier, dans une seule archive (pour l'avocat)."""
+    with workspace_of(ctx) as workspace, progress_bar() as progress:
+        result = export_case(workspace, case, out_file, progress)
+    err.print(f"{result.files} fichiers d'origine exportés ({result.size / 2**20:.1f} Mo), avec leurs empreintes.")
+    out.print(str(result.path))
+
+
+@app.command("purge")
+def purge(
+    ctx: typer.Context,
+    case: CaseArgument,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirmer l'effacement, qui est définitif.")] = False,
+) -> None:
+    """Effacer les données personnelles d'un dossier et ses fichiers (définitif, consigné au journal)."""
+    if not yes:
+        raise BadInput(
+            "l'effacement est définitif : exportez d'abord le dossier (« preuves case export »), "
+            "puis relancez avec --yes"
+        )
+    with workspace_of(ctx) as workspace:
+        result = purge_case(workspace, case)
+    done = result.purge
+    if result.already_purged:
+        err.print(f"Dossier déjà purgé (entrée n° {done.seq} du journal) ; {result.files_removed} fichier(s) restant(s) effacé(s).")
+        return
+    identity = "l'identité du demandeur, " if done.applicant_id is not None else ""
+    err.print(
+        f"Dossier purgé : {identity}{result.files_removed} fichier(s) effacé(s), "
+        f"{done.plan_cancelled} tentative(s) prévue(s) annulée(s). L'effacement est consigné "
+        f"(entrée n° {done.seq} du journal) ; « preuves verify » l'explique."
+    )

@@ -50,6 +50,8 @@ def verify(
             out.print(problem.line())
         for orphan in report.orphans:
             err.print(f"Fichier orphelin (sans enregistrement, conservé) : {orphan}")
+        for purge in report.purges:
+            out.print(f"Effacement demandé : {purge}")
         verdict = "INTACT" if report.ok else f"{len(report.problems)} PROBLÈME(S)"
         out.print(
             f"{verdict} — {report.entries} entrées du journal, {report.blobs_checked} fichiers "

@@ -18,6 +18,7 @@ from capture.states import State
 from dossier_builder.build import build_dossier
 from evidence.errors import BadInput, PreuvesError
 from evidence.models import Case
+from evidence.purge import refuse_if_purged
 from evidence.verify import verify_workspace
 from preuves.web.context import WebState, case_or_404, state
 from preuves.web.jobs import Job, Progress
@@ -93,7 +94,9 @@ def _job_or_404(job_id: str) -> Job:
 def _capture(web: WebState, case_id: int, progress: Progress, *, browser: BrowserService | None = None) -> dict[str, Any]:
     progress("ouverture de la page de réservation", 0, 1)
     with web.workspace.reading() as session:  # access was checked when the job was started
-        target = session.get(Case, case_id).target
+        case = session.get_one(Case, case_id)
+        refuse_if_purged(session, case)
+        target = case.target
     outcome = capture_target(web.workspace, target, browser or web.browser(), web.settings, assisted=browser is not None)
     progress("tentative enregistrée", 1, 1)
     capture, found = outcome.capture, outcome.classification
@@ -136,6 +139,7 @@ def _verify(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:
     return {
         "ok": report.ok,
         "problems": [problem.line() for problem in report.problems],
+        "purges": report.purges,
         "entries": report.entries,
         "blobs": report.blobs_checked,
         "head_seq": report.head.seq,

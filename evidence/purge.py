@@ -1,0 +1,126 @@
+"""Purge: the applicant asks that their personal data be erased (`preuves case purge CASE --yes`).
+
+What goes: the applicant's identity (the `applicants` row), the files of the case's letters, and
+the files of the attempts on its page when no other case waits on that page — each file only if
+no other case's row still points to it. The plan of a page no one else waits on is cancelled.
+
+What stays: the rows (dates, states, hashes, sizes) and the journal, which cannot forget. The
+purge itself is a journal entry ("case.purged") naming every file it erased, recorded *before*
+the files go: if the purge is interrupted, running it again finishes it, and `verify` explains
+the missing files by that entry instead of reporting them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from evidence import journal
+from evidence.errors import BadInput
+from evidence.models import Applicant, Artefact, Capture, Case, JournalEntry, Letter, PlannedAttempt
+from evidence.records import find_case
+from evidence.workspace import Workspace
+
+PURGE_KIND = "case.purged"
+
+
+@dataclass(frozen=True)
+class Purge:
+    """A purge as its journal entry records it."""
+
+    seq: int
+    recorded_at: datetime
+    case_id: int
+    artefact_ids: frozenset[int]
+    blobs: frozenset[str]
+    applicant_id: int | None
+    plan_cancelled: int
+
+    @classmethod
+    def from_entry(cls, entry: JournalEntry) -> Purge:
+        data = json.loads(entry.payload)["data"]
+        return cls(
+            seq=entry.seq,
+            recorded_at=entry.recorded_at,
+            case_id=data["case_id"],
+            artefact_ids=frozenset(data["artefact_ids"]),
+            blobs=frozenset(data["blobs"]),
+            applicant_id=data["applicant_id"],
+            plan_cancelled=data["plan_cancelled"],
+        )
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    purge: Purge
+    files_removed: int
+    already_purged: bool
+
+
+def purges(session: Session) -> dict[int, Purge]:
+    """Every purge recorded in the journal, by case id."""
+    entries = session.scalars(select(JournalEntry).where(JournalEntry.kind == PURGE_KIND).order_by(JournalEntry.seq))
+    return {purge.case_id: purge for purge in map(Purge.from_entry, entries)}
+
+
+def refuse_if_purged(session: Session, case: Case) -> None:
+    """A purged case takes no new attempt, letter or dossier: its evidence is gone."""
+    purge = purges(session).get(case.id)
+    if purge is not None:
+        raise BadInput(
+            f"le dossier « {case.label} » a été purgé (entrée n° {purge.seq} du journal) : "
+            "ses fichiers et l'identité du demandeur ont été effacés"
+        )
+
+
+def purge_case(workspace: Workspace, case_reference: str) -> PurgeResult:
+    """Record the purge of a case, then erase its files (see the module's docstring)."""
+    now = workspace.clock.now()
+    with workspace.writing() as session:
+        case = find_case(session, case_reference)
+        purge = purges(session).get(case.id)
+        already = purge is not None
+        if purge is None:
+            purge = _record(session, case, now)
+    removed = sum(workspace.blobs.remove(sha256) for sha256 in sorted(purge.blobs))
+    return PurgeResult(purge, removed, already)
+
+
+def _record(session: Session, case: Case, now: datetime) -> Purge:
+    shared_page = session.scalar(
+        select(func.count()).select_from(Case).where(Case.target_id == case.target_id, Case.id != case.id)
+    )
+    owned = select(Artefact.id).join(Letter).where(Letter.case_id == case.id)
+    if not shared_page:
+        owned = owned.union(select(Artefact.id).join(Capture).where(Capture.target_id == case.target_id))
+    artefact_ids = set(session.scalars(owned))
+    owned_blobs = select(Artefact.sha256).where(Artefact.id.in_(owned))
+    mine = set(session.scalars(owned_blobs))
+    needed_elsewhere = set(
+        session.scalars(select(Artefact.sha256).where(Artefact.sha256.in_(owned_blobs), Artefact.id.not_in(owned)))
+    )
+    applicant = session.scalars(select(Applicant).where(Applicant.case_id == case.id)).first()
+    cancelled = 0
+    if not shared_page:
+        for planned in session.scalars(
+            select(PlannedAttempt).where(PlannedAttempt.target_id == case.target_id, PlannedAttempt.status == "planned")
+        ):
+            planned.status = "cancelled"
+            cancelled += 1
+    data: dict[str, Any] = {
+        "case_id": case.id,
+        "reason": "effacement demandé par l'utilisateur",
+        "artefact_ids": sorted(artefact_ids),
+        "blobs": sorted(mine - needed_elsewhere),
+        "applicant_id": applicant.id if applicant else None,
+        "plan_cancelled": cancelled,
+    }
+    if applicant is not None:
+        session.delete(applicant)
+    entry = journal.append(session, PURGE_KIND, data, now)
+    return Purge.from_entry(entry)
