@@ -17,8 +17,8 @@ from capture.plan import build_plan, save_plan, saved_plan
 from capture.scheduler import serve
 from capture.settings import CaptureSettings
 from capture.watch import PlanRunner, WatchSettings
-from evidence.localtime import PARIS, paris_time
 from evidence.case_status import case_status
+from evidence.localtime import PARIS, paris_time
 from evidence.models import Case
 from evidence.purge import refuse_if_purged
 from evidence.records import find_case
