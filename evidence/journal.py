@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from evidence.errors import BadInput
 from evidence.models import JournalEntry, iso
 
 GENESIS_HASH = "0" * 64
@@ -29,6 +30,15 @@ class JournalHead:
 
     seq: int
     entry_hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> JournalHead:
+        """A head as written down: "39:5d1d…" (number, colon, the 64 hexadecimal digits)."""
+        number, _, digest = text.strip().partition(":")
+        digest = digest.strip().lower()
+        if not number.strip().isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise BadInput("tête du journal attendue sous la forme NUMÉRO:EMPREINTE (64 caractères hexadécimaux)")
+        return cls(int(number), digest)
 
 
 def canonical_json(value: Any) -> bytes:

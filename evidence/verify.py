@@ -80,9 +80,15 @@ class _JournalRecords:
                     self.by_row[(table, record["id"])] = (seq, record)
 
 
-def verify_workspace(workspace: Workspace, case_reference: str | None = None) -> VerifyReport:
+def verify_workspace(
+    workspace: Workspace, case_reference: str | None = None, noted_head: journal.JournalHead | None = None
+) -> VerifyReport:
     """All checks read one snapshot of the database (one read transaction), so that a watcher
-    recording at the same time can never make a row and its journal entry look out of step."""
+    recording at the same time can never make a row and its journal entry look out of step.
+
+    `noted_head` is a head written down earlier (by a lawyer, in a filing): the journal must still
+    hold that entry with that hash, which a journal rewritten or cut short since then does not.
+    """
     with workspace.reading() as session:
         report = VerifyReport(head=journal.head(session))
         missing = triggers.missing_triggers(session.connection())
@@ -91,6 +97,8 @@ def verify_workspace(workspace: Workspace, case_reference: str | None = None) ->
                 Problem("base de données", "protections supprimées : " + ", ".join(missing))
             )
         records = _check_chain(session, report)
+        if noted_head is not None:
+            _check_noted_head(session, noted_head, report)
         purged = _read_purges(session, report)
         scope = _scope(session, case_reference, records)
         artefacts = _check_rows(session, scope, records, report, purged)
@@ -213,6 +221,17 @@ def _report_unreadable(table: str, report: VerifyReport) -> Callable[[int, Excep
         )
 
     return add
+
+
+def _check_noted_head(session: Session, noted: journal.JournalHead, report: VerifyReport) -> None:
+    item = f"tête du journal notée (n° {noted.seq})"
+    found = session.get(JournalEntry, noted.seq)
+    if found is None:
+        report.problems.append(Problem(item, "entrée absente : le journal a été tronqué ou renuméroté depuis"))
+    elif found.entry_hash != noted.entry_hash:
+        report.problems.append(
+            Problem(item, f"empreinte {found.entry_hash} au lieu de {noted.entry_hash} : le journal a été réécrit depuis")
+        )
 
 
 def _read_purges(session: Session, report: VerifyReport) -> list[Purge]:

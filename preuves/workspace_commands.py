@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from dossier_builder.verify import verify_bundle
+from evidence.journal import JournalHead
 from evidence.verify import verify_workspace
 from evidence.workspace import init_workspace
 from preuves.context import JsonFlag, home_option, workspace_of
@@ -32,9 +33,14 @@ def verify(
         Path | None,
         typer.Option("--dossier", help="Vérifier un dossier de pièces produit par « preuves dossier »."),
     ] = None,
+    head: Annotated[
+        str | None,
+        typer.Option("--head", help="Tête du journal notée plus tôt (NUMÉRO:EMPREINTE) : est-elle toujours là ?"),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Vérifier que rien n'a été modifié ni supprimé (fichiers, journal, base, dossier de pièces)."""
+    noted = JournalHead.parse(head) if head is not None else None
     with workspace_of(ctx) as workspace:
         if dossier is not None:
             bundle = verify_bundle(workspace, dossier)
@@ -42,7 +48,7 @@ def verify(
             if not bundle.ok:
                 raise typer.Exit(1)
             return
-        report = verify_workspace(workspace, case)
+        report = verify_workspace(workspace, case, noted)
     if as_json:
         print_json(report.to_json())
     else:

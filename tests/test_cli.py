@@ -148,3 +148,22 @@ def test_console_script_runs_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("Erreur : aucun espace de travail")
+
+
+def test_verify_checks_a_head_noted_earlier(initialised, tmp_path):
+    initialised("case", "add", "Dupont", "--url", OFFICIAL)
+    noted = journal_head(tmp_path)
+    initialised("case", "add", "Martin", "--url", OFFICIAL + "1")
+    assert initialised("verify", "--head", f"{noted.seq}:{noted.entry_hash}").code == 0
+    forged = initialised("verify", "--head", f"{noted.seq}:{'0' * 64}")
+    assert forged.code == 1
+    assert forged.out.splitlines()[0] == (
+        f"tête du journal notée (n° 3) : empreinte {noted.entry_hash} au lieu de {'0' * 64} : "
+        "le journal a été réécrit depuis"
+    )
+    later = initialised("verify", "--head", f"99:{noted.entry_hash}")
+    assert later.code == 1 and "entrée absente : le journal a été tronqué ou renuméroté depuis" in later.out
+    bad = initialised("verify", "--head", "3-abc")
+    assert (bad.code, bad.err.strip()) == (
+        2, "Erreur : tête du journal attendue sous la forme NUMÉRO:EMPREINTE (64 caractères hexadécimaux)"
+    )
