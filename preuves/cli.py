@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.main
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from sqlalchemy.exc import SQLAlchemyError
 
 from evidence.errors import PreuvesError
@@ -21,6 +23,7 @@ from preuves import (
     applicant_commands,
     capture_commands,
     case_commands,
+    cli_french,
     demo,
     dossier_commands,
     letter_commands,
@@ -28,8 +31,9 @@ from preuves import (
     watch_commands,
     workspace_commands,
 )
-from preuves.console import err
+from preuves.console import err, out
 
+cli_french.install()
 app = typer.Typer(
     name="preuves",
     help="Preuves RDV : prouver l'impossibilité d'obtenir un rendez-vous en préfecture.",
@@ -72,15 +76,19 @@ def run(argv: list[str]) -> int:
     """Run one command; return its exit code instead of exiting (tests call this)."""
     os.umask(0o077)
     try:
-        app(args=argv, prog_name="preuves")
-    except SystemExit as exc:  # Typer's normal way out, usage errors included (code 2)
-        return exc.code if isinstance(exc.code, int) else 0
+        code = typer.main.get_command(app).main(args=argv, prog_name="preuves", standalone_mode=False)
+    except UsageError as exc:
+        if exc.ctx is not None and (isinstance(exc, NoArgsIsHelpError) or exc.format_message() == "Missing command."):
+            out.print(exc.ctx.get_help())  # `preuves` or `preuves case` alone: the help, as --help gives it
+            return 0
+        err.print(cli_french.usage_error(exc))
+        return exc.exit_code
+    except typer.Abort:
+        err.print("Interrompu.")
+        return 130
     except PreuvesError as exc:
         err.print(f"Erreur : {exc}")
         return exc.exit_code
-    except KeyboardInterrupt:
-        err.print("Interrompu.")
-        return 130
     except SQLAlchemyError as exc:
         if os.environ.get("PREUVES_DEBUG"):
             raise
@@ -92,7 +100,9 @@ def run(argv: list[str]) -> int:
             raise
         err.print(f"Erreur d'accès au fichier {exc.filename or ''} : {exc.strerror or exc}")
         return 1
-    return 0
+    if code == 130:  # Typer turns Ctrl-C into exit code 130
+        err.print("Interrompu.")
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:

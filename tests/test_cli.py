@@ -167,3 +167,27 @@ def test_verify_checks_a_head_noted_earlier(initialised, tmp_path):
     assert (bad.code, bad.err.strip()) == (
         2, "Erreur : tête du journal attendue sous la forme NUMÉRO:EMPREINTE (64 caractères hexadécimaux)"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("nope",), "Erreur : commande inconnue : nope (aide : « preuves --help »)"),
+        (("case", "add", "X"), "Erreur : option manquante : --url (aide : « preuves case add --help »)"),
+        (("plan", "1", "--weeks", "abc"),
+         "Erreur : valeur invalide pour --weeks : un nombre entier est attendu (aide : « preuves plan --help »)"),
+        (("case", "list", "en-trop"), "Erreur : argument(s) en trop : en-trop (aide : « preuves case list --help »)"),
+        (("case", "add", "X", "--url", "u", "--bogus"),
+         "Erreur : option inconnue : --bogus (aide : « preuves case add --help »)"),
+    ],
+)
+def test_usage_errors_are_one_french_line(cli, args, line):
+    result = cli(*args)
+    assert (result.code, result.out, result.err.splitlines()) == (2, "", [line])
+
+
+def test_help_is_in_french(cli):
+    for args in ((), ("--help",), ("case",), ("case", "add", "--help")):
+        result = cli(*args)
+        assert result.code == 0 and result.out.startswith("Utilisation : preuves"), args
+        assert "Usage" not in result.out and "Show this message" not in result.out

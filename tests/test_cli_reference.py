@@ -17,6 +17,8 @@ def test_every_command_has_a_french_summary():
     text = render_reference()
     for section in text.split("## `")[1:]:
         name = section.split("`")[0]
-        assert "Usage:" in section, name
-        summary = section.split("Usage:")[1].splitlines()[2].strip()
+        assert "Utilisation :" in section, name
+        summary = section.split("Utilisation :")[1].splitlines()[2].strip()
         assert summary, f"{name} has no help text"
+    for english in ("Usage:", "Show this message", "[default:", "[required]", "[env var:", "Commands:"):
+        assert english not in text, english

@@ -90,14 +90,18 @@ def test_local_dashboard_from_new_case_to_downloaded_bundle(workspace, site, bro
                 select(Artefact).where(Artefact.capture_id == capture.id, Artefact.kind == "screenshot")
             ).one()
         expect(page.locator("[data-sha256]")).to_have_text(original.sha256)
-        assert page.locator("img").evaluate("image => image.naturalWidth") == fast_settings.viewport[0]
+        page.wait_for_function(
+            "([image, width]) => image.complete && image.naturalWidth === width",
+            arg=[page.locator("img").element_handle(), fast_settings.viewport[0]],
+        )
 
         # The timeline shows it as a thumbnail that opens the full capture.
         page.goto(case_url)
         tiles = page.locator("[data-capture]")
         expect(tiles).to_have_count(1)
         expect(tiles.first).to_contain_text("aucun créneau")
-        assert tiles.first.locator("img").evaluate("image => image.complete && image.naturalWidth") > 0
+        thumbnail = tiles.first.locator("img").element_handle()
+        page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=thumbnail)
         tiles.first.click()
         expect(page.get_by_role("heading", name=re.compile("Tentative n° 1"))).to_be_visible()
 
@@ -330,10 +334,11 @@ def test_preuves_serve_answers_and_stops_cleanly_on_sigterm(workspace):
                 assert time.monotonic() < deadline and server.poll() is None, "preuves serve did not start"
                 time.sleep(0.2)
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=15) == 0
+        _, log = server.communicate(timeout=15)
+        assert server.returncode == 0
     finally:
         server.kill()
-    log = server.stderr.read()
+        server.communicate()
     assert f"Tableau de bord local, sans comptes : http://127.0.0.1:{port}/" in log
     assert "Tableau de bord arrêté." in log
 
