@@ -80,8 +80,15 @@ class _JournalRecords:
                     self.by_row[(table, record["id"])] = (seq, record)
 
 
+def _no_progress(step: str, done: int, total: int) -> None:
+    """Default progress callback: report nothing."""
+
+
 def verify_workspace(
-    workspace: Workspace, case_reference: str | None = None, noted_head: journal.JournalHead | None = None
+    workspace: Workspace,
+    case_reference: str | None = None,
+    noted_head: journal.JournalHead | None = None,
+    progress: Callable[[str, int, int], None] = _no_progress,
 ) -> VerifyReport:
     """All checks read one snapshot of the database (one read transaction), so that a watcher
     recording at the same time can never make a row and its journal entry look out of step.
@@ -102,7 +109,7 @@ def verify_workspace(
         purged = _read_purges(session, report)
         scope = _scope(session, case_reference, records)
         artefacts = _check_rows(session, scope, records, report, purged)
-        _check_blobs(workspace, artefacts, report, purged)
+        _check_blobs(workspace, artefacts, report, purged, progress)
         if case_reference is None:
             referenced = set(session.scalars(select(Artefact.blob_path)))
             report.orphans = [p for p in workspace.blobs.iter_relpaths() if p not in referenced]
@@ -312,9 +319,16 @@ def _check_rows(
     return artefacts
 
 
-def _check_blobs(workspace: Workspace, artefacts: list[Artefact], report: VerifyReport, purged: list[Purge]) -> None:
+def _check_blobs(
+    workspace: Workspace,
+    artefacts: list[Artefact],
+    report: VerifyReport,
+    purged: list[Purge],
+    progress: Callable[[str, int, int], None],
+) -> None:
     erased = {artefact_id: purge.blobs for purge in purged for artefact_id in purge.artefact_ids}
-    for artefact in artefacts:
+    for done, artefact in enumerate(artefacts):
+        progress("fichiers re-hachés", done, len(artefacts))
         item = describe("artefacts", artefact.to_record())
         path = workspace.home / artefact.blob_path
         if not path.is_file() and artefact.sha256 in erased.get(artefact.id, ()):

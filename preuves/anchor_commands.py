@@ -10,6 +10,7 @@ from evidence.anchors import AnchorOutcome, anchor_now, retry_pending
 from evidence.localtime import paris_time
 from preuves.console import err, out, print_json
 from preuves.context import JsonFlag, workspace_of
+from preuves.progress import spinner
 
 
 def _line(outcome: AnchorOutcome) -> str:
@@ -40,7 +41,7 @@ def anchor(
     Sans réseau, la demande est gardée et réessayée plus tard. Code de sortie 1 si une demande
     reste en attente.
     """
-    with workspace_of(ctx) as workspace:
+    with workspace_of(ctx) as workspace, spinner("Demande d'horodatage aux autorités …"):
         outcomes = retry_pending(workspace) if retry else anchor_now(workspace)
     if as_json:
         print_json([outcome.to_json() for outcome in outcomes])

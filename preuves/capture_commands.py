@@ -19,6 +19,7 @@ from evidence.records import find_case
 from evidence.workspace import Workspace
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
+from preuves.progress import spinner
 
 MAX_PAGE_BYTES = 50 * 1024 * 1024
 
@@ -50,7 +51,8 @@ def run_one_capture(
         refuse_if_purged(session, case)
         target = case.target
     err.print(f"Tentative sur {target.url} …")
-    with BrowserService(settings.chromium_path, headless=not assisted) as browser:
+    waiting = "Résolvez le captcha dans la fenêtre ; l'outil enregistre …" if assisted else "Tentative en cours …"
+    with BrowserService(settings.chromium_path, headless=not assisted) as browser, spinner(waiting):
         return capture_target(workspace, target, browser, settings, assisted=assisted)
 
 

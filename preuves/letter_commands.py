@@ -24,6 +24,7 @@ from evidence.records import find_case
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
+from preuves.progress import spinner
 
 app = typer.Typer(help="Courriers échangés avec la préfecture : enregistrer, lister, rédiger.")
 
@@ -131,7 +132,7 @@ def draft(
     out_file: Annotated[Path | None, typer.Option("--out", help="Fichier PDF à écrire.")] = None,
 ) -> None:
     """Rédiger un courrier prêt à signer (ou un projet de requête) à partir du dossier."""
-    with workspace_of(ctx) as workspace:
+    with workspace_of(ctx) as workspace, spinner("Rédaction du PDF …"):
         written = write_draft(workspace, case, kind, out_file)
     for warning in written.warnings:
         err.print(f"À vérifier : {warning}")

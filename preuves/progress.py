@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from typing import ContextManager
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from preuves.console import err
 
@@ -41,3 +49,8 @@ def progress_bar() -> Iterator[ProgressCallback]:
     finally:
         if task is not None:  # stopping a bar never shown would still print a blank line
             bar.stop()
+
+
+def spinner(text: str) -> ContextManager[object]:
+    """A turning wheel with `text` while work of unknown length runs (a terminal only)."""
+    return err.status(text) if err.is_terminal else nullcontext()

@@ -11,9 +11,10 @@ from dossier_builder.verify import verify_bundle
 from evidence.journal import JournalHead
 from evidence.verify import verify_workspace
 from evidence.workspace import init_workspace
+from preuves.console import err, out, print_json
 from preuves.context import JsonFlag, home_option, workspace_of
 from preuves.dossier_commands import print_bundle_report
-from preuves.console import err, out, print_json
+from preuves.progress import progress_bar
 
 
 def init(ctx: typer.Context) -> None:
@@ -48,7 +49,8 @@ def verify(
             if not bundle.ok:
                 raise typer.Exit(1)
             return
-        report = verify_workspace(workspace, case, noted)
+        with progress_bar() as progress:
+            report = verify_workspace(workspace, case, noted, progress)
     if as_json:
         print_json(report.to_json())
     else:
