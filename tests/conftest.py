@@ -1,23 +1,89 @@
-"""Shared fixtures: a migrated temporary workspace, a CLI runner, the simulated site, a Chromium."""
+"""Shared fixtures: a migrated temporary workspace (on SQLite, or on PostgreSQL too for the
+modules marked `both_databases`), a CLI runner, the simulated site, a Chromium."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
-from evidence.workspace import Workspace, init_workspace
+from evidence.workspace import DATABASE_URL_ENV, Workspace, init_workspace
 from preuves.cli import run
 from simsite.server import SimulatedSite
+from tests.postgres_server import find_pg_bin, postgres_server
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_databases: the module's tests that use a workspace run on SQLite and on PostgreSQL"
+    )
+    config.addinivalue_line(
+        "markers", "only_database(name, reason): in a both_databases module, a test that runs on one of them, and why"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """In a `both_databases` module, every test using the `database` fixture (hence `workspace`)
+    runs once per database: test_x[sqlite], test_x[postgresql]."""
+    if "database" not in metafunc.fixturenames or not metafunc.definition.get_closest_marker("both_databases"):
+        return
+    only = metafunc.definition.get_closest_marker("only_database")
+    if only is not None and (only.args[0] not in DATABASES or not only.kwargs.get("reason")):
+        raise pytest.UsageError(f"{metafunc.definition.nodeid} : only_database(nom, reason=...) attendu")
+    metafunc.parametrize("database", [only.args[0]] if only else list(DATABASES), indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the run, started by the first test that needs it."""
+    if find_pg_bin() is None:
+        pytest.skip("PostgreSQL absent : apt-get install postgresql")
+    with postgres_server() as url:
+        yield url
+
+
+def _on_server(server_url: str, statement: str) -> None:
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")  # CREATE DATABASE refuses transactions
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
+def postgres_database(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new, empty database, named in PREUVES_DATABASE_URL for this test and its child processes."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    _on_server(postgres_url, f"CREATE DATABASE {name}")
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    monkeypatch.setenv(DATABASE_URL_ENV, url)
+    yield url
+    _on_server(postgres_url, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest) -> str:
+    """The database of the test's workspaces: "sqlite" unless parametrized (see
+    pytest_generate_tests); "postgresql" names a fresh PostgreSQL database in the environment."""
+    name = getattr(request, "param", "sqlite")
+    if name == "postgresql":
+        request.getfixturevalue("postgres_database")
+    return name
+
+
+@pytest.fixture
+def workspace(database: str, tmp_path: Path) -> Iterator[Workspace]:
+    """A migrated workspace in <tmp>/ws, on the test's database."""
     ws, _ = init_workspace(tmp_path / "ws")
     yield ws
     ws.close()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from PIL import Image, ImageDraw
+from sqlalchemy import create_engine, text
 
-from evidence.models import Capture
+from evidence import triggers
+from evidence.models import APPEND_ONLY_TABLES, Capture
 from evidence.records import CaptureFacts, NewArtefact, TargetSpec, add_case, record_capture
 from evidence.workspace import Workspace
 
@@ -57,18 +58,17 @@ def record_sample_captures(
 
 
 def raw_sql(workspace: Workspace, *statements: str) -> None:
-    """Change the database behind the tool's back, as an attacker with file access could."""
-    connection = sqlite3.connect(workspace.home / "preuves.sqlite3")
+    """Change the database behind the tool's back, as an attacker with write access could: one
+    transaction on a connection of its own, whatever the database."""
+    engine = create_engine(workspace.database_url)
     try:
-        for statement in statements:
-            connection.execute(statement)
-        connection.commit()
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
     finally:
-        connection.close()
+        engine.dispose()
 
 
-DROP_TRIGGERS = [
-    f"DROP TRIGGER {table}_no_{op}"
-    for table in ("journal_entries", "captures", "artefacts", "letters")
-    for op in ("update", "delete")
-]
+def drop_triggers(workspace: Workspace, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> list[str]:
+    """The statements removing the append-only protections of `tables`, in the workspace's SQL."""
+    return triggers.drop_statements(workspace.engine.dialect.name, tables)

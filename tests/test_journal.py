@@ -7,6 +7,8 @@ from evidence import journal
 from evidence.models import JournalEntry
 from evidence.verify import verify_workspace
 
+pytestmark = pytest.mark.both_databases
+
 
 def test_canonical_json_is_sorted_compact_utf8():
     assert journal.canonical_json({"b": 1, "a": "é", "c": [True, None]}) == (

@@ -1,5 +1,8 @@
 """The schema is built by the real migrations, matches the models, and goes down and up again."""
 
+import os
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -8,12 +11,20 @@ from evidence import schema, triggers
 from evidence.database import make_engine
 from evidence.models import Base
 from evidence.verify import verify_workspace
-from evidence.workspace import open_workspace
+from evidence.workspace import DATABASE_URL_ENV, open_workspace
 from tests.evidence_helpers import add_sample_case, raw_sql, record_sample_captures
 
+pytestmark = pytest.mark.both_databases
 
-def test_migration_from_empty_matches_the_models(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+
+@pytest.fixture
+def empty_database(database, tmp_path) -> str:
+    """The URL of an empty database of the test's kind."""
+    return os.environ[DATABASE_URL_ENV] if database == "postgresql" else f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+
+
+def test_migration_from_empty_matches_the_models(empty_database):
+    engine = make_engine(empty_database)
     schema.upgrade(engine)
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
@@ -23,8 +34,8 @@ def test_migration_from_empty_matches_the_models(tmp_path):
     engine.dispose()
 
 
-def test_downgrade_then_upgrade_round_trip(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+def test_downgrade_then_upgrade_round_trip(empty_database):
+    engine = make_engine(empty_database)
     schema.upgrade(engine)
     schema.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}

@@ -12,6 +12,8 @@ from evidence.stats import WINDOWS, window_of
 from evidence.verify import verify_workspace
 from tests.evidence_helpers import add_sample_case
 
+pytestmark = pytest.mark.both_databases
+
 MONDAY = date(2026, 11, 30)
 
 

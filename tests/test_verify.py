@@ -1,13 +1,15 @@
 """Each kind of tampering is detected and named; an untouched workspace has no false alarm."""
 
 import os
-import sqlite3
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
-from tests.evidence_helpers import DROP_TRIGGERS, add_sample_case, raw_sql, record_sample_captures
+from tests.evidence_helpers import add_sample_case, drop_triggers, raw_sql, record_sample_captures
+
+pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture
@@ -78,14 +80,14 @@ def test_capture_rows_are_protected_by_triggers(recorded):
         "DELETE FROM journal_entries WHERE seq = 4",
         "DELETE FROM artefacts",
     ):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(DBAPIError, match="append-only"):
             raw_sql(workspace, statement)
     assert verify_workspace(workspace).ok
 
 
 def test_triggers_dropped_then_capture_edited(recorded):
     workspace, captures = recorded
-    raw_sql(workspace, *DROP_TRIGGERS, f"UPDATE captures SET state = 'slots' WHERE id = {captures[3].id}")
+    raw_sql(workspace, *drop_triggers(workspace), f"UPDATE captures SET state = 'slots' WHERE id = {captures[3].id}")
     found = lines(verify_workspace(workspace))
     assert found[0].startswith("base de données : protections supprimées : journal_entries_no_update")
     assert found[1].startswith(f"capture {captures[3].id} du ")
@@ -98,7 +100,7 @@ def test_triggers_dropped_then_capture_edited(recorded):
 def test_capture_row_deleted(recorded):
     workspace, captures = recorded
     gone = captures[0]
-    raw_sql(workspace, *DROP_TRIGGERS, f"DELETE FROM artefacts WHERE capture_id = {gone.id}",
+    raw_sql(workspace, *drop_triggers(workspace), f"DELETE FROM artefacts WHERE capture_id = {gone.id}",
             f"DELETE FROM captures WHERE id = {gone.id}")
     found = lines(verify_workspace(workspace))
     assert any(
@@ -114,7 +116,7 @@ def test_row_inserted_outside_the_tool(recorded):
         workspace,
         "INSERT INTO captures (target_id, attempt_no, started_at, finished_at, url_requested, "
         "state, platform, assisted) VALUES (1, 99, '2026-11-20 10:00:00', '2026-11-20 10:00:05', "
-        "'https://x', 'noslot', 'ezbooking', 0)",
+        "'https://x', 'noslot', 'ezbooking', false)",
     )
     [line] = lines(verify_workspace(workspace))
     assert line.startswith("capture 6 du 20/11/2026 11:00:00 (UTC+01:00) : absent du journal")
@@ -122,7 +124,7 @@ def test_row_inserted_outside_the_tool(recorded):
 
 def test_journal_entry_edited(recorded):
     workspace, _ = recorded
-    raw_sql(workspace, *DROP_TRIGGERS,
+    raw_sql(workspace, *drop_triggers(workspace),
             "UPDATE journal_entries SET payload = replace(payload, 'noslot', 'slots') WHERE seq = 6")
     found = lines(verify_workspace(workspace))
     assert "entrée n° 6 du journal (capture.recorded) : contenu modifié : l'empreinte recalculée diffère" in found
@@ -130,7 +132,7 @@ def test_journal_entry_edited(recorded):
 
 def test_journal_entry_deleted(recorded):
     workspace, _ = recorded
-    raw_sql(workspace, *DROP_TRIGGERS, "DELETE FROM journal_entries WHERE seq = 5")
+    raw_sql(workspace, *drop_triggers(workspace), "DELETE FROM journal_entries WHERE seq = 5")
     found = lines(verify_workspace(workspace))
     assert "entrée n° 6 du journal (capture.recorded) : entrée n° 5 supprimée(s) ou déplacée(s)" in found
     assert any("absent du journal" in line for line in found)
@@ -140,7 +142,7 @@ def test_journal_entries_reordered(recorded):
     workspace, _ = recorded
     raw_sql(
         workspace,
-        *DROP_TRIGGERS,
+        *drop_triggers(workspace),
         "UPDATE journal_entries SET seq = -5 WHERE seq = 5",
         "UPDATE journal_entries SET seq = 5 WHERE seq = 6",
         "UPDATE journal_entries SET seq = 6 WHERE seq = -5",
@@ -162,6 +164,7 @@ def test_verify_one_case_ignores_others(workspace):
     record_sample_captures(workspace, first, 2)
     other, _ = add_case(workspace, "Martin", TargetSpec("https://www.essonne.gouv.fr/booking/create/1", "ezbooking"))
     assert verify_workspace(workspace, "Martin").ok
-    raw_sql(workspace, *DROP_TRIGGERS, "UPDATE captures SET state = 'slots' WHERE id = 1")
+    raw_sql(workspace, *drop_triggers(workspace), "UPDATE captures SET state = 'slots' WHERE id = 1")
     assert len(lines(verify_workspace(workspace, "Dupont"))) == 2
     assert lines(verify_workspace(workspace, "Martin")) == [lines(verify_workspace(workspace))[0]]
+
