@@ -3,7 +3,8 @@
 SQLite is the embedded default: WAL so that readers (a dossier build, `verify`) never block the
 watcher, a busy timeout instead of "database is locked" failures, full fsync on commit, and
 write transactions opened with BEGIN IMMEDIATE so that two writers queue instead of failing when
-both try to extend the journal.
+both try to extend the journal. A read transaction sees one snapshot on either database (on
+PostgreSQL, READ COMMITTED would give each statement a newer one).
 """
 
 from __future__ import annotations
@@ -46,6 +47,16 @@ def _begin_sqlite(connection: Any) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def read_session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One read transaction on one snapshot: SQLite's deferred BEGIN takes it at the first read;
+    PostgreSQL needs REPEATABLE READ (never refused for a transaction that only reads)."""
+    with factory() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield session
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from evidence import journal, schema
 from evidence.blobs import BlobStore
 from evidence.clock import Clock, SystemClock
-from evidence.database import make_engine, make_session_factory, write_session
+from evidence.database import make_engine, make_session_factory, read_session, write_session
 from evidence.errors import WorkspaceError
 from evidence.models import JournalEntry
 
@@ -106,7 +106,8 @@ class Workspace:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        with self.sessions() as session:
+        """A read transaction: every query in it sees the database as it was at the first one."""
+        with read_session(self.sessions) as session:
             yield session
 
     def use_clock(self, clock: Clock) -> None:

@@ -5,6 +5,7 @@ import os
 import pytest
 from sqlalchemy.exc import DBAPIError
 
+from evidence import verify
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
 from tests.evidence_helpers import add_sample_case, drop_triggers, raw_sql, record_sample_captures
@@ -168,3 +169,18 @@ def test_verify_one_case_ignores_others(workspace):
     assert len(lines(verify_workspace(workspace, "Dupont"))) == 2
     assert lines(verify_workspace(workspace, "Martin")) == [lines(verify_workspace(workspace))[0]]
 
+
+def test_a_case_added_while_verify_reads_is_not_out_of_step(recorded, monkeypatch):
+    """verify reads one snapshot: what is committed between its reading of the journal and of
+    the rows is in neither."""
+    workspace, _ = recorded
+    check_chain = verify._check_chain
+
+    def check_chain_then_add_a_case(session, report):
+        records = check_chain(session, report)
+        add_case(workspace, "Martin", TargetSpec("https://www.essonne.gouv.fr/booking/create/1", "ezbooking"))
+        return records
+
+    monkeypatch.setattr(verify, "_check_chain", check_chain_then_add_a_case)
+    report = verify_workspace(workspace)
+    assert lines(report) == [] and report.entries == 8
