@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore  # noqa: E402
+from apscheduler.jobstores.memory import MemoryJobStore  # noqa: E402
 from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -261,11 +261,11 @@ def allocation_growth(before: tracemalloc.Snapshot, top: int = 8) -> list[dict[s
 def scheduler_sync(runner: PlanRunner) -> dict[str, Any]:
     """Time `capture.scheduler`'s plan sync, which `preuves watch` runs at start and every POLL_SECONDS.
 
-    The scheduler is built as `capture.scheduler.serve` builds it (jobs in the workspace database) but started
+    The scheduler is built as `capture.scheduler.serve` builds it (jobs in the watcher's memory) but started
     paused: nothing fires, only the bookkeeping of one job per planned attempt is measured.
     """
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=runner.workspace.engine)}, timezone=UTC
+        jobstores={"default": MemoryJobStore()}, timezone=UTC
     )
     scheduler.start(paused=True)
     try:

@@ -1,8 +1,11 @@
 """APScheduler 3 drives a `PlanRunner` in real time.
 
-Jobs are persisted in the workspace database (SQLAlchemyJobStore) and must name importable
-functions, so they carry only the workspace folder and the planned attempt's id; the functions
-below find the runner of that workspace in this process.
+Each watcher keeps its jobs in its own memory: the `planned_attempts` table is the truth that
+every watcher of a database shares, and each one mirrors from it the attempts due before its next
+pass. (APScheduler 3 does not coordinate several schedulers on one job store: two watchers sharing
+one in the database both fired each job, and the second to remove it lost its scheduler thread.)
+Jobs carry only the workspace folder and the planned attempt's id; the functions below find the
+runner of that workspace in this process.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import UTC, timedelta
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from capture.watch import POLL_SECONDS, PlanRunner
@@ -51,7 +54,6 @@ def sync_job(home: str) -> None:
         _schedule_pending(runner, _SCHEDULERS[home])
 
 
-
 def _schedule_pending(runner: PlanRunner, scheduler: BackgroundScheduler) -> None:
     """A job for each planned attempt due before the next pass; those beyond their grace are missed.
 
@@ -78,7 +80,7 @@ def serve(runner: PlanRunner, stop: threading.Event) -> None:
     home = str(runner.workspace.home)
     grace_s = int(runner.settings.grace.total_seconds())
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=runner.workspace.engine)},
+        jobstores={"default": MemoryJobStore()},
         executors={
             "default": ThreadPoolExecutor(runner.settings.max_parallel_hosts),
             "anchors": ThreadPoolExecutor(1),

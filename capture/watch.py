@@ -6,9 +6,9 @@ before it runs, and marked done in the same transaction as its capture (see
 rows left "running" by a killed process had no capture committed, so they go back to "planned";
 one still within its grace time runs once, one beyond it is recorded as missed.
 
-APScheduler 3 fires the attempts (jobs persisted in the workspace database, one thread per host
-in parallel up to a limit); `run_due` does the same work in one pass for `--once` (cron, systemd
-timers) and for the demo's simulated clock.
+APScheduler 3 fires the attempts (see `capture.scheduler`; one thread per host in parallel up to a
+limit); `run_due` does the same work in one pass for `--once` (cron, systemd timers) and for the
+demo's simulated clock.
 """
 
 from __future__ import annotations

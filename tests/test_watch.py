@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,10 +27,10 @@ from evidence.errors import WorkspaceError
 from evidence.models import Capture, JournalEntry, PlannedAttempt
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
-from evidence.workspace import init_workspace, open_workspace
+from evidence.workspace import Workspace, init_workspace, open_workspace
 from simsite.server import SimulatedSite
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
 
 
 def classic_target(workspace, site, label="Dupont"):
@@ -50,7 +51,7 @@ def test_a_real_workspace_refuses_a_simulated_clock(workspace):
 
 
 @pytest.fixture
-def demo_workspace(tmp_path):
+def demo_workspace(database, tmp_path):
     workspace, _ = init_workspace(tmp_path / "demo", demo=True)
     workspace.use_clock(SimulatedClock(datetime(2026, 11, 29, 12, tzinfo=UTC)))
     yield workspace
@@ -123,6 +124,7 @@ def test_slots_alert_reaches_email_and_webhook(demo_workspace, site, browser, fa
     smtp_port = _free_port()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
+    _Webhook.received.clear()  # the handler's list outlives a test: this module runs twice
     hook = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     try:
@@ -165,10 +167,22 @@ def _wait_for(condition, timeout: float) -> bool:
 
 
 def _watcher(home: Path) -> subprocess.Popen:
+    """`preuves watch` in a process of its own; it inherits PREUVES_DATABASE_URL, if set."""
     return subprocess.Popen(
         [sys.executable, "-m", "preuves", "--home", str(home), "watch"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
+
+
+def _stop(*watchers: subprocess.Popen) -> list[str]:
+    """Stop watchers as systemd would (SIGTERM); return their error outputs, checked clean."""
+    for watcher in watchers:
+        watcher.send_signal(signal.SIGTERM)
+    errors = [watcher.communicate(timeout=60)[1] for watcher in watchers]
+    for watcher, err in zip(watchers, errors, strict=True):
+        assert watcher.returncode == 0 and "Surveillance arrêtée." in err, err
+        assert "Traceback" not in err, err
+    return errors
 
 
 def _count(workspace, model, *where) -> int:
@@ -176,43 +190,70 @@ def _count(workspace, model, *where) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_sigkill_mid_plan_then_restart_loses_and_duplicates_nothing(tmp_path):
-    """Six attempts on six hosts, a few seconds apart; the watcher is killed after the first ones."""
+def _done(workspace: Workspace) -> int:
+    return _count(workspace, PlannedAttempt, PlannedAttempt.status == "done")
+
+
+@pytest.fixture
+def six_sites() -> Iterator[list[SimulatedSite]]:
+    """Six simulated sites, each on a host of its own (127.0.0.20–25): the watchers' politeness
+    interval (never under 2 minutes outside the tests' own settings) allows one attempt per host."""
     sites = [SimulatedSite(host=f"127.0.0.{20 + n}").start() for n in range(6)]
-    home = tmp_path / "ws"
-    workspace, _ = init_workspace(home)
+    yield sites
+    for site in sites:
+        site.stop()
+
+
+def _plan_one_attempt_per_site(workspace: Workspace, sites: list[SimulatedSite], spacing_s: int) -> None:
+    """One case per site, its attempt a few seconds from now (time for a watcher to start)."""
+    start = datetime.now(UTC) + timedelta(seconds=6)
+    for n, site in enumerate(sites):
+        target_id = classic_target(workspace, site, label=f"Cas {n}")
+        save_plan(workspace, target_id, [PlannedTime(start + timedelta(seconds=spacing_s * n), "midday", "regular")])
+
+
+def _assert_each_planned_attempt_done_once(workspace: Workspace, planned: int) -> None:
+    with workspace.reading() as session:
+        capture_ids = list(session.scalars(select(PlannedAttempt.capture_id).where(PlannedAttempt.status == "done")))
+    assert len(capture_ids) == planned and None not in capture_ids
+    assert _count(workspace, Capture) == planned  # no capture beside the plan's own: none done twice
+    reopened = open_workspace(workspace.home)
     try:
-        start = datetime.now(UTC) + timedelta(seconds=6)
-        for n, site in enumerate(sites):
-            target_id = classic_target(workspace, site, label=f"Cas {n}")
-            save_plan(workspace, target_id, [PlannedTime(start + timedelta(seconds=2 * n), "midday", "regular")])
-        watcher = _watcher(home)
-        assert _wait_for(lambda: _count(workspace, Capture) >= 2, 60), watcher.communicate(timeout=5)
-        os.killpg(watcher.pid, signal.SIGKILL)
-        watcher.wait()
-        done_before = _count(workspace, Capture)
-        assert done_before < 6
-        restarted = _watcher(home)
-        finished = _wait_for(lambda: _count(workspace, PlannedAttempt, PlannedAttempt.status == "done") == 6, 90)
-        restarted.send_signal(signal.SIGTERM)
-        out, err = restarted.communicate(timeout=60)
-        assert finished, err
-        assert restarted.returncode == 0 and "Surveillance arrêtée." in err
-        with workspace.reading() as session:
-            per_plan = session.execute(
-                select(PlannedAttempt.id, func.count(Capture.id))
-                .join(Capture, Capture.id == PlannedAttempt.capture_id)
-                .group_by(PlannedAttempt.id)
-            ).all()
-        assert len(per_plan) == 6 and all(count == 1 for _, count in per_plan)
-        assert _count(workspace, Capture) == 6
-        reopened = open_workspace(home)
         assert verify_workspace(reopened).ok
-        reopened.close()
     finally:
-        workspace.close()
-        for site in sites:
-            site.stop()
+        reopened.close()
+
+
+def test_sigkill_mid_plan_then_restart_loses_and_duplicates_nothing(workspace, six_sites):
+    """Six attempts on six hosts, a few seconds apart; the watcher is killed after the first ones."""
+    _plan_one_attempt_per_site(workspace, six_sites, spacing_s=2)
+    watcher = _watcher(workspace.home)
+    assert _wait_for(lambda: _count(workspace, Capture) >= 2, 60), watcher.communicate(timeout=5)
+    os.killpg(watcher.pid, signal.SIGKILL)
+    watcher.wait()
+    assert _count(workspace, Capture) < 6
+    restarted = _watcher(workspace.home)
+    finished = _wait_for(lambda: _done(workspace) == 6, 90)
+    errors = _stop(restarted)
+    assert finished, errors
+    _assert_each_planned_attempt_done_once(workspace, 6)
+
+
+SEVERAL_WATCHERS = pytest.mark.only_database(
+    "postgresql", reason="several watchers on one database is the PostgreSQL set-up (SQLite serialises writers)"
+)
+
+
+@SEVERAL_WATCHERS
+def test_two_watchers_perform_one_plan_each_attempt_once(workspace, six_sites):
+    """Both watchers schedule all six attempts, due at the same moment, and fire each at once:
+    one of them claims it."""
+    _plan_one_attempt_per_site(workspace, six_sites, spacing_s=0)
+    watchers = [_watcher(workspace.home) for _ in range(2)]
+    finished = _wait_for(lambda: _done(workspace) == 6, 90)
+    errors = _stop(*watchers)
+    assert finished, errors
+    _assert_each_planned_attempt_done_once(workspace, 6)
 
 
 def test_status_warns_while_evidence_is_weak(demo_workspace, site, browser, fast_settings, cli):
