@@ -11,14 +11,14 @@ runner of that workspace in this process.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, timedelta
+from datetime import UTC
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from capture.watch import POLL_SECONDS, PlanRunner
+from capture.watch import PlanRunner
 from evidence.anchors import AnchorSettings, anchor_now
 from evidence.errors import PreuvesError
 
@@ -49,8 +49,10 @@ def anchor_job(home: str) -> None:
 
 
 def sync_job(home: str) -> None:
+    """Each pass: take over the attempts of dead watchers, schedule what falls due before the next."""
     runner = _RUNNERS.get(home)
     if runner is not None:
+        runner.free_dead_claims()
         _schedule_pending(runner, _SCHEDULERS[home])
 
 
@@ -63,7 +65,7 @@ def _schedule_pending(runner: PlanRunner, scheduler: BackgroundScheduler) -> Non
     home = str(runner.workspace.home)
     now = runner.workspace.clock.now()
     known = {job.id for job in scheduler.get_jobs()}
-    for planned_id, planned_at in runner.pending(until=now + 2 * timedelta(seconds=POLL_SECONDS)):
+    for planned_id, planned_at in runner.pending(until=now + 2 * runner.settings.poll):
         if now - planned_at > runner.settings.grace:
             runner.mark(planned_id, "missed", "heure prévue dépassée de plus que le délai de grâce")
             continue
@@ -100,7 +102,8 @@ def serve(runner: PlanRunner, stop: threading.Event) -> None:
     try:
         _schedule_pending(runner, scheduler)
         scheduler.add_job(
-            sync_job, "interval", seconds=POLL_SECONDS, args=[home], id="sync-plans", replace_existing=True
+            sync_job, "interval", seconds=runner.settings.poll.total_seconds(), args=[home], id="sync-plans",
+            replace_existing=True,
         )
         scheduler.add_job(
             anchor_job, "cron", hour=23, minute=50, args=[home], id="daily-anchor",

@@ -4,7 +4,9 @@ The `planned_attempts` table is the truth: a planned attempt is claimed (planned
 before it runs, and marked done in the same transaction as its capture (see
 `evidence.records.record_capture`). A restart therefore neither loses nor duplicates an attempt:
 rows left "running" by a killed process had no capture committed, so they go back to "planned";
-one still within its grace time runs once, one beyond it is recorded as missed.
+one still within its grace time runs once, one beyond it is recorded as missed. Several watchers
+may share one database (PostgreSQL): each claim, each give-back and each mark is one conditional
+UPDATE, so that two of them never both take or both record the same planned attempt.
 
 APScheduler 3 fires the attempts (see `capture.scheduler`; one thread per host in parallel up to a
 limit); `run_due` does the same work in one pass for `--once` (cron, systemd timers) and for the
@@ -60,18 +62,24 @@ class WatchSettings:
     max_parallel_hosts: int = 4
     grace: timedelta = timedelta(minutes=30)
     alert_urls: tuple[str, ...] = ()
+    # How often a running watcher reads the plans again: new plans, attempts of dead watchers.
+    poll: timedelta = timedelta(seconds=POLL_SECONDS)
 
     @classmethod
     def from_config(cls, watch: dict[str, Any], alerts: dict[str, Any]) -> WatchSettings:
         try:
             parallel = int(watch.get("max_parallel_hosts", 4))
             grace = int(watch.get("grace_minutes", 30))
+            poll = int(watch.get("poll_seconds", POLL_SECONDS))
             urls = tuple(str(u) for u in alerts.get("urls", []))
         except (TypeError, ValueError) as exc:
             raise BadInput(f"preuves.toml, section [watch] ou [alerts] : valeur invalide ({exc})") from exc
-        if not 1 <= parallel <= 32 or not 1 <= grace <= 24 * 60:
-            raise BadInput("preuves.toml : max_parallel_hosts (1–32) ou grace_minutes (1–1440) invalide")
-        return cls(parallel, timedelta(minutes=grace), urls)
+        if not 1 <= parallel <= 32 or not 1 <= grace <= 24 * 60 or not 1 <= poll <= 3600:
+            raise BadInput(
+                "preuves.toml : max_parallel_hosts (1–32), grace_minutes (1–1440) "
+                "ou poll_seconds (1–3600) invalide"
+            )
+        return cls(parallel, timedelta(minutes=grace), urls, timedelta(seconds=poll))
 
 
 class PlanRunner:
@@ -100,19 +108,42 @@ class PlanRunner:
     # -- state of the plan -------------------------------------------------------------------
 
     def reconcile(self) -> int:
-        """Give back to the plan the attempts whose watcher died mid-attempt.
+        """At start, give back to the plan the attempts whose watcher died mid-attempt.
 
         Nothing of such an attempt was committed (its capture and its "done" are one
         transaction), so running it again duplicates nothing. A claim is given back when its
         owner is a dead process of this machine, or when it is older than any attempt can last.
         """
         stale_before = self.workspace.clock.now() - self.stale_after
+        return self._free_claims(
+            lambda row: _owner_died(row.claimed_by) or row.claimed_at is None or row.claimed_at < stale_before
+        )
+
+    def free_dead_claims(self) -> int:
+        """While watching, give back the attempts of a watcher of this machine that has died since.
+
+        Age alone proves nothing here: a live watcher holds its claim while it waits for its turn
+        on a host, possibly longer than `stale_after`.
+        """
+        return self._free_claims(lambda row: _owner_died(row.claimed_by))
+
+    def _free_claims(self, abandoned: Callable[[PlannedAttempt], bool]) -> int:
         freed = 0
         with self.workspace.writing() as session:
-            for row in session.scalars(select(PlannedAttempt).where(PlannedAttempt.status == "running")):
-                if _owner_died(row.claimed_by) or row.claimed_at is None or row.claimed_at < stale_before:
-                    row.status, row.claimed_by, row.claimed_at = "planned", None, None
-                    freed += 1
+            for row in session.scalars(select(PlannedAttempt).where(PlannedAttempt.status == "running")).all():
+                if abandoned(row):
+                    # Only if still held by that claim: on PostgreSQL another watcher may have
+                    # given it back and taken it since this transaction's read.
+                    freed += session.execute(
+                        update(PlannedAttempt)
+                        .where(
+                            PlannedAttempt.id == row.id,
+                            PlannedAttempt.status == "running",
+                            PlannedAttempt.claimed_by.is_not_distinct_from(row.claimed_by),
+                        )
+                        .values(status="planned", claimed_by=None, claimed_at=None)
+                        .execution_options(synchronize_session=False)
+                    ).rowcount
         return freed
 
     def pending(self, until: datetime | None = None) -> list[tuple[int, datetime]]:
@@ -131,10 +162,15 @@ class PlanRunner:
         """A planned attempt that will not be performed: missed or failed, with the reason."""
         now = self.workspace.clock.now()
         with self.workspace.writing() as session:
+            changed = session.execute(
+                update(PlannedAttempt)
+                .where(PlannedAttempt.id == planned_id, PlannedAttempt.status.not_in(("done", status)))
+                .values(status=status)
+            ).rowcount
+            if not changed:
+                return  # unknown, done, or already marked (by another watcher, maybe)
             planned = session.get(PlannedAttempt, planned_id)
-            if planned is None or planned.status in ("done", status):
-                return
-            planned.status = status
+            assert planned is not None
             journal.append(
                 session,
                 f"attempt.{status}",

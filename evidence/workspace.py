@@ -49,6 +49,8 @@ DEFAULT_CONFIG = """\
 # max_parallel_hosts = 4
 # Une tentative en retard de plus que ce délai (minutes) est notée « manquée ».
 # grace_minutes = 30
+# Relecture des plans, en secondes : nouveaux plans, tentatives laissées par une surveillance arrêtée.
+# poll_seconds = 60
 
 [alerts]
 # Adresses Apprise à prévenir quand des créneaux apparaissent, par exemple

@@ -27,7 +27,7 @@ from evidence.errors import WorkspaceError
 from evidence.models import Capture, JournalEntry, PlannedAttempt
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
-from evidence.workspace import Workspace, init_workspace, open_workspace
+from evidence.workspace import CONFIG_NAME, Workspace, init_workspace, open_workspace
 from simsite.server import SimulatedSite
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
@@ -194,6 +194,15 @@ def _done(workspace: Workspace) -> int:
     return _count(workspace, PlannedAttempt, PlannedAttempt.status == "done")
 
 
+def _claims_of(workspace: Workspace, watcher: subprocess.Popen) -> dict[int, str]:
+    """{planned attempt id: status} of the attempts the watcher process has claimed."""
+    with workspace.reading() as session:
+        return dict(session.execute(
+            select(PlannedAttempt.id, PlannedAttempt.status)
+            .where(PlannedAttempt.claimed_by.contains(f":{watcher.pid}:"))
+        ).all())
+
+
 @pytest.fixture
 def six_sites() -> Iterator[list[SimulatedSite]]:
     """Six simulated sites, each on a host of its own (127.0.0.20–25): the watchers' politeness
@@ -254,6 +263,30 @@ def test_two_watchers_perform_one_plan_each_attempt_once(workspace, six_sites):
     errors = _stop(*watchers)
     assert finished, errors
     _assert_each_planned_attempt_done_once(workspace, 6)
+
+
+@SEVERAL_WATCHERS
+def test_a_watcher_killed_mid_attempt_leaves_it_to_the_other(workspace, six_sites):
+    """The first watcher hangs in the first site's attempt; the second, already watching, does the
+    others, and takes that one over at its next pass once the first is killed."""
+    (workspace.home / CONFIG_NAME).write_text("[watch]\nmax_parallel_hosts = 1\npoll_seconds = 1\n")
+    sites = six_sites[:3]
+    sites[0].mode = "hang"
+    _plan_one_attempt_per_site(workspace, sites, spacing_s=1)
+    first = _watcher(workspace.home)
+    assert _wait_for(lambda: list(_claims_of(workspace, first).values()) == ["running"], 60)
+    [held] = _claims_of(workspace, first)
+    second = _watcher(workspace.home)  # its start leaves alone the claim of a live watcher
+    assert _wait_for(lambda: "done" in _claims_of(workspace, second).values(), 60)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    assert statuses(workspace)[held] == "running"
+    sites[0].mode = "noslot"
+    finished = _wait_for(lambda: _done(workspace) == 3, 60)
+    errors = _stop(second)
+    assert finished, errors
+    assert set(_claims_of(workspace, second)) == set(statuses(workspace))
+    _assert_each_planned_attempt_done_once(workspace, 3)
 
 
 def test_status_warns_while_evidence_is_weak(demo_workspace, site, browser, fast_settings, cli):
