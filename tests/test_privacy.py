@@ -27,6 +27,8 @@ from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
 from tests.evidence_helpers import add_sample_case, record_sample_captures, sample_png
 
+pytestmark = pytest.mark.both_databases
+
 NAME = "Aminata Traoré"
 IDENTITY = ApplicantFields(full_name=NAME, birth_place="Bamako", nationality="malienne",
                            postal_address="12 rue des Lilas\n95000 Cergy", foreigner_number="7501234567")

@@ -36,7 +36,7 @@ from evidence.verify import verify_workspace
 from tests.evidence_helpers import record_sample_captures, sample_png
 from tests.web_helpers import dashboard, page_browser
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
 
 PASSWORD = "un mot de passe assez long"
 
