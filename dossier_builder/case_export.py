@@ -20,7 +20,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from dossier_builder import journal_export
-from dossier_builder.facts import AttemptFacts, DossierFacts, FileFacts, LetterFacts, facts_of
+from dossier_builder.facts import (
+    AttemptFacts,
+    DossierFacts,
+    FileFacts,
+    LetterFacts,
+    facts_of,
+)
 from evidence.applicants import ApplicantFields, get_applicant
 from evidence.errors import BadInput, StoreError
 from evidence.localtime import PARIS

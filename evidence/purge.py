@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 
 from evidence import journal
 from evidence.errors import BadInput
-from evidence.models import Applicant, Artefact, Capture, Case, JournalEntry, Letter, PlannedAttempt
+from evidence.models import (
+    Applicant,
+    Artefact,
+    Capture,
+    Case,
+    JournalEntry,
+    Letter,
+    PlannedAttempt,
+)
 from evidence.records import find_case
 from evidence.workspace import Workspace
 

@@ -14,8 +14,8 @@ from typer._click import formatting
 from typer._click.exceptions import UsageError
 
 HELP = (
-    (re.compile(r"^Usage:", re.M), "Utilisation :"),
-    (re.compile(r"^(Options|Commands|Arguments):$", re.M), lambda m: {"Options": "Options :",
+    (re.compile(r"^Usage:", re.MULTILINE), "Utilisation :"),
+    (re.compile(r"^(Options|Commands|Arguments):$", re.MULTILINE), lambda m: {"Options": "Options :",
      "Commands": "Commandes :", "Arguments": "Arguments :"}[m[1]]),
     (re.compile(r"Show this message and exit\."), "Afficher cette aide et quitter."),
     (re.compile(r"\[default:(\s)"), r"[par défaut :\1"),
@@ -39,7 +39,7 @@ ERRORS = (
     (r"Invalid value for '(.+?)': (.+)", r"valeur invalide pour \1 : \2"),
     (r"Missing command\.", r"commande manquante"),
 )
-_ERRORS = tuple((re.compile(pattern, re.S), french) for pattern, french in ERRORS)
+_ERRORS = tuple((re.compile(pattern, re.DOTALL), french) for pattern, french in ERRORS)
 
 
 def french_help(text: str) -> str:

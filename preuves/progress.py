@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
-from typing import ContextManager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from rich.progress import (
     BarColumn,
@@ -51,6 +50,6 @@ def progress_bar() -> Iterator[ProgressCallback]:
             bar.stop()
 
 
-def spinner(text: str) -> ContextManager[object]:
+def spinner(text: str) -> AbstractContextManager[object]:
     """A turning wheel with `text` while work of unknown length runs (a terminal only)."""
     return err.status(text) if err.is_terminal else nullcontext()

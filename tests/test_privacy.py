@@ -105,7 +105,7 @@ def test_export_refuses_an_existing_file_and_a_tampered_one_leaving_nothing(work
     assert refused.code == 2 and "existe déjà" in refused.err
     assert existing.read_bytes() == b"ne pas ecraser"
 
-    victim = sorted(blobs_of(workspace, Capture.target_id == two_cases["traore_target"]))[0]
+    victim = min(blobs_of(workspace, Capture.target_id == two_cases["traore_target"]))
     path = workspace.blobs.path_for(victim)
     path.chmod(0o600)
     path.write_bytes(b"falsifie")
@@ -176,7 +176,7 @@ def test_a_purged_case_takes_no_new_evidence(workspace, cli, two_cases, tmp_path
 
 def test_purging_again_finishes_an_interrupted_purge(workspace, cli, two_cases, tmp_path):
     kept = tmp_path / "copie"
-    victim = sorted(blobs_of(workspace, Capture.target_id == two_cases["traore_target"], Artefact.kind == "screenshot"))[0]
+    victim = min(blobs_of(workspace, Capture.target_id == two_cases["traore_target"], Artefact.kind == "screenshot"))
     shutil.copy(workspace.blobs.path_for(victim), kept)
     assert cli("case", "purge", "Traoré", "--yes", home=workspace.home).code == 0
     shutil.copy(kept, workspace.blobs.path_for(victim))  # as if the purge had stopped before this file
@@ -194,7 +194,7 @@ def test_a_purge_entry_explains_only_its_own_case_files(workspace, cli, two_case
     # Another case waits on the same page: its attempts' files stay.
     assert all(present(workspace, sha) for sha in captures)
     # A file of Martin deleted behind the tool's back is still a problem.
-    victim = sorted(blobs_of(workspace, Capture.target_id == two_cases["martin_target"], Artefact.kind == "screenshot"))[0]
+    victim = min(blobs_of(workspace, Capture.target_id == two_cases["martin_target"], Artefact.kind == "screenshot"))
     workspace.blobs.path_for(victim).unlink()
     report = verify_workspace(workspace)
     assert not report.ok

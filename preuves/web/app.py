@@ -14,7 +14,7 @@ from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
 from evidence.letters import max_file_bytes
 from evidence.workspace import Workspace
-from preuves.web import actions, auth, cases, captures, filters
+from preuves.web import actions, auth, captures, cases, filters
 from preuves.web.context import WebState
 from preuves.web.security import check_access, check_csrf, csrf_token, secret_key
 

@@ -16,7 +16,14 @@ from capture.platforms import PLATFORMS, detect_platform, get_platform
 from evidence.accounts import visible_cases
 from evidence.case_status import case_status
 from evidence.errors import PreuvesError
-from evidence.letters import CHANNELS, DIRECTIONS, LetterInput, letter_summaries, paris_today, record_letter
+from evidence.letters import (
+    CHANNELS,
+    DIRECTIONS,
+    LetterInput,
+    letter_summaries,
+    paris_today,
+    record_letter,
+)
 from evidence.models import Artefact, Capture, PlannedAttempt
 from evidence.records import TargetSpec, add_case
 from evidence.target_urls import validate_target_url

@@ -75,7 +75,7 @@ class JobRunner:
             job.result = work(progress)
         except PreuvesError as exc:
             job.error = str(exc)
-        except Exception as exc:  # noqa: BLE001  (shown on the page; a job must never die silently)
+        except Exception as exc:  # shown on the page: a job must never die silently
             log.exception("job %s (%s) failed", job.id, job.kind)
             job.error = f"erreur inattendue : {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         finally:
