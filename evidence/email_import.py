@@ -38,6 +38,15 @@ class EmailFacts:
 
 def parse_eml(data: bytes, name: str) -> EmailFacts:
     """The facts of one email; BadInput when it cannot be dated or is not an email at all."""
+    try:
+        return _parse_eml(data, name)
+    except BadInput:
+        raise
+    except Exception as exc:  # the standard library's parser raises many exception types on malformed mail
+        raise BadInput(f"{name} : courriel mal formé, illisible") from exc
+
+
+def _parse_eml(data: bytes, name: str) -> EmailFacts:
     message = email.message_from_bytes(data, policy=policy.default)
     if not isinstance(message, EmailMessage):  # pragma: no cover - policy.default always gives one
         raise BadInput(f"{name} : courriel illisible")
@@ -71,11 +80,21 @@ def _header(message: EmailMessage, header_name: str, charset: str) -> str | None
         return None
     try:
         raw.encode("ascii")
-        text = str(message[header_name])
     except UnicodeEncodeError:  # 8-bit bytes kept as surrogate escapes by the parser
         text = _decode_8bit(raw.encode("ascii", "surrogateescape"), charset)
+    else:
+        text = _parsed_header(message, header_name, raw)
     text = " ".join(text.split())
     return text or None
+
+
+def _parsed_header(message: EmailMessage, header_name: str, raw: str) -> str:
+    """The header as the standard library decodes it, or its raw text when the library's parser
+    fails on a malformed value (« To: < » raises IndexError in Python 3.11)."""
+    try:
+        return str(message[header_name])
+    except Exception:  # noqa: BLE001 - any parser failure: the raw text is still the header
+        return raw
 
 
 def _decode_8bit(data: bytes, charset: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar
 import io
 import logging
+import os
 import unicodedata
 import warnings
 from collections.abc import Iterator
@@ -160,33 +161,44 @@ def paris_today(workspace: Workspace) -> date:
 
 def load_file(path: Path, max_bytes: int) -> LoadedFile:
     """Read one file and check it is a PDF, a PNG/JPEG image or an .eml email that can be used."""
+    name = shown_path(path)
     try:
         info = path.stat()
     except OSError as exc:
-        raise BadInput(f"{path} : lecture impossible ({exc.strerror})") from exc
+        raise BadInput(f"{name} : lecture impossible ({exc.strerror})") from exc
     if not path.is_file():
-        raise BadInput(f"{path} : ce n'est pas un fichier")
+        raise BadInput(f"{name} : ce n'est pas un fichier")
     if info.st_size > max_bytes:
         raise BadInput(
-            f"{path} : fichier trop volumineux ({_megabytes(info.st_size)} Mo, "
+            f"{name} : fichier trop volumineux ({_megabytes(info.st_size)} Mo, "
             f"{_megabytes(max_bytes)} Mo au plus — réglage max_file_mb de preuves.toml)"
         )
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise BadInput(f"{path} : lecture impossible ({exc.strerror})") from exc
+        raise BadInput(f"{name} : lecture impossible ({exc.strerror})") from exc
     if not data:
-        raise BadInput(f"{path} : fichier vide")
+        raise BadInput(f"{name} : fichier vide")
     media_type = next((media for magic, media in _MAGIC if data.startswith(magic)), None)
     if media_type == PDF_MEDIA_TYPE:
-        _check_pdf(path, data)
+        _check_pdf(name, data)
     elif media_type is not None:
-        _check_image(path, data)
+        _check_image(name, data)
     elif path.suffix.lower() == ".eml":
-        return LoadedFile(path, EMAIL_MEDIA_TYPE, data, parse_eml(data, str(path)))
+        return LoadedFile(path, EMAIL_MEDIA_TYPE, data, parse_eml(data, name))
     else:
-        raise BadInput(f"{path} : format non reconnu (PDF, image PNG ou JPEG, ou courriel .eml attendu)")
+        raise BadInput(f"{name} : format non reconnu (PDF, image PNG ou JPEG, ou courriel .eml attendu)")
     return LoadedFile(path, media_type, data)
+
+
+def shown_path(path: Path) -> str:
+    """A file's path as an error message shows it: on one line, whatever its name holds.
+
+    Linux lets a file name hold line breaks, terminal escapes and bytes that are not UTF-8; such a
+    path is shown quoted, with those characters escaped (Python's repr).
+    """
+    text = str(path)
+    return text if text.isprintable() else repr(text)
 
 
 def _megabytes(size: int) -> str:
@@ -205,19 +217,19 @@ def _quiet_pypdf() -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def _check_pdf(path: Path, data: bytes) -> None:
+def _check_pdf(name: str, data: bytes) -> None:
     try:
         with _quiet_pypdf():
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-                raise BadInput(f"{path} : PDF protégé par un mot de passe (enregistrez-en une copie sans mot de passe)")
+                raise BadInput(f"{name} : PDF protégé par un mot de passe (enregistrez-en une copie sans mot de passe)")
             pages = len(reader.pages)
     except BadInput:
         raise
     except Exception as exc:  # pypdf raises many exception types on malformed files
-        raise BadInput(f"{path} : PDF illisible ou endommagé") from exc
+        raise BadInput(f"{name} : PDF illisible ou endommagé") from exc
     if pages == 0:
-        raise BadInput(f"{path} : PDF sans aucune page")
+        raise BadInput(f"{name} : PDF sans aucune page")
 
 
 @contextmanager
@@ -233,12 +245,12 @@ def _strict_pillow() -> Iterator[None]:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
-def _check_image(path: Path, data: bytes) -> None:
+def _check_image(name: str, data: bytes) -> None:
     try:
         with _strict_pillow(), Image.open(io.BytesIO(data)) as image:
             image.load()  # decodes every pixel: a truncated scan fails here
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise BadInput(f"{path} : image illisible ou tronquée") from exc
+        raise BadInput(f"{name} : image illisible ou tronquée") from exc
 
 
 # --- recording --------------------------------------------------------------------------------
@@ -278,7 +290,7 @@ def _letter_day(request: LetterInput, loaded: LoadedFile, today: date) -> date:
         header_day = loaded.email.sent_at.astimezone(PARIS).date()
         if request.letter_date is not None and request.letter_date != header_day:
             raise BadInput(
-                f"{loaded.path} : la date donnée ({request.letter_date.isoformat()}) diffère de celle "
+                f"{shown_path(loaded.path)} : la date donnée ({request.letter_date.isoformat()}) diffère de celle "
                 f"du courriel ({header_day.isoformat()})"
             )
         day = header_day
@@ -291,8 +303,15 @@ def _letter_day(request: LetterInput, loaded: LoadedFile, today: date) -> date:
     return day
 
 
+def stored_name(path: Path) -> str:
+    """The file name kept in the row: a name that is not UTF-8 (its bytes reach Python as lone
+    surrogates, which the database refuses) keeps its readable part, U+FFFD for the rest."""
+    return os.fsencode(path.name).decode("utf-8", errors="replace")
+
+
 def _letter_files(main: LoadedFile, proofs: list[LoadedFile], applicant: Applicant | None) -> list[NewArtefact]:
-    files = [NewArtefact(LETTER_KIND, main.media_type, data=main.data, filename=mask_identity(main.path.name, applicant))]
+    filename = mask_identity(stored_name(main.path), applicant)
+    files = [NewArtefact(LETTER_KIND, main.media_type, data=main.data, filename=filename)]
     if main.email is not None:
         files += [
             NewArtefact(ATTACHMENT_KIND, a.media_type, data=a.data, filename=mask_identity(a.filename, applicant))
@@ -303,8 +322,10 @@ def _letter_files(main: LoadedFile, proofs: list[LoadedFile], applicant: Applica
 
 def _proof_files(proofs: list[LoadedFile], applicant: Applicant | None) -> list[NewArtefact]:
     return [
-        NewArtefact(PROOF_KIND, p.media_type, data=p.data, filename=mask_identity(p.path.name, applicant))
-        for p in proofs
+        NewArtefact(
+            PROOF_KIND, proof.media_type, data=proof.data, filename=mask_identity(stored_name(proof.path), applicant)
+        )
+        for proof in proofs
     ]
 
 
