@@ -1,0 +1,148 @@
+"""Which Chromium a capture starts (capture/chromium.py find_chromium): the configured one, else
+Playwright's own, else Debian's /usr/lib/chromium/chromium; none → how to install one.
+
+The Playwright object is the function's input: the real one where the machine decides, a stand-in
+holding only `.chromium.executable_path` to say "Playwright's own browser is there / is not".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import Playwright, sync_playwright
+
+from capture import chromium
+from capture.chromium import (
+    DEBIAN_CHROMIUM,
+    INSTALL_HINT,
+    BrowserUnavailable,
+    find_chromium,
+)
+
+OFFICIAL = "https://www.val-doise.gouv.fr/booking/create/11343"
+debian_chromium = pytest.mark.skipif(
+    not os.access(DEBIAN_CHROMIUM, os.X_OK), reason=f"{DEBIAN_CHROMIUM} absent : apt-get install chromium"
+)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as started:
+        yield started
+
+
+def playwright_with_own_browser(path: Path | str) -> SimpleNamespace:
+    """A stand-in for the Playwright object: only where it says its own Chromium is."""
+    return SimpleNamespace(chromium=SimpleNamespace(executable_path=str(path)))
+
+
+def executable(path: Path) -> Path:
+    path.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_configured_path_that_does_not_exist_is_refused(playwright, tmp_path):
+    configured = str(tmp_path / "absent" / "chromium")
+    with pytest.raises(BrowserUnavailable) as refused:
+        find_chromium(playwright, configured)
+    assert str(refused.value) == f"Chromium introuvable à l'emplacement configuré : {configured}"
+    assert refused.value.exit_code == 2
+
+
+def test_a_configured_file_that_cannot_run_is_refused(playwright, tmp_path):
+    """No fallback to another browser: the user asked for this one."""
+    configured = tmp_path / "chromium"
+    configured.write_text("pas un programme", encoding="utf-8")
+    configured.chmod(0o644)
+    with pytest.raises(BrowserUnavailable, match="^Chromium introuvable à l'emplacement configuré : "):
+        find_chromium(playwright, str(configured))
+
+
+def test_a_configured_executable_is_returned_as_is(playwright, tmp_path):
+    configured = str(executable(tmp_path / "mon-chromium"))
+    assert find_chromium(playwright, configured) == configured
+    # It comes before Playwright's own browser too.
+    own = executable(tmp_path / "chrome")
+    assert find_chromium(playwright_with_own_browser(own), configured) == configured
+
+
+def test_the_real_playwright_object(playwright):
+    """On this machine: Playwright's own browser if it was downloaded, else Debian's, else the hint."""
+    own = playwright.chromium.executable_path
+    if os.path.isfile(own) and os.access(own, os.X_OK):
+        expected = own
+    elif os.access(DEBIAN_CHROMIUM, os.X_OK):
+        expected = DEBIAN_CHROMIUM
+    else:
+        with pytest.raises(BrowserUnavailable, match="^aucun Chromium trouvé"):
+            find_chromium(playwright, None)
+        return
+    found = find_chromium(playwright, None)
+    assert found == expected and os.access(found, os.X_OK)
+
+
+@pytest.mark.parametrize("configured", [None, ""])  # an empty chromium_path means none
+def test_playwright_own_browser_comes_before_debian(tmp_path, configured):
+    (tmp_path / "chrome-linux64").mkdir()
+    own = str(executable(tmp_path / "chrome-linux64" / "chrome"))
+    assert find_chromium(playwright_with_own_browser(own), configured) == own
+
+
+@debian_chromium
+@pytest.mark.parametrize("own", ["absent", "not-executable", "folder"])
+def test_without_playwright_own_browser_debian_chromium(playwright, tmp_path, own):
+    path = tmp_path / "chrome"
+    if own == "not-executable":
+        path.write_bytes(b"\x7fELF")
+        path.chmod(0o644)
+    elif own == "folder":
+        path.mkdir()
+    assert find_chromium(playwright_with_own_browser(path), None) == DEBIAN_CHROMIUM
+
+
+def test_none_found_gives_the_install_hint(tmp_path, monkeypatch):
+    # This machine's Debian Chromium, if any, is hidden: the function reads the module's constant.
+    monkeypatch.setattr(chromium, "DEBIAN_CHROMIUM", str(tmp_path / "usr-lib-chromium" / "chromium"))
+    with pytest.raises(BrowserUnavailable) as refused:
+        find_chromium(playwright_with_own_browser(tmp_path / "chrome"), None)
+    assert str(refused.value) == INSTALL_HINT and refused.value.exit_code == 2
+    assert "apt-get install chromium" in INSTALL_HINT and "playwright install chromium" in INSTALL_HINT
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def journal_head(home: Path) -> tuple[int, str]:
+    with sqlite3.connect(home / "preuves.sqlite3") as db:
+        return db.execute("SELECT seq, entry_hash FROM journal_entries ORDER BY seq DESC LIMIT 1").fetchone()
+
+
+def test_capture_with_a_missing_configured_chromium(cli, tmp_path):
+    """One French error line, exit 2, and no attempt recorded (the host's interval is not spent)."""
+    home = tmp_path / "ws"
+    assert cli("init").code == 0
+    assert cli("case", "add", "Dupont", f"--url={OFFICIAL}", "--counter=16161").code == 0
+    missing = tmp_path / "absent" / "chromium"
+    config = home / "preuves.toml"
+    text = config.read_text(encoding="utf-8")
+    assert '# chromium_path = ""' in text
+    setting = f"chromium_path = {json.dumps(str(missing))}"  # a JSON string is a TOML basic string
+    config.write_text(text.replace('# chromium_path = ""', setting), encoding="utf-8")
+    before = journal_head(home)
+
+    result = cli("capture", "Dupont")
+
+    assert result.code == 2 and result.out == ""
+    lines = result.err.strip().splitlines()
+    assert lines[-1] == f"Erreur : Chromium introuvable à l'emplacement configuré : {missing}"
+    # Before it, at most the announcement of the attempt; no traceback, no second error.
+    assert all(line.startswith("Tentative sur ") for line in lines[:-1]) and len(lines) <= 2, lines
+    assert journal_head(home) == before
+    assert json.loads(cli("case", "show", "Dupont", "--json").out)["captures"] == 0
