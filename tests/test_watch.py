@@ -10,11 +10,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -166,12 +165,24 @@ def _wait_for(condition, timeout: float) -> bool:
     return False
 
 
-def _watcher(home: Path) -> subprocess.Popen:
-    """`preuves watch` in a process of its own; it inherits PREUVES_DATABASE_URL, if set."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "preuves", "--home", str(home), "watch"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )
+@pytest.fixture
+def start_watcher(workspace) -> Iterator[Callable[[], subprocess.Popen]]:
+    """Start `preuves watch` on the workspace in a process of its own (it inherits
+    PREUVES_DATABASE_URL, if set); those a failed test leaves running are killed at the end."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        started.append(subprocess.Popen(
+            [sys.executable, "-m", "preuves", "--home", str(workspace.home), "watch"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        ))
+        return started[-1]
+
+    yield start
+    for watcher in started:
+        if watcher.poll() is None:
+            os.killpg(watcher.pid, signal.SIGKILL)
+            watcher.communicate()
 
 
 def _stop(*watchers: subprocess.Popen) -> list[str]:
@@ -233,15 +244,15 @@ def _assert_each_planned_attempt_done_once(workspace: Workspace, planned: int) -
         reopened.close()
 
 
-def test_sigkill_mid_plan_then_restart_loses_and_duplicates_nothing(workspace, six_sites):
+def test_sigkill_mid_plan_then_restart_loses_and_duplicates_nothing(workspace, six_sites, start_watcher):
     """Six attempts on six hosts, a few seconds apart; the watcher is killed after the first ones."""
     _plan_one_attempt_per_site(workspace, six_sites, spacing_s=2)
-    watcher = _watcher(workspace.home)
+    watcher = start_watcher()
     assert _wait_for(lambda: _count(workspace, Capture) >= 2, 60), watcher.communicate(timeout=5)
     os.killpg(watcher.pid, signal.SIGKILL)
     watcher.wait()
     assert _count(workspace, Capture) < 6
-    restarted = _watcher(workspace.home)
+    restarted = start_watcher()
     finished = _wait_for(lambda: _done(workspace) == 6, 90)
     errors = _stop(restarted)
     assert finished, errors
@@ -254,11 +265,11 @@ SEVERAL_WATCHERS = pytest.mark.only_database(
 
 
 @SEVERAL_WATCHERS
-def test_two_watchers_perform_one_plan_each_attempt_once(workspace, six_sites):
+def test_two_watchers_perform_one_plan_each_attempt_once(workspace, six_sites, start_watcher):
     """Both watchers schedule all six attempts, due at the same moment, and fire each at once:
     one of them claims it."""
     _plan_one_attempt_per_site(workspace, six_sites, spacing_s=0)
-    watchers = [_watcher(workspace.home) for _ in range(2)]
+    watchers = [start_watcher(), start_watcher()]
     finished = _wait_for(lambda: _done(workspace) == 6, 90)
     errors = _stop(*watchers)
     assert finished, errors
@@ -266,17 +277,17 @@ def test_two_watchers_perform_one_plan_each_attempt_once(workspace, six_sites):
 
 
 @SEVERAL_WATCHERS
-def test_a_watcher_killed_mid_attempt_leaves_it_to_the_other(workspace, six_sites):
+def test_a_watcher_killed_mid_attempt_leaves_it_to_the_other(workspace, six_sites, start_watcher):
     """The first watcher hangs in the first site's attempt; the second, already watching, does the
     others, and takes that one over at its next pass once the first is killed."""
     (workspace.home / CONFIG_NAME).write_text("[watch]\nmax_parallel_hosts = 1\npoll_seconds = 1\n")
     sites = six_sites[:3]
     sites[0].mode = "hang"
     _plan_one_attempt_per_site(workspace, sites, spacing_s=1)
-    first = _watcher(workspace.home)
+    first = start_watcher()
     assert _wait_for(lambda: list(_claims_of(workspace, first).values()) == ["running"], 60)
     [held] = _claims_of(workspace, first)
-    second = _watcher(workspace.home)  # its start leaves alone the claim of a live watcher
+    second = start_watcher()  # its start leaves alone the claim of a live watcher
     assert _wait_for(lambda: "done" in _claims_of(workspace, second).values(), 60)
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
