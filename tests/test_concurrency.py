@@ -78,6 +78,12 @@ def _run_together(tmp_path: Path, seconds: int) -> None:
         workspace.close()
         for site in sites:
             site.stop()
+    # Like the session's site (tests/conftest.py): each site was walked, and its log shows no request
+    # to a booking-completion path and no submitted text field.
+    for site in sites:
+        assert site.requests, site.base_url
+        assert site.completion_requests() == [], site.base_url
+        assert site.submitted_text_fields() == [], site.base_url
 
 
 def test_watcher_dossier_and_verify_together(tmp_path):
