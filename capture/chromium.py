@@ -62,11 +62,11 @@ def playwright_chromium_path(playwright: Playwright) -> str | None:
 def find_chromium(playwright: Playwright, configured: str | None) -> str:
     """The configured path, else Playwright's own Chromium, else Debian's."""
     if configured:
-        if not os.access(configured, os.X_OK):
+        if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
             raise BrowserUnavailable(f"Chromium introuvable à l'emplacement configuré : {configured}")
         return configured
     for candidate in (playwright_chromium_path(playwright), DEBIAN_CHROMIUM):
-        if candidate and os.access(candidate, os.X_OK):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     raise BrowserUnavailable(INSTALL_HINT)
 

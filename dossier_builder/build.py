@@ -64,8 +64,16 @@ def _prepare_directory(directory: Path) -> bool:
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise BadInput(f"le dossier de sortie {directory} existe déjà et n'est pas vide")
     created = not directory.exists()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return created
+
+
+def _owner_only(directory: Path) -> None:
+    """The bundle holds personal data: owner-only whatever the caller's umask (WeasyPrint and
+    pypdf create their files with the process's default mode)."""
+    directory.chmod(0o700)
+    for path in directory.iterdir():
+        path.chmod(0o600)
 
 
 def _discard(directory: Path, created: bool) -> None:
@@ -226,7 +234,7 @@ def build_dossier(
             journal_export.write(session, facts, journal_path)
         created = _prepare_directory(directory)
         try:
-            return _write_bundle(
+            result = _write_bundle(
                 facts,
                 workspace.home,
                 directory,
@@ -235,6 +243,8 @@ def build_dossier(
                 _worker_count(facts, workers),
                 progress,
             )
+            _owner_only(directory)
+            return result
         except BaseException:
             _discard(directory, created)
             raise

@@ -146,3 +146,10 @@ def test_capture_with_a_missing_configured_chromium(cli, tmp_path):
     assert all(line.startswith("Tentative sur ") for line in lines[:-1]) and len(lines) <= 2, lines
     assert journal_head(home) == before
     assert json.loads(cli("case", "show", "Dupont", "--json").out)["captures"] == 0
+
+
+def test_a_configured_folder_is_refused(playwright, tmp_path):
+    """A folder is « executable » to os.access: it must still not be taken for a browser."""
+    with pytest.raises(BrowserUnavailable) as refused:
+        find_chromium(playwright, str(tmp_path))
+    assert str(refused.value) == f"Chromium introuvable à l'emplacement configuré : {tmp_path}"

@@ -19,6 +19,7 @@ import pytest
 from pypdf import PdfWriter
 
 from capture.politeness import host_turn, lock_file_for
+from dossier_builder.build import build_dossier
 from evidence.workspace import init_workspace
 from preuves.web.security import SECRET_FILE, secret_key
 from tests.evidence_helpers import add_sample_case, record_sample_captures, sample_png
@@ -123,3 +124,12 @@ def test_everything_written_is_owner_only(cli, tmp_path, default_umask):
         # Unzipped with `unzip` or Python, each file gets these bits back.
         assert {stat.S_IMODE(entry.external_attr >> 16) for entry in entries if not entry.is_dir()} == {0o600}
 
+
+
+def test_a_dossier_built_through_the_api_is_owner_only_whatever_the_umask(workspace, tmp_path, default_umask):
+    """What the dashboard (or any other caller) gets from build_dossier, not only the command line."""
+    record_sample_captures(workspace, add_sample_case(workspace, CASE), 2, screenshot=sample_png())
+    dossier = tmp_path / "sortie" / "dossier"
+    build_dossier(workspace, CASE, dossier, workers=1)
+    assert not_owner_only(modes_under(dossier), dossier) == []
+    assert mode(dossier) == 0o700

@@ -6,6 +6,7 @@ Each starts a background job and shows its page, which refreshes itself until th
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -122,7 +123,8 @@ def _dossier(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:
         raise PreuvesError("un dossier est déjà en cours de constitution : attendez une minute")
     result = build_dossier(web.workspace, str(case_id), folder, progress=progress)
     progress("archive à télécharger", 0, 1)
-    shutil.make_archive(str(folder), "zip", root_dir=folder.parent, base_dir=folder.name)
+    archive = Path(shutil.make_archive(str(folder), "zip", root_dir=folder.parent, base_dir=folder.name))
+    archive.chmod(0o600)
     shutil.rmtree(folder)  # the zip holds it all; one copy of a large bundle is enough
     progress("archive à télécharger", 1, 1)
     return {
