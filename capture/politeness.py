@@ -1,10 +1,15 @@
 """Politeness towards the prefecture's servers: one attempt at a time per host, and a minimum
 interval between two attempts on one host, across every process using the workspace.
+
+The one-at-a-time lock is a file lock in the workspace folder; on PostgreSQL it is also a lock
+of the database (an advisory lock), so that watchers on different machines sharing one database
+take turns too. The interval is read from the recorded captures, which every watcher shares.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -12,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from evidence.errors import PreuvesError
 from evidence.localtime import paris_time
@@ -41,9 +46,27 @@ def host_turn(workspace: Workspace, host: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise PolitenessRefusal(f"une tentative est déjà en cours sur {host}") from None
-        yield
+        with _database_turn(workspace, host):
+            yield
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextmanager
+def _database_turn(workspace: Workspace, host: str) -> Iterator[None]:
+    """On PostgreSQL, the host's advisory lock, held on a connection of its own for the attempt."""
+    if workspace.engine.dialect.name != "postgresql":
+        yield
+        return
+    key = int.from_bytes(hashlib.sha256(f"preuves-host:{host}".encode()).digest()[:8], "big", signed=True)
+    with workspace.engine.connect() as connection:
+        if not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}):
+            raise PolitenessRefusal(f"une tentative est déjà en cours sur {host} (autre machine)")
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
 
 
 def last_attempt_on_host(workspace: Workspace, host: str) -> datetime | None:

@@ -5,13 +5,12 @@ The server is started by the test set-up (tests/postgres_server.py, the `postgre
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from evidence import journal
+from capture.politeness import PolitenessRefusal, host_turn
 from evidence.verify import verify_workspace
+from evidence.workspace import init_workspace
 from tests.evidence_helpers import add_sample_case, raw_sql, record_sample_captures
 
 pytestmark = pytest.mark.parametrize("database", ["postgresql"], indirect=True)
@@ -47,16 +46,18 @@ def test_tampering_detected_on_postgres(workspace):
     assert "champ « state » modifié : 'slots' dans la base, 'noslot' dans le journal" in lines[1]
 
 
-def test_concurrent_writers_keep_one_chain_on_postgres(workspace):
-    def write(worker: int) -> None:
-        for n in range(25):
-            with workspace.writing() as session:
-                journal.append(session, "test.note", {"worker": worker, "n": n}, workspace.clock.now())
-
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    report = verify_workspace(workspace)
-    assert report.ok and report.head.seq == 101
+def test_watchers_on_two_machines_take_turns_on_a_host(workspace, tmp_path):
+    """Two workspace folders (two machines) on one database: the file lock cannot see the other
+    folder's, the database's lock does."""
+    other_machine, _ = init_workspace(tmp_path / "autre-machine")
+    try:
+        with host_turn(workspace, "www.val-doise.gouv.fr"):
+            with pytest.raises(PolitenessRefusal, match="déjà en cours sur www.val-doise.gouv.fr"):
+                with host_turn(other_machine, "www.val-doise.gouv.fr"):
+                    pass
+            with host_turn(other_machine, "www.seine-saint-denis.gouv.fr"):  # another host: no wait
+                pass
+        with host_turn(other_machine, "www.val-doise.gouv.fr"):  # released
+            pass
+    finally:
+        other_machine.close()
