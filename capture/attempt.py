@@ -47,6 +47,7 @@ def capture_target(
     *,
     assisted: bool = False,
     planned_attempt_id: int | None = None,
+    claimed_by: str | None = None,
 ) -> AttemptOutcome:
     """Perform one attempt on `target` now and record it; refuses if it would be impolite."""
     platform = get_platform(target.platform)
@@ -91,7 +92,7 @@ def capture_target(
             error=observation.error,
             assisted=assisted,
         )
-        capture = record_capture(workspace, facts, artefacts, planned_attempt_id)
+        capture = record_capture(workspace, facts, artefacts, planned_attempt_id, claimed_by)
         return AttemptOutcome(capture, classification)
 
 

@@ -232,7 +232,7 @@ class PlanRunner:
             try:
                 outcome = capture_target(
                     self.workspace, target, self.browser, self.capture_settings,
-                    planned_attempt_id=planned.id,
+                    planned_attempt_id=planned.id, claimed_by=self.identity,
                 )
             except PolitenessRefusal as refusal:
                 retry_at = refusal.retry_at or self.workspace.clock.now() + timedelta(seconds=30)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -206,12 +206,15 @@ def record_capture(
     facts: CaptureFacts,
     artefacts: list[NewArtefact],
     planned_attempt_id: int | None = None,
+    claimed_by: str | None = None,
 ) -> Capture:
     """Keep one attempt: its files, its row, its artefacts and its journal entry.
 
     When the attempt was planned, the plan row is marked done in the same transaction, so a crash
     never leaves a planned attempt done without its capture, or a capture whose plan row says
-    it is still to do.
+    it is still to do. A watcher passes `claimed_by`, its claim on the plan row: if the claim was
+    taken from it meanwhile (it looked dead), the attempt is still kept — it happened — but the
+    plan row is left to the watcher that holds it, so it is never done twice over.
     """
     stored = store_blobs(workspace, artefacts)
     now = workspace.clock.now()
@@ -225,11 +228,15 @@ def record_capture(
             "artefacts": [row.to_record() for row in capture.artefacts],
         }
         if planned_attempt_id is not None:
-            planned = session.get(PlannedAttempt, planned_attempt_id)
-            if planned is None:
+            if session.get(PlannedAttempt, planned_attempt_id) is None:
                 raise NotFound(f"tentative planifiée n° {planned_attempt_id} inconnue")
-            planned.status, planned.capture_id = "done", capture.id
-            data["planned_attempt_id"] = planned_attempt_id
+            still_ours = PlannedAttempt.id == planned_attempt_id
+            if claimed_by is not None:
+                still_ours &= (PlannedAttempt.status == "running") & (PlannedAttempt.claimed_by == claimed_by)
+            done = session.execute(
+                update(PlannedAttempt).where(still_ours).values(status="done", capture_id=capture.id)
+            ).rowcount
+            data["planned_attempt_id" if done else "planned_attempt_claim_lost"] = planned_attempt_id
         journal.append(session, "capture.recorded", data, now)
     return capture
 

@@ -4,13 +4,16 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from capture.plan import build_plan, save_plan, saved_plan
 from evidence.errors import BadInput
 from evidence.localtime import PARIS
+from evidence.models import JournalEntry, PlannedAttempt
+from evidence.records import CaptureFacts, NewArtefact, record_capture
 from evidence.stats import WINDOWS, window_of
 from evidence.verify import verify_workspace
-from tests.evidence_helpers import add_sample_case
+from tests.evidence_helpers import URL, add_sample_case
 
 pytestmark = pytest.mark.both_databases
 
@@ -84,3 +87,36 @@ def test_plan_command_prints_json_with_offsets(cli):
     bad = cli("plan", "Dupont", "--from", "2099-13-45")
     assert bad.code == 2
     assert bad.err.strip() == "Erreur : date de début invalide : '2099-13-45' (attendu AAAA-MM-JJ ou JJ/MM/AAAA)"
+
+
+def _attempt(workspace, target_id: int, number: int, planned_id: int, claimed_by: str):
+    at = datetime(2026, 11, 30, 9, number, tzinfo=UTC)
+    facts = CaptureFacts(
+        target_id=target_id, attempt_no=number, started_at=at, finished_at=at + timedelta(seconds=3),
+        url_requested=URL, final_url=URL, http_status=200, state="noslot", platform="ezbooking",
+        evidence_text="Il n'existe plus de plage horaire libre",
+    )
+    files = [NewArtefact("screenshot", "image/png", data=f"png {number}".encode())]
+    return record_capture(workspace, facts, files, planned_id, claimed_by)
+
+
+def test_a_watcher_that_lost_its_claim_keeps_its_attempt_but_not_the_plan_row(workspace):
+    """Watcher A looked dead, B took the planned attempt over; A's attempt still finishes."""
+    target_id = add_sample_case(workspace)
+    save_plan(workspace, target_id, build_plan(MONDAY, weeks=1, per_day=1, seed=3)[:1])
+    with workspace.writing() as session:
+        planned = session.scalars(select(PlannedAttempt)).one()
+        planned.status, planned.claimed_by = "running", "machine-b:42:x"
+        planned_id = planned.id
+    late = _attempt(workspace, target_id, 1, planned_id, claimed_by="machine-a:7:y")
+    with workspace.reading() as session:
+        row = session.get(PlannedAttempt, planned_id)
+        assert (row.status, row.capture_id) == ("running", None)
+        last = json.loads(session.scalars(select(JournalEntry.payload).order_by(JournalEntry.seq.desc())).first())
+    assert last["data"]["planned_attempt_claim_lost"] == planned_id and "planned_attempt_id" not in last["data"]
+
+    done = _attempt(workspace, target_id, 2, planned_id, claimed_by="machine-b:42:x")
+    with workspace.reading() as session:
+        row = session.get(PlannedAttempt, planned_id)
+        assert (row.status, row.capture_id) == ("done", done.id)
+    assert late.id != done.id and verify_workspace(workspace).ok
