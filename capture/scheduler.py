@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from capture.watch import PlanRunner
 from evidence.anchors import AnchorSettings, anchor_now
 from evidence.errors import PreuvesError
+from evidence.locks import exclusive
 
 # The runner and scheduler of each workspace served by this process, by workspace folder.
 _RUNNERS: dict[str, PlanRunner] = {}
@@ -34,6 +35,9 @@ def run_planned_job(home: str, planned_id: int) -> None:
         runner.run_planned(planned_id)
 
 
+DAILY_ANCHOR_LOCK = "daily-anchor"
+
+
 def anchor_job(home: str) -> None:
     """The daily timestamp of the journal; on its own executor, so no capture waits on it."""
     runner = _RUNNERS.get(home)
@@ -41,9 +45,11 @@ def anchor_job(home: str) -> None:
         return
     try:
         settings = AnchorSettings.from_workspace(runner.workspace)
-        if settings.authorities:
-            for outcome in anchor_now(runner.workspace, settings):
-                runner.report(f"Horodatage ({outcome.authority}) : {outcome.status}")
+        # Every watcher of a shared database has this job; one of them does it.
+        with exclusive(runner.workspace, DAILY_ANCHOR_LOCK) as mine:
+            if mine and settings.authorities:
+                for outcome in anchor_now(runner.workspace, settings):
+                    runner.report(f"Horodatage ({outcome.authority}) : {outcome.status}")
     except PreuvesError as exc:
         runner.report(f"Horodatage impossible : {exc}")
 

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from capture.politeness import host_turn, lock_file_for
+from capture.politeness import host_turn
 from dossier_builder.build import build_dossier
+from evidence.locks import lock_file_for
 from evidence.workspace import init_workspace
 from preuves.web.security import SECRET_FILE, secret_key
 from tests.evidence_helpers import add_sample_case, record_sample_captures, sample_png
