@@ -54,11 +54,13 @@ def display() -> Iterator[str]:
 
 async def person_solves_the_captcha(chromium: Browser) -> None:
     """What a person does in the window: read the code in the image, type it, press « Suivant »."""
-    for _ in range(100):
+    for _ in range(300):  # up to 30 s: a loaded machine is slow to open a visible window
         pages = [page for context in chromium.contexts for page in context.pages]
         if pages and "/cgu/" in pages[0].url:
             break
         await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the captcha page never opened in the visible window")
     page = pages[0]
     await page.wait_for_selector("#captchaFormulaireExtInput")
     captcha_id = await page.get_attribute('input[name="captchaId"]', "value")
