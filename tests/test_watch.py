@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +28,7 @@ from evidence.models import Capture, JournalEntry, PlannedAttempt
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
 from evidence.workspace import CONFIG_NAME, Workspace, init_workspace, open_workspace
+from simsite.requestlog import LoggedRequest
 from simsite.server import SimulatedSite
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
@@ -185,10 +187,20 @@ def start_watcher(workspace) -> Iterator[Callable[[], subprocess.Popen]]:
             watcher.communicate()
 
 
-def _stop(*watchers: subprocess.Popen) -> list[str]:
-    """Stop watchers as systemd would (SIGTERM); return their error outputs, checked clean."""
+def _sigterm(watcher: subprocess.Popen) -> None:
+    """What `systemctl stop` does to the watcher's unit (KillMode=mixed), or `kill PID`."""
+    watcher.send_signal(signal.SIGTERM)
+
+
+def _ctrl_c(watcher: subprocess.Popen) -> None:
+    """What Ctrl-C in a terminal does: SIGINT to every process of the foreground process group."""
+    os.killpg(watcher.pid, signal.SIGINT)
+
+
+def _stop(*watchers: subprocess.Popen, send: Callable[[subprocess.Popen], None] = _sigterm) -> list[str]:
+    """Stop watchers (by default as systemd would); return their error outputs, checked clean."""
     for watcher in watchers:
-        watcher.send_signal(signal.SIGTERM)
+        send(watcher)
     errors = [watcher.communicate(timeout=60)[1] for watcher in watchers]
     for watcher, err in zip(watchers, errors, strict=True):
         assert watcher.returncode == 0 and "Surveillance arrêtée." in err, err
@@ -214,19 +226,40 @@ def _claims_of(workspace: Workspace, watcher: subprocess.Popen) -> dict[int, str
         ).all())
 
 
+@contextmanager
+def _sites_on_own_hosts(count: int, page_delay_s: float = 0) -> Iterator[list[SimulatedSite]]:
+    """Simulated sites, each on a host of its own (127.0.0.20 onwards): the watchers' politeness
+    interval (never under 2 minutes outside the tests' own settings) allows one attempt per host.
+    With `page_delay_s`, each booking page is answered that long after its request is logged:
+    an attempt then lasts a few seconds, well within its time limit."""
+
+    def slow_down(request: LoggedRequest) -> None:
+        if request.path.startswith("/booking/"):
+            time.sleep(page_delay_s)
+
+    sites = [
+        SimulatedSite(host=f"127.0.0.{20 + n}", on_request=slow_down if page_delay_s else None).start()
+        for n in range(count)
+    ]
+    try:
+        yield sites
+    finally:
+        for site in sites:
+            site.stop()
+
+
 @pytest.fixture
 def six_sites() -> Iterator[list[SimulatedSite]]:
-    """Six simulated sites, each on a host of its own (127.0.0.20–25): the watchers' politeness
-    interval (never under 2 minutes outside the tests' own settings) allows one attempt per host."""
-    sites = [SimulatedSite(host=f"127.0.0.{20 + n}").start() for n in range(6)]
-    yield sites
-    for site in sites:
-        site.stop()
+    with _sites_on_own_hosts(6) as sites:
+        yield sites
 
 
-def _plan_one_attempt_per_site(workspace: Workspace, sites: list[SimulatedSite], spacing_s: int) -> None:
-    """One case per site, its attempt a few seconds from now (time for a watcher to start)."""
-    start = datetime.now(UTC) + timedelta(seconds=6)
+def _plan_one_attempt_per_site(
+    workspace: Workspace, sites: list[SimulatedSite], spacing_s: int, lead_s: int = 6
+) -> None:
+    """One case per site, its attempt `lead_s` seconds from now (by default, time for a watcher to
+    start; a watcher started later performs at once what fell due, well within its grace)."""
+    start = datetime.now(UTC) + timedelta(seconds=lead_s)
     for n, site in enumerate(sites):
         target_id = classic_target(workspace, site, label=f"Cas {n}")
         save_plan(workspace, target_id, [PlannedTime(start + timedelta(seconds=spacing_s * n), "midday", "regular")])
@@ -383,3 +416,65 @@ def test_watch_once_does_what_is_due_and_exits(cli, workspace, site):
     assert "1 tentative(s) faite(s)." in result.err
     assert sorted(statuses(workspace).values()) == ["done", "planned"]
     assert _count(workspace, Capture) == 1
+
+
+PAGE_DELAY_S = 0.5  # five booking pages an attempt: about 3 s each
+
+
+def _booking_requests(site: SimulatedSite) -> list[LoggedRequest]:
+    return [request for request in site.requests if request.path.startswith("/booking/")]
+
+
+@pytest.mark.parametrize("send", [
+    pytest.param(_sigterm, id="sigterm"),
+    pytest.param(_ctrl_c, id="ctrl_c", marks=pytest.mark.xfail(strict=True, reason=(
+        "Playwright's driver and Chromium are in the watcher's process group: Ctrl-C reaches them too "
+        "and the attempt in progress ends as « erreur » instead of finishing"
+    ))),
+])
+def test_a_stop_signal_lets_the_attempt_in_progress_finish(workspace, start_watcher, send):
+    """The signal comes while the watcher is on the first page of a slow site: the watcher
+    finishes the attempt, records it, then exits with 0."""
+    with _sites_on_own_hosts(1, page_delay_s=PAGE_DELAY_S) as sites:
+        _plan_one_attempt_per_site(workspace, sites, spacing_s=0, lead_s=2)
+        watcher = start_watcher()
+        assert _wait_for(lambda: _booking_requests(sites[0]), 60), watcher.communicate(timeout=5)
+        signalled = datetime.now(UTC)
+        [err] = _stop(watcher, send=send)
+        pages = _booking_requests(sites[0])
+    assert "Arrêt demandé : fin de la tentative en cours…" in err
+    _assert_each_planned_attempt_done_once(workspace, 1)
+    # The attempt went on after the signal, to the booking module's last step, and was recorded as it ended.
+    assert pages[0].time < signalled
+    assert pages[-1].path == "/booking/create/4963/2" and pages[-1].time > signalled, pages
+    with workspace.reading() as session:
+        assert session.scalar(select(Capture.state)) == "noslot"
+
+
+def _most_at_once(spans: list[tuple[datetime, datetime]]) -> int:
+    """The largest number of (start, end) spans in progress at one moment."""
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    running = most = 0
+    for _, change in events:  # at one instant an end (-1) sorts before a start (+1)
+        running += change
+        most = max(most, running)
+    return most
+
+
+def test_different_hosts_in_parallel_up_to_the_configured_limit(workspace, start_watcher):
+    """Three hosts, their attempts all due at once, two allowed in parallel: the sites' logs show
+    two attempts at the same time, and the third only once one of them has ended."""
+    (workspace.home / CONFIG_NAME).write_text("[watch]\nmax_parallel_hosts = 2\n")
+    with _sites_on_own_hosts(3, page_delay_s=PAGE_DELAY_S) as sites:
+        _plan_one_attempt_per_site(workspace, sites, spacing_s=0, lead_s=2)
+        watcher = start_watcher()
+        finished = _wait_for(lambda: _done(workspace) == 3, 60)
+        errors = _stop(watcher)
+        assert finished, errors
+        # From an attempt's first booking page to the answer to its last one.
+        spans = [
+            (pages[0].time, pages[-1].time + timedelta(seconds=PAGE_DELAY_S))
+            for pages in (_booking_requests(site) for site in sites)
+        ]
+    assert _most_at_once(spans) == 2, spans
+    _assert_each_planned_attempt_done_once(workspace, 3)
