@@ -11,6 +11,7 @@ runner of that workspace in this process.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -19,9 +20,10 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from capture.watch import PlanRunner
-from evidence.anchors import AnchorSettings, anchor_now
+from evidence.anchors import AnchorSettings, anchor_if_due
 from evidence.errors import PreuvesError
 from evidence.locks import exclusive
+from evidence.workspace import Workspace
 
 # The runner and scheduler of each workspace served by this process, by workspace folder.
 _RUNNERS: dict[str, PlanRunner] = {}
@@ -36,22 +38,41 @@ def run_planned_job(home: str, planned_id: int) -> None:
 
 
 DAILY_ANCHOR_LOCK = "daily-anchor"
+ANCHOR_STATUS_LABELS = {
+    "anchored": "journal horodaté", "pending": "en attente", "cancelled": "demande abandonnée",
+    "unchanged": "rien de nouveau",
+}
+
+
+def daily_anchor(workspace: Workspace, report: Callable[[str], None]) -> None:
+    """The daily timestamp of the journal, if authorities are configured and it is due (see
+    `anchor_if_due`), and a new try of the requests left pending.
+
+    Run by each watcher every day and by each `watch --once` pass: of the processes (and, on
+    PostgreSQL, machines) sharing a workspace, one at a time does it; the others skip it.
+    """
+    try:
+        settings = AnchorSettings.from_workspace(workspace)
+        if not settings.authorities:
+            return
+        with exclusive(workspace, DAILY_ANCHOR_LOCK) as mine:
+            if mine:
+                for outcome in anchor_if_due(workspace, settings):
+                    label = ANCHOR_STATUS_LABELS.get(outcome.status, outcome.status)
+                    detail = (
+                        f" ({outcome.error})" if outcome.error
+                        else f" (entrées 1 à {outcome.tree_size})" if outcome.status == "anchored" else ""
+                    )
+                    report(f"Horodatage ({outcome.authority}) : {label}{detail}")
+    except PreuvesError as exc:
+        report(f"Horodatage impossible : {exc}")
 
 
 def anchor_job(home: str) -> None:
-    """The daily timestamp of the journal; on its own executor, so no capture waits on it."""
+    """The watcher's daily anchor; on its own executor, so no capture waits on it."""
     runner = _RUNNERS.get(home)
-    if runner is None:
-        return
-    try:
-        settings = AnchorSettings.from_workspace(runner.workspace)
-        # Every watcher of a shared database has this job; one of them does it.
-        with exclusive(runner.workspace, DAILY_ANCHOR_LOCK) as mine:
-            if mine and settings.authorities:
-                for outcome in anchor_now(runner.workspace, settings):
-                    runner.report(f"Horodatage ({outcome.authority}) : {outcome.status}")
-    except PreuvesError as exc:
-        runner.report(f"Horodatage impossible : {exc}")
+    if runner is not None:
+        daily_anchor(runner.workspace, runner.report)
 
 
 def sync_job(home: str) -> None:

@@ -6,7 +6,9 @@ a third party check that those entries existed, unchanged, at the token's time (
 qualified timestamp is presumed accurate).
 
 `anchor_now` queues one request per configured authority for the journal as it is, then tries
-every pending request; `retry_pending` only retries. The network is used outside any database
+every pending request; `retry_pending` only retries; `anchor_if_due` (the watchers' daily anchor,
+also run by each `watch --once` pass) queues only for the authorities last asked long enough ago,
+and retries. The network is used outside any database
 transaction, and no capture ever waits on it: without network a request stays pending and the
 next run retries it. A newer request for an authority supersedes its older pending one: a token
 over a larger tree, obtained at the same moment, proves strictly more.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +45,9 @@ ANCHOR_ENTRY = "anchor.recorded"
 TOKEN_KIND = "timestamp_token"
 CA_KIND = "tsa_certificates"
 DEFAULT_TIMEOUT_S = 20
+# How old an authority's last request must be for `anchor_if_due` to queue a new one: short of a
+# day, so that a daily job, or a timer every few minutes, anchors once a day.
+ANCHOR_EVERY = timedelta(hours=20)
 MAX_TIMEOUT_S = 300
 NOT_CONFIGURED = (
     "aucune autorité d'horodatage configurée : ajoutez-en dans la section « anchors » de "
@@ -147,6 +152,35 @@ def retry_pending(workspace: Workspace, settings: AnchorSettings | None = None) 
     if not settings.authorities:
         raise BadInput(NOT_CONFIGURED)
     return _process(workspace, settings)
+
+
+def anchor_if_due(
+    workspace: Workspace, settings: AnchorSettings | None = None, every: timedelta = ANCHOR_EVERY
+) -> list[AnchorOutcome]:
+    """Anchor with each authority last asked `every` ago or more (or never) if the journal has news
+    for it; retry what is pending. Authorities with nothing due get no outcome.
+
+    Without configured authorities, nothing to do: an empty list.
+    """
+    settings = settings or AnchorSettings.from_workspace(workspace)
+    if not settings.authorities:
+        return []
+    now = workspace.clock.now()
+    with workspace.reading() as session:
+        last_asked = dict(
+            session.execute(
+                select(AnchorRequest.tsa_name, func.max(AnchorRequest.queued_at)).group_by(AnchorRequest.tsa_name)
+            ).all()
+        )
+        # Checked before the Merkle tree is computed: a timer's pass finds most often nothing due.
+        due = tuple(
+            a for a in settings.authorities
+            if (a.name not in last_asked or now - last_asked[a.name] >= every) and _has_news(session, a.name)
+        )
+    # Only the due authorities are queued for; every pending request is tried (those of authorities
+    # no longer configured are cancelled, as by the other runs).
+    unchanged = _queue(workspace, AnchorSettings(due, settings.timeout_s)) if due else []
+    return unchanged + _process(workspace, settings)
 
 
 def pending_requests(session: Session) -> list[AnchorRequest]:

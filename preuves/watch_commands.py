@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from capture.chromium import BrowserService
 from capture.plan import build_plan, save_plan, saved_plan
-from capture.scheduler import serve
+from capture.scheduler import daily_anchor, serve
 from capture.settings import CaptureSettings
 from capture.watch import PlanRunner, WatchSettings
 from evidence.case_status import case_status
@@ -90,13 +90,17 @@ def watch(
     with workspace_of(ctx) as workspace:
         capture_settings = CaptureSettings.from_config(workspace.section("capture"))
         settings = WatchSettings.from_config(workspace.section("watch"), workspace.section("alerts"))
-        with BrowserService(capture_settings.chromium_path) as browser:
-            runner = PlanRunner(workspace, browser, capture_settings, settings, report=err.print)
-            if once:
+        if once:
+            with BrowserService(capture_settings.chromium_path) as browser:
+                runner = PlanRunner(workspace, browser, capture_settings, settings, report=err.print)
                 runner.reconcile()
                 done = runner.run_due()
-                err.print(f"{done} tentative(s) faite(s).")
-                return
+            err.print(f"{done} tentative(s) faite(s).")
+            # A running watcher's daily anchor, for those who run passes from a timer instead.
+            daily_anchor(workspace, err.print)
+            return
+        with BrowserService(capture_settings.chromium_path) as browser:
+            runner = PlanRunner(workspace, browser, capture_settings, settings, report=err.print)
             stop = threading.Event()
 
             def request_stop(signum: int, _frame: Any) -> None:

@@ -15,13 +15,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from capture.plan import PlannedTime, build_plan, save_plan
+from capture.scheduler import DAILY_ANCHOR_LOCK
 from capture.watch import PlanRunner, WatchSettings
+from evidence.anchor_models import Anchor, AnchorRequest
 from evidence.clock import SimulatedClock
 from evidence.errors import WorkspaceError
 from evidence.models import Capture, JournalEntry, PlannedAttempt
@@ -30,6 +33,7 @@ from evidence.verify import verify_workspace
 from evidence.workspace import CONFIG_NAME, Workspace, init_workspace, open_workspace
 from simsite.requestlog import LoggedRequest
 from simsite.server import SimulatedSite
+from tests.tsa_helpers import LocalTsa, make_authority
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
 
@@ -416,6 +420,78 @@ def test_watch_once_does_what_is_due_and_exits(cli, workspace, site):
     assert "1 tentative(s) faite(s)." in result.err
     assert sorted(statuses(workspace).values()) == ["done", "planned"]
     assert _count(workspace, Capture) == 1
+
+
+@pytest.fixture(scope="module")
+def local_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalTsa, Path]]:
+    """A real local timestamp authority (`openssl ts -reply`) and its root certificate."""
+    keys = make_authority(tmp_path_factory.mktemp("tsa"))
+    with LocalTsa(keys) as server:
+        yield server, keys.ca_file
+
+
+def _use_tsa(workspace: Workspace, local_tsa: tuple[LocalTsa, Path]) -> LocalTsa:
+    """Name the local authority in the workspace's [anchors] section; return it."""
+    server, ca_file = local_tsa
+    config = workspace.home / CONFIG_NAME
+    entry = f'tsa = [{{ name = "TSA de test", url = "{server.url}", ca_file = "{ca_file}" }}]\n'
+    config.write_text(config.read_text(encoding="utf-8").replace("[anchors]\n", "[anchors]\n" + entry, 1))
+    return server
+
+
+def _anchored_sizes(workspace: Workspace) -> list[int]:
+    with workspace.reading() as session:
+        return list(session.scalars(select(Anchor.tree_size).order_by(Anchor.id)))
+
+
+def test_watch_once_anchors_the_journal_once_a_day(cli, workspace, site, local_tsa):
+    """A timer's passes, minutes apart: the first anchors, the next only if a day has passed."""
+    classic_target(workspace, site)
+    tsa = _use_tsa(workspace, local_tsa)
+    asked = tsa.requests
+    first = cli("watch", "--once", home=workspace.home)
+    assert first.code == 0 and "Horodatage (TSA de test) : journal horodaté" in first.err, first.err
+    second = cli("watch", "--once", home=workspace.home)
+    assert second.code == 0 and "Horodatage" not in second.err, second.err
+    [size] = _anchored_sizes(workspace)
+    assert tsa.requests == asked + 1
+    # A day later, the journal has grown: the next pass anchors it again.
+    with workspace.writing() as session:
+        for request in session.scalars(select(AnchorRequest)):
+            request.queued_at -= timedelta(hours=21)
+    classic_target(workspace, site, label="Martin")
+    assert cli("watch", "--once", home=workspace.home).code == 0
+    assert _anchored_sizes(workspace) == [size, _count(workspace, JournalEntry) - 1]  # all but its own entry
+    assert tsa.requests == asked + 2
+
+
+HOLD_LOCK = """
+import sys
+from evidence.locks import exclusive
+from evidence.workspace import open_workspace
+workspace = open_workspace(sys.argv[1])
+with exclusive(workspace, sys.argv[2]) as mine:
+    print(mine, flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_watch_once_leaves_the_anchor_to_the_process_holding_its_lock(cli, workspace, site, local_tsa):
+    """While another process (a watcher, another pass) does the anchor, a pass skips it."""
+    classic_target(workspace, site)
+    tsa = _use_tsa(workspace, local_tsa)
+    asked = tsa.requests
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(workspace.home), DAILY_ANCHOR_LOCK],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    ) as holder:
+        assert holder.stdout.readline() == "True\n"
+        skipped = cli("watch", "--once", home=workspace.home)
+        holder.stdin.close()
+    assert skipped.code == 0 and "Horodatage" not in skipped.err, skipped.err
+    assert _anchored_sizes(workspace) == [] and tsa.requests == asked
+    assert cli("watch", "--once", home=workspace.home).code == 0
+    assert len(_anchored_sizes(workspace)) == 1
 
 
 PAGE_DELAY_S = 0.5  # five booking pages an attempt: about 3 s each
