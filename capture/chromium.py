@@ -3,6 +3,11 @@
 Playwright's async API runs in a dedicated thread with its own event loop, so that the CLI (one
 attempt) and the watcher (attempts on different hosts in parallel, from scheduler threads) share
 one browser; each attempt gets a fresh, empty context.
+
+The Playwright driver (and Chromium under it) is started in a session of its own: Ctrl-C at a
+terminal signals the whole foreground process group, and the browser must not die under an
+attempt in progress — the watcher stops after it (see `preuves watch`). The driver still ends
+with this process: it quits when its pipe to us closes.
 """
 
 from __future__ import annotations
@@ -48,6 +53,15 @@ def require_display() -> None:
         raise BadInput("mode assisté : aucun écran disponible (variable DISPLAY absente)")
 
 
+class _DetachedChildrenLoop(asyncio.SelectorEventLoop):
+    """An event loop whose child processes start in a new session (out of the terminal's
+    process group); Playwright starts its driver through the running loop."""
+
+    async def subprocess_exec(self, protocol_factory, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        kwargs.setdefault("start_new_session", True)
+        return await super().subprocess_exec(protocol_factory, *args, **kwargs)
+
+
 class BrowserUnavailable(PreuvesError):
     """No usable Chromium on this machine."""
 
@@ -77,7 +91,7 @@ class BrowserService:
     def __init__(self, chromium_path: str | None = None, headless: bool = True) -> None:
         self._configured = chromium_path
         self.headless = headless
-        self._loop = asyncio.new_event_loop()
+        self._loop = _DetachedChildrenLoop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="chromium", daemon=True)
         self._thread.start()
         self._playwright: Playwright | None = None

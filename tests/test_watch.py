@@ -503,10 +503,7 @@ def _booking_requests(site: SimulatedSite) -> list[LoggedRequest]:
 
 @pytest.mark.parametrize("send", [
     pytest.param(_sigterm, id="sigterm"),
-    pytest.param(_ctrl_c, id="ctrl_c", marks=pytest.mark.xfail(strict=True, reason=(
-        "Playwright's driver and Chromium are in the watcher's process group: Ctrl-C reaches them too "
-        "and the attempt in progress ends as « erreur » instead of finishing"
-    ))),
+    pytest.param(_ctrl_c, id="ctrl_c"),
 ])
 def test_a_stop_signal_lets_the_attempt_in_progress_finish(workspace, start_watcher, send):
     """The signal comes while the watcher is on the first page of a slow site: the watcher
