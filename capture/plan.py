@@ -11,6 +11,7 @@ database, so what was planned and what was done can be compared.
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -19,7 +20,7 @@ from sqlalchemy import select, update
 from evidence import journal
 from evidence.errors import BadInput
 from evidence.localtime import PARIS
-from evidence.models import PlannedAttempt
+from evidence.models import PlannedAttempt, Target
 from evidence.stats import WINDOWS
 from evidence.workspace import Workspace
 
@@ -51,8 +52,13 @@ def build_plan(
     min_interval: timedelta = timedelta(minutes=10),
     daily_cap: int = DEFAULT_DAILY_CAP,
     seed: int = 0,
+    busy: Collection[datetime] = (),
 ) -> list[PlannedTime]:
-    """The attempt times from `first_day` for `weeks` weeks, weekdays only, sorted."""
+    """The attempt times from `first_day` for `weeks` weeks, weekdays only, sorted.
+
+    `busy` are times already planned on the same host for other pages: the new times keep the
+    politeness interval from them too.
+    """
     if not 1 <= weeks <= 26:
         raise BadInput("nombre de semaines invalide : entre 1 et 26")
     if not 1 <= per_day <= len(WINDOWS):
@@ -82,19 +88,37 @@ def build_plan(
             extras.append(("evening", "early_evening", EARLY_EVENING))
         for window, reason, (start, end) in extras:
             day_times.append(PlannedTime(_random_moment(rng, day, start, end), window, reason))
-        planned += _spaced(sorted(day_times, key=lambda p: p.at), min_interval)[:daily_cap]
+        planned += _spaced(sorted(day_times, key=lambda p: p.at), min_interval, sorted(busy))[:daily_cap]
     return planned
 
 
-def _spaced(day_times: list[PlannedTime], min_interval: timedelta) -> list[PlannedTime]:
-    """Push each time later until it is at least `min_interval` after the previous one."""
+def _spaced(day_times: list[PlannedTime], min_interval: timedelta, busy: list[datetime]) -> list[PlannedTime]:
+    """Push each time later until it is at least `min_interval` after the previous one and at
+    least `min_interval` away from every busy time of the host."""
     spaced: list[PlannedTime] = []
     for planned in day_times:
         at = planned.at
         if spaced and at - spaced[-1].at < min_interval:
             at = spaced[-1].at + min_interval
+        for other in busy:  # sorted: one pass pushes past each conflict in turn
+            if abs(at - other) < min_interval:
+                at = other + min_interval
         spaced.append(PlannedTime(at, planned.window, planned.reason))
     return spaced
+
+
+def busy_on_host(workspace: Workspace, target_id: int) -> list[datetime]:
+    """The future planned attempts of the other pages on the same host as this target."""
+    with workspace.reading() as session:
+        host = session.get_one(Target, target_id).host
+        return list(
+            session.scalars(
+                select(PlannedAttempt.planned_at).join(Target).where(
+                    Target.host == host, Target.id != target_id, PlannedAttempt.status == "planned",
+                    PlannedAttempt.planned_at >= workspace.clock.now(),
+                )
+            )
+        )
 
 
 def save_plan(workspace: Workspace, target_id: int, times: list[PlannedTime]) -> int:

@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from capture.chromium import BrowserService
-from capture.plan import build_plan, save_plan, saved_plan
+from capture.plan import build_plan, busy_on_host, save_plan, saved_plan
 from capture.scheduler import daily_anchor, serve
 from capture.settings import CaptureSettings
 from capture.watch import PlanRunner, WatchSettings
@@ -61,7 +61,7 @@ def plan(
             first_day = parse_day(from_, "date de début") if from_ else workspace.clock.now().astimezone(PARIS).date()
             times = build_plan(
                 first_day, weeks=weeks, per_day=per_day, min_interval=settings.min_interval,
-                seed=secrets.randbits(32),
+                seed=secrets.randbits(32), busy=busy_on_host(workspace, target_id),
             )
             cancelled = save_plan(workspace, target_id, times)
             if cancelled:

@@ -89,6 +89,21 @@ def test_plan_command_prints_json_with_offsets(cli):
     assert bad.err.strip() == "Erreur : date de début invalide : '2099-13-45' (attendu AAAA-MM-JJ ou JJ/MM/AAAA)"
 
 
+def test_plans_of_pages_on_one_host_keep_the_interval_between_them(cli):
+    """Two counters of one prefecture are two pages on one host: their plans are made apart."""
+    cli("init")
+    for label, counter in (("Dupont", "16161"), ("Martin", "16162"), ("Traoré", "16163")):
+        cli("case", "add", label, "--url", "https://www.val-doise.gouv.fr/booking/create/11343", "--counter", counter)
+    planned = []
+    for label in ("Dupont", "Martin", "Traoré"):
+        result = cli("plan", label, "--weeks", "2", "--per-day", "4", "--from", "2099-03-23", "--json")
+        assert result.code == 0, result.err
+        planned += [datetime.fromisoformat(t) for t in json.loads(result.out)]
+    planned.sort()
+    gaps = [later - earlier for earlier, later in zip(planned, planned[1:])]
+    assert len(planned) >= 3 * 10 * 4 and min(gaps) >= timedelta(minutes=10)
+
+
 def _attempt(workspace, target_id: int, number: int, planned_id: int, claimed_by: str):
     at = datetime(2026, 11, 30, 9, number, tzinfo=UTC)
     facts = CaptureFacts(
