@@ -24,8 +24,7 @@ from evidence.anchor_proofs import (
     proof_record,
 )
 from evidence.models import Applicant, Artefact, Capture, Case, Letter
-from evidence.purge import refuse_if_purged
-from evidence.records import find_case
+from evidence.purge import open_case
 from evidence.workspace import Workspace
 
 
@@ -241,8 +240,7 @@ def facts_of(
 ) -> DossierFacts:
     """The facts of one case of a workspace, read in one session (at the workspace's clock)."""
     with workspace.reading() as session:
-        case = find_case(session, case_reference)
-        refuse_if_purged(session, case)
+        case = open_case(session, case_reference)
         return gather(
             session, case, date_from=date_from, date_to=date_to, now=workspace.clock.now(), demo=workspace.demo
         )

@@ -38,8 +38,8 @@ from evidence.email_import import EmailFacts, parse_eml
 from evidence.errors import BadInput, NotFound, WorkspaceError
 from evidence.localtime import PARIS
 from evidence.models import Applicant, Artefact, Case, Letter
-from evidence.purge import refuse_if_purged
-from evidence.records import NewArtefact, artefact_rows, find_case, store_blobs
+from evidence.purge import open_case
+from evidence.records import NewArtefact, artefact_rows, store_blobs
 from evidence.workspace import Workspace
 
 DIRECTIONS = {"sent": "envoyé", "received": "reçu"}
@@ -355,8 +355,7 @@ def record_letter(workspace: Workspace, case_reference: str, request: LetterInpu
     proofs = [load_file(path, limit) for path in request.proofs]
     day = _letter_day(request, main, paris_today(workspace))
     with workspace.reading() as session:
-        case = find_case(session, case_reference)
-        refuse_if_purged(session, case)
+        case = open_case(session, case_reference)
         applicant = get_applicant(session, case)
         if request.answers is not None:
             answered = _find_letter(session, case, request.answers)
@@ -407,8 +406,7 @@ def add_proofs(workspace: Workspace, case_reference: str, letter_id: int, paths:
     limit = max_file_bytes(workspace)
     proofs = [load_file(path, limit) for path in paths]
     with workspace.reading() as session:
-        case = find_case(session, case_reference)
-        refuse_if_purged(session, case)
+        case = open_case(session, case_reference)
         _find_letter(session, case, letter_id)
         files = _proof_files(proofs, get_applicant(session, case))
     stored = store_blobs(workspace, files)

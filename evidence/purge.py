@@ -76,14 +76,17 @@ def purges(session: Session) -> dict[int, Purge]:
     return {purge.case_id: purge for purge in map(Purge.from_entry, entries)}
 
 
-def refuse_if_purged(session: Session, case: Case) -> None:
-    """A purged case takes no new attempt, letter or dossier: its evidence is gone."""
+def open_case(session: Session, reference: str) -> Case:
+    """A case by its number or label, as `find_case` finds it, that may still take new evidence:
+    a purged case takes no new attempt, plan, letter or dossier, since its evidence is gone."""
+    case = find_case(session, reference)
     purge = purges(session).get(case.id)
     if purge is not None:
         raise BadInput(
             f"le dossier « {case.label} » a été purgé (entrée n° {purge.seq} du journal) : "
             "ses fichiers et l'identité du demandeur ont été effacés"
         )
+    return case
 
 
 def purge_case(workspace: Workspace, case_reference: str) -> PurgeResult:

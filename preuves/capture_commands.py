@@ -14,8 +14,7 @@ from capture.settings import CaptureSettings
 from capture.states import State
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
-from evidence.purge import refuse_if_purged
-from evidence.records import find_case
+from evidence.purge import open_case
 from evidence.workspace import Workspace
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
@@ -47,9 +46,7 @@ def run_one_capture(
     workspace: Workspace, case_reference: str, settings: CaptureSettings, *, assisted: bool = False
 ) -> AttemptOutcome:
     with workspace.reading() as session:
-        case = find_case(session, case_reference)
-        refuse_if_purged(session, case)
-        target = case.target
+        target = open_case(session, case_reference).target
     err.print(f"Tentative sur {target.url} …")
     waiting = "Résolvez le captcha dans la fenêtre ; l'outil enregistre …" if assisted else "Tentative en cours …"
     with BrowserService(settings.chromium_path, headless=not assisted) as browser, spinner(waiting):

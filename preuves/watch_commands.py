@@ -20,7 +20,7 @@ from capture.watch import PlanRunner, WatchSettings
 from evidence.case_status import case_status
 from evidence.localtime import PARIS, paris_time
 from evidence.models import Case
-from evidence.purge import refuse_if_purged
+from evidence.purge import open_case
 from evidence.records import find_case
 from evidence.stats import WINDOWS
 from preuves.console import err, out, print_json
@@ -52,10 +52,7 @@ def plan(
     """Établir (ou afficher) le plan des tentatives de la page du dossier."""
     with workspace_of(ctx) as workspace:
         with workspace.reading() as session:
-            found = find_case(session, case)
-            if not show:
-                refuse_if_purged(session, found)
-            target_id = found.target_id
+            target_id = (find_case(session, case) if show else open_case(session, case)).target_id
         if not show:
             settings = CaptureSettings.from_config(workspace.section("capture"))
             first_day = parse_day(from_, "date de début") if from_ else workspace.clock.now().astimezone(PARIS).date()

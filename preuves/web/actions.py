@@ -18,8 +18,7 @@ from capture.chromium import BrowserService, require_display
 from capture.states import State
 from dossier_builder.build import build_dossier
 from evidence.errors import BadInput, PreuvesError
-from evidence.models import Case
-from evidence.purge import refuse_if_purged
+from evidence.purge import open_case
 from evidence.verify import verify_workspace
 from preuves.web.context import WebState, case_or_404, state
 from preuves.web.jobs import Job, Progress
@@ -95,9 +94,7 @@ def _job_or_404(job_id: str) -> Job:
 def _capture(web: WebState, case_id: int, progress: Progress, *, browser: BrowserService | None = None) -> dict[str, Any]:
     progress("ouverture de la page de réservation", 0, 1)
     with web.workspace.reading() as session:  # access was checked when the job was started
-        case = session.get_one(Case, case_id)
-        refuse_if_purged(session, case)
-        target = case.target
+        target = open_case(session, str(case_id)).target
     outcome = capture_target(web.workspace, target, browser or web.browser(), web.settings, assisted=browser is not None)
     progress("tentative enregistrée", 1, 1)
     capture, found = outcome.capture, outcome.classification
