@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from capture.steps import Action, Step, StepError
 from evidence.errors import BadInput
+from evidence.records import TargetSpec
+from evidence.target_urls import validate_target_url
 
 StepBuilder = Callable[[str, str | None], tuple[Step, ...]]
 
@@ -217,3 +219,20 @@ def get_platform(name: str) -> Platform:
         return PLATFORMS[name]
     except KeyError:
         raise PlatformError(name) from None
+
+
+def checked_target(
+    url: str,
+    *,
+    counter: str | None = None,
+    platform: str | None = None,
+    prefecture: str | None = None,
+    procedure: str | None = None,
+    allow_any_domain: bool = False,
+) -> TargetSpec:
+    """The page a new case waits on, checked now: an official URL (unless allowed otherwise), a
+    known platform (detected unless named), and steps the capture can walk with this counter."""
+    url = validate_target_url(url, allow_any_domain=allow_any_domain)
+    preset = get_platform(platform) if platform else detect_platform(url)
+    preset.steps(url, counter)  # refuses now what the capture could not walk later
+    return TargetSpec(url, preset.name, counter, prefecture, procedure)

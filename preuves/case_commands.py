@@ -10,14 +10,13 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from capture.platforms import detect_platform, get_platform
+from capture.platforms import checked_target
 from dossier_builder.case_export import export_case
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
 from evidence.models import Capture, Case
 from evidence.purge import purge_case
-from evidence.records import TargetSpec, add_case, find_case
-from evidence.target_urls import validate_target_url
+from evidence.records import add_case, find_case
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.progress import progress_bar
@@ -43,14 +42,14 @@ def add(
     ] = False,
 ) -> None:
     """Créer un dossier ; la page est partagée avec les dossiers qui attendent la même."""
-    url = validate_target_url(url, allow_any_domain=allow_any_domain)
-    preset = get_platform(platform) if platform else detect_platform(url)
-    preset.steps(url, counter)  # refuses now what the capture could not walk later
-    spec = TargetSpec(url, preset.name, counter, prefecture, procedure)
+    spec = checked_target(
+        url, counter=counter, platform=platform, prefecture=prefecture, procedure=procedure,
+        allow_any_domain=allow_any_domain,
+    )
     with workspace_of(ctx) as workspace:
         case, reused = add_case(workspace, label, spec, notes=notes, organisation=organisation)
     shared = " (page déjà surveillée pour un autre dossier)" if reused else ""
-    err.print(f"Dossier « {case.label} » créé, plateforme {preset.name}{shared}.")
+    err.print(f"Dossier « {case.label} » créé, plateforme {spec.platform}{shared}.")
     out.print(str(case.id))
 
 

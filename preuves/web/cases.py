@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
-from capture.platforms import PLATFORMS, detect_platform, get_platform
+from capture.platforms import PLATFORMS, checked_target
 from evidence.accounts import visible_cases
 from evidence.case_status import case_status
 from evidence.errors import PreuvesError
@@ -25,8 +25,7 @@ from evidence.letters import (
     record_letter,
 )
 from evidence.models import Artefact, Capture, PlannedAttempt
-from evidence.records import TargetSpec, add_case
-from evidence.target_urls import validate_target_url
+from evidence.records import add_case
 from preuves.parsing import parse_day
 from preuves.web.context import case_or_404, state, viewer
 
@@ -54,11 +53,11 @@ def new_case() -> str | Response:
     form = request.form
     if request.method == "POST":
         try:
-            url = validate_target_url(form.get("url", ""), allow_any_domain=bool(form.get("allow_any_domain")))
-            preset = get_platform(form["platform"]) if form.get("platform") else detect_platform(url)
-            counter = form.get("counter") or None
-            preset.steps(url, counter)  # refuses now what the capture could not walk later
-            spec = TargetSpec(url, preset.name, counter, form.get("prefecture") or None, form.get("procedure") or None)
+            spec = checked_target(
+                form.get("url", ""), counter=form.get("counter") or None, platform=form.get("platform") or None,
+                prefecture=form.get("prefecture") or None, procedure=form.get("procedure") or None,
+                allow_any_domain=bool(form.get("allow_any_domain")),
+            )
             case, _ = add_case(
                 state().workspace, form.get("label", ""), spec,
                 notes=form.get("notes") or None, organisation=viewer().organisation,
