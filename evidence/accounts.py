@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,8 +27,13 @@ USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,79}")
 MAX_ORGANISATION_LENGTH = 120
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Checked against when the username is unknown, so that a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("preuves-rdv: no such user")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the username is unknown, so that a wrong name costs as long as a
+    wrong password. Made on first use: hashing costs about 0.1 s, which no other command should pay."""
+    return _hasher.hash("preuves-rdv: no such user")
 
 
 def validate_password(password: str) -> str:
@@ -81,7 +87,7 @@ def authenticate(workspace: Workspace, username: str, password: str) -> Account 
             .where(User.username == username)
         ).first()
     try:
-        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+        _hasher.verify(row.password_hash if row else _dummy_hash(), password[:MAX_PASSWORD_LENGTH])
     except (VerificationError, InvalidHashError):
         return None
     return Account(username, row.id, row.name) if row else None
