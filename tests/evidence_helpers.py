@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from PIL import Image, ImageDraw
+from pypdf import PdfWriter
 from sqlalchemy import create_engine, text
 
 from evidence import triggers
@@ -36,25 +37,38 @@ def record_sample_captures(
     start = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
     captures = []
     for n in range(1, count + 1):
-        at = start + timedelta(hours=7 * n)
-        facts = CaptureFacts(
-            target_id=target_id,
-            attempt_no=n,
-            started_at=at,
-            finished_at=at + timedelta(seconds=4),
-            url_requested=URL,
-            final_url=URL + "/2",
-            http_status=200,
-            state="noslot",
-            platform="ezbooking",
-            evidence_text="Il n'existe plus de plage horaire libre pour votre demande de rendez-vous.",
-        )
+        facts = sample_facts(target_id, n, start + timedelta(hours=7 * n))
         files = [
             NewArtefact("screenshot", "image/png", data=screenshot or f"png {n}".encode()),
             NewArtefact("html", "text/html", data=f"<html>{n}</html>".encode()),
         ]
         captures.append(record_capture(workspace, facts, files))
     return captures
+
+
+def sample_facts(target_id: int, attempt_no: int, started_at: datetime) -> CaptureFacts:
+    """A four-second « no slot » attempt on the sample page."""
+    return CaptureFacts(
+        target_id=target_id,
+        attempt_no=attempt_no,
+        started_at=started_at,
+        finished_at=started_at + timedelta(seconds=4),
+        url_requested=URL,
+        final_url=URL + "/2",
+        http_status=200,
+        state="noslot",
+        platform="ezbooking",
+        evidence_text="Il n'existe plus de plage horaire libre pour votre demande de rendez-vous.",
+    )
+
+
+def pdf_bytes() -> bytes:
+    """A real one-page (blank) PDF, for the tests that import letters."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def raw_sql(workspace: Workspace, *statements: str) -> None:

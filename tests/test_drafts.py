@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 
 from dossier_builder.drafts import DEMO_WATERMARK, DRAFT_KINDS, LAWYER_WATERMARK, render_draft
 from dossier_builder.french import long_date
@@ -22,6 +22,7 @@ from evidence.errors import BadInput
 from evidence.letters import LetterInput, record_letter
 from evidence.records import CaptureFacts, NewArtefact, TargetSpec, add_case, find_case, record_capture
 from evidence.workspace import Workspace, init_workspace
+from tests.evidence_helpers import pdf_bytes
 
 URL = "https://www.val-doise.gouv.fr/booking/create/11343"
 NOSLOT_TEXT = "Il n'existe plus de plage horaire libre pour votre demande de rendez-vous."
@@ -38,14 +39,6 @@ ATTEMPTS = [
     (datetime(2026, 11, 18, 6, 5, tzinfo=UTC), "noslot"),  # 07:05
     (datetime(2026, 11, 24, 10, 0, tzinfo=UTC), "noslot"),  # 11:00
 ]
-
-
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def fill_case(

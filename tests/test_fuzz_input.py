@@ -30,12 +30,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from pypdf import PdfWriter
 
 from capture.platforms import detect_platform, get_platform
 from evidence.errors import BadInput
 from evidence.target_urls import validate_target_url
 from preuves.parsing import parse_day
+from tests.evidence_helpers import pdf_bytes
 
 OFFICIAL = "https://www.val-doise.gouv.fr/booking/create/11343"
 
@@ -226,14 +226,6 @@ LETTER_DAY = "2025-11-02"
 EML_DAY = b"Sun, 02 Nov 2025 10:00:00 +0100"  # the same day in Paris
 
 
-def _pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
 def _image_bytes(fmt: str) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (24, 16), (240, 240, 230)).save(buffer, fmt)
@@ -252,7 +244,7 @@ def _png_of_size(total: int) -> bytes:
     return png[:after_header] + _png_chunk(b"prVt", b"\0" * padding) + png[after_header:]
 
 
-PDF = _pdf_bytes()
+PDF = pdf_bytes()
 PNG = _image_bytes("PNG")
 JPEG = _image_bytes("JPEG")
 

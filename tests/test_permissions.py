@@ -8,7 +8,6 @@ themselves; the command line sets umask 077 for everything it writes (preuves/cl
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import zipfile
@@ -16,14 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pypdf import PdfWriter
 
 from capture.politeness import host_turn
 from dossier_builder.build import build_dossier
 from evidence.locks import lock_file_for
 from evidence.workspace import init_workspace
 from preuves.web.security import SECRET_FILE, secret_key
-from tests.evidence_helpers import add_sample_case, record_sample_captures, sample_png
+from tests.evidence_helpers import add_sample_case, pdf_bytes, record_sample_captures, sample_png
 
 CASE = "Dupont"
 HOST = "www.val-doise.gouv.fr"
@@ -59,14 +57,6 @@ def default_umask() -> Iterator[None]:
     previous = os.umask(DEFAULT_UMASK)
     yield
     os.umask(previous)
-
-
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def test_everything_written_is_owner_only(cli, tmp_path, default_umask):

@@ -10,10 +10,10 @@ from capture.plan import build_plan, save_plan, saved_plan
 from evidence.errors import BadInput
 from evidence.localtime import PARIS
 from evidence.models import JournalEntry, PlannedAttempt
-from evidence.records import CaptureFacts, NewArtefact, record_capture
+from evidence.records import NewArtefact, record_capture
 from evidence.stats import WINDOWS, window_of
 from evidence.verify import verify_workspace
-from tests.evidence_helpers import URL, add_sample_case
+from tests.evidence_helpers import add_sample_case, sample_facts
 
 pytestmark = pytest.mark.both_databases
 
@@ -105,12 +105,7 @@ def test_plans_of_pages_on_one_host_keep_the_interval_between_them(cli):
 
 
 def _attempt(workspace, target_id: int, number: int, planned_id: int, claimed_by: str):
-    at = datetime(2026, 11, 30, 9, number, tzinfo=UTC)
-    facts = CaptureFacts(
-        target_id=target_id, attempt_no=number, started_at=at, finished_at=at + timedelta(seconds=3),
-        url_requested=URL, final_url=URL, http_status=200, state="noslot", platform="ezbooking",
-        evidence_text="Il n'existe plus de plage horaire libre",
-    )
+    facts = sample_facts(target_id, number, datetime(2026, 11, 30, 9, number, tzinfo=UTC))
     files = [NewArtefact("screenshot", "image/png", data=f"png {number}".encode())]
     return record_capture(workspace, facts, files, planned_id, claimed_by)
 
