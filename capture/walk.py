@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Page, Response
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -29,6 +29,8 @@ from evidence.clock import Clock
 
 # Time kept back from the attempt's limit to record the page after a failure.
 RECORDING_RESERVE_S = 8
+# Time kept back to record the page a second time, when it was replaced during the first recording.
+SETTLE_RETRY_S = 2
 
 T = TypeVar("T")
 
@@ -101,6 +103,9 @@ class _Network:
         # Official sites load their assets from sibling hosts (*.interieur.gouv.fr …).
         return self.site_host.endswith(".gouv.fr") and host.endswith(".gouv.fr")
 
+    def blocked_message(self) -> str:
+        return f"requête de réservation bloquée : {self.blocked[0]}"
+
     def is_completion(self, url: str) -> bool:
         if not self.platform.is_blocked(url):
             return False
@@ -145,6 +150,8 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         except PlaywrightError as exc:
             error = _first_line(exc)
         screenshot, html, mhtml, final_url = await _record_page(page, deadline)
+        if network.blocked and error is None:
+            error = network.blocked_message()
         if screenshot is None and error is None:
             error = (
                 "la page s'est fermée d'elle-même"
@@ -156,8 +163,6 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
             har = har_path.read_bytes() if har_path.exists() else None
         except (TimeoutError, PlaywrightError):
             har = None
-    if network.blocked and error is None:
-        error = f"requête de réservation bloquée : {network.blocked[0]}"
     return Observation(
         started_at=started_at,
         finished_at=clock.now(),
@@ -222,7 +227,7 @@ async def _run_steps(
     timeout_ms = budget_s * 1000
     for step in steps:
         if network.blocked:
-            raise _AttemptEnded(f"requête de réservation bloquée : {network.blocked[0]}")
+            raise _AttemptEnded(network.blocked_message())
         if step.when is not None and await page.locator(step.when).count() == 0:
             continue
         if step.action is Action.GOTO:
@@ -236,7 +241,7 @@ async def _run_steps(
             return
         done.append(step.description)
     if network.blocked:
-        raise _AttemptEnded(f"requête de réservation bloquée : {network.blocked[0]}")
+        raise _AttemptEnded(network.blocked_message())
 
 
 # Fields of a form that would carry typed text (or a captcha answer) if the form were submitted.
@@ -286,12 +291,51 @@ async def _wait_for_person(
         await asyncio.sleep(0.5)
 
 
+@dataclass(frozen=True)
+class _Recording:
+    screenshot: bytes | None
+    html: str | None
+    mhtml: bytes | None
+
+    @property
+    def complete(self) -> bool:
+        return None not in (self.screenshot, self.html, self.mhtml)
+
+
 async def _record_page(
     page: Page, deadline: float
 ) -> tuple[bytes | None, str | None, bytes | None, str | None]:
-    """Screenshot, DOM and MHTML of the page as it stands, all before the attempt's deadline."""
+    """Screenshot, DOM and MHTML of the page as it stands, all before the attempt's deadline.
+
+    A page may replace itself while it is recorded (a script's redirect, the error page of a
+    blocked request): Chromium then refuses the screenshot or the DOM, or never finishes it, or the
+    three files would show two different documents. The page is then recorded once more, after it
+    has settled, with the time kept back for that.
+    """
     if page.is_closed():
         return None, None, None, None
+    navigations: list[str] = []
+
+    def on_navigation(frame: Frame) -> None:
+        if frame == page.main_frame:
+            navigations.append(frame.url)
+
+    page.on("framenavigated", on_navigation)
+    try:
+        keep_back = SETTLE_RETRY_S if _seconds_left(deadline) > 2 * SETTLE_RETRY_S else 0
+        recording = await _record_document(page, deadline - keep_back)
+        unsettled = navigations or not recording.complete
+        if unsettled and not page.is_closed() and _seconds_left(deadline) >= 1:
+            await _before(page.wait_for_load_state("load"), deadline)
+            second = await _record_document(page, deadline)
+            if second.screenshot is not None or recording.screenshot is None:
+                recording = second
+    finally:
+        page.remove_listener("framenavigated", on_navigation)
+    return recording.screenshot, recording.html, recording.mhtml, page.url
+
+
+async def _record_document(page: Page, deadline: float) -> _Recording:
     screenshot = await _before(page.screenshot(full_page=True), deadline)
     html = await _before(page.content(), deadline)
     mhtml = None
@@ -300,17 +344,20 @@ async def _record_page(
         snapshot = await _before(cdp.send("Page.captureSnapshot", {"format": "mhtml"}), deadline)
         mhtml = snapshot["data"].encode("utf-8") if snapshot else None
     except PlaywrightError:
-        pass  # not Chromium, or the page is gone: the PNG and HTML remain
-    return screenshot, html, mhtml, page.url
+        pass  # the page is gone: the PNG and HTML remain
+    return _Recording(screenshot, html, mhtml)
 
 
 async def _before(job: Awaitable[T], deadline: float) -> T | None:
     """The job's result, or None if it fails or would end after the deadline."""
-    remaining = deadline - asyncio.get_running_loop().time()
     try:
-        return await asyncio.wait_for(job, timeout=max(remaining, 0.5))
+        return await asyncio.wait_for(job, timeout=max(_seconds_left(deadline), 0.5))
     except (TimeoutError, PlaywrightError):
         return None
+
+
+def _seconds_left(deadline: float) -> float:
+    return deadline - asyncio.get_running_loop().time()
 
 
 def _first_line(exc: Exception) -> str:

@@ -140,6 +140,8 @@ def test_jump_to_a_slot_link_is_blocked_at_the_network_layer(workspace, site, br
     )
     assert outcome.classification.state is State.ERROR
     assert site.completion_requests() == []
+    # The page replaces itself while it is recorded, at times: it is recorded again once settled.
+    assert {"screenshot", "html", "mhtml"} <= {a.kind for a in outcome.capture.artefacts}
     facts = json.loads(workspace.blobs.read(outcome.capture.artefacts[-1].sha256))
     assert facts["blocked_completion_requests"] == [f"{site.base_url}/booking/create/4963/5/1767600000"]
 
