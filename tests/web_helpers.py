@@ -28,13 +28,18 @@ def dashboard(
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        while server._map:  # what waitress's own test servers do: close every channel, then the loop ends
-            for channel in list(server._map.values()):
-                channel.handle_close()
-        server.task_dispatcher.shutdown()
-        app.extensions["preuves"].close()
+        # Every channel is closed in the server's own thread (closing them from here raced its
+        # select() on their descriptors: « Bad file descriptor »); with none left, its loop ends.
+        server.trigger.pull_trigger(lambda: _close_every_channel(server))
         thread.join(timeout=10)
         assert not thread.is_alive(), "the dashboard's server did not stop"
+        server.task_dispatcher.shutdown()
+        app.extensions["preuves"].close()
+
+
+def _close_every_channel(server) -> None:  # type: ignore[no-untyped-def]
+    for channel in list(server._map.values()):
+        channel.handle_close()
 
 
 @contextmanager
