@@ -11,9 +11,12 @@ module /booking/create/4963, counter 16162).
   no-slot page), full-page screenshot, close. Same network work as the tool, so the ratio is the tool's own
   cost of keeping evidence.
 - bare_direct: new context, GET of the no-slot page URL (which the simulated site serves without the walk),
-  full-page screenshot, close. Shown for scale only: it skips two page loads and two form posts.
+  full-page screenshot, close: the issue's literal baseline. It skips two page loads and two form posts, so
+  it is compared with
+- tool_direct: the tool on that same URL as a `generic` case (one page load, no clicks), everything else
+  as for `tool`.
 
-The three are run in rotation (the order changes every round) after one warm-up each. Progress goes to
+The four are run in rotation (the order changes every round) after one warm-up each. Progress goes to
 stderr; the last line of stdout is one JSON object.
 
     python bench/capture.py [--attempts N]
@@ -260,6 +263,12 @@ class BareBrowser:
         self.loop.close()
 
 
+def bench_target(workspace: Any, label: str, spec: TargetSpec) -> Target:
+    case, _ = add_case(workspace, label, spec)
+    with workspace.reading() as session:
+        return session.scalars(select(Target).where(Target.id == case.target_id)).one()
+
+
 # -- figures -------------------------------------------------------------------------------------------------
 
 def p90(values: list[float]) -> float:
@@ -311,17 +320,18 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="preuves-bench-") as tmp, SimulatedSite(mode="noslot") as site:
         workspace, _ = init_workspace(Path(tmp) / "ws")
-        case, _ = add_case(
+        walked = bench_target(
             workspace, "Banc d'essai", TargetSpec(site.base_url + BOOKING_PATH, "ezbooking", COUNTER)
         )
-        with workspace.reading() as session:
-            target = session.scalars(select(Target).where(Target.id == case.target_id)).one()
+        direct = bench_target(
+            workspace, "Banc d'essai direct", TargetSpec(site.base_url + BOOKING_PATH + "/2", "generic", None)
+        )
         settings = CaptureSettings(min_interval=timedelta(0))
         service = BrowserService()
         bare = BareBrowser()
         sampler.start()
         try:
-            def tool() -> None:
+            def tool(target: Target) -> None:
                 nonlocal complete
                 outcome = capture_target(workspace, target, service, settings)
                 kinds = [a.kind for a in outcome.capture.artefacts]
@@ -333,12 +343,13 @@ def main() -> int:
                     log(f"  missing artefacts: {sorted(set(EXPECTED_KINDS) - set(kinds))}")
 
             runs: dict[str, Callable[[], Any]] = {
-                "tool": tool,
+                "tool": lambda: tool(walked),
                 "bare_walk": lambda: bare.run(bare_walk, site.base_url),
+                "tool_direct": lambda: tool(direct),
                 "bare_direct": lambda: bare.run(bare_direct, site.base_url),
             }
             log("warm-up: launching both browsers, one attempt of each kind (not counted)")
-            tool()
+            tool(walked)
             sampler.label_new_children("tool")
             bare.start()
             sampler.label_new_children("bare")
@@ -373,22 +384,26 @@ def main() -> int:
 
     medians = {name: statistics.median(values) for name, values in samples.items()}
     ratio = medians["tool"] / medians["bare_walk"]
-    every_artefact = complete and len(artefact_counts) == args.attempts and states == {"noslot"}
+    ratio_direct = medians["tool_direct"] / medians["bare_direct"]
+    every_artefact = complete and len(artefact_counts) == 2 * args.attempts and states == {"noslot"}
     mib = 1024 * 1024
     result = {
         "bench": "capture",
         "attempts_each": args.attempts,
-        "comparison": "bare_walk (same three pages and clicks as the tool)",
+        "comparisons": "tool vs bare_walk (three pages, two clicks); tool_direct vs bare_direct (one GET)",
         "tool_median_s": rounded(medians["tool"]),
         "bare_walk_median_s": rounded(medians["bare_walk"]),
+        "tool_direct_median_s": rounded(medians["tool_direct"]),
         "bare_direct_median_s": rounded(medians["bare_direct"]),
         "ratio_tool_over_bare_walk": rounded(ratio, 2),
+        "ratio_tool_direct_over_bare_direct": rounded(ratio_direct, 2),
         "ratio_tool_over_bare_direct": rounded(medians["tool"] / medians["bare_direct"], 2),
         "tool_p90_s": rounded(p90(samples["tool"])),
         "bare_walk_p90_s": rounded(p90(samples["bare_walk"])),
+        "tool_direct_p90_s": rounded(p90(samples["tool_direct"])),
         "bare_direct_p90_s": rounded(p90(samples["bare_direct"])),
         "ratio_target": RATIO_TARGET,
-        "ratio_target_met": ratio <= RATIO_TARGET,
+        "ratio_target_met": ratio <= RATIO_TARGET and ratio_direct <= RATIO_TARGET,
         "peak_rss_tree_mib": rounded(sampler.peak_total / mib, 1),
         "peak_pss_tree_mib": rounded(sampler.peak_pss / mib, 1),
         "peak_rss_python_mib": rounded(sampler.peak_self / mib, 1),
@@ -403,6 +418,7 @@ def main() -> int:
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "tool_breakdown_median_s": breakdown(parts["tool"]),
         "bare_walk_breakdown_median_s": breakdown(parts["bare_walk"]),
+        "tool_direct_breakdown_median_s": breakdown(parts["tool_direct"]),
     }
     print(json.dumps(result, sort_keys=False))
     return 0 if every_artefact and site_log_ok else 1
