@@ -27,7 +27,10 @@ app = typer.Typer(help="Gérer les dossiers (une personne, une démarche, une pa
 @app.command("add")
 def add(
     ctx: typer.Context,
-    label: Annotated[str, typer.Argument(help="Nom du dossier, par exemple « Dupont titre de séjour ».")],
+    label: Annotated[str, typer.Argument(help=(
+        "Nom du dossier, par exemple « 2026-014 titre de séjour ». Il reste au journal même "
+        "après un effacement : préférez une référence au nom de la personne."
+    ))],
     url: Annotated[str, typer.Option("--url", help="Adresse de la page de prise de rendez-vous.")],
     prefecture: Annotated[str | None, typer.Option(help="Préfecture concernée.")] = None,
     procedure: Annotated[str | None, typer.Option(help="Démarche (renouvellement, première demande …).")] = None,
@@ -178,4 +181,8 @@ def purge(
         f"Dossier purgé : {identity}{result.files_removed} fichier(s) effacé(s), "
         f"{done.plan_cancelled} tentative(s) prévue(s) annulée(s). L'effacement est consigné "
         f"(entrée n° {done.seq} du journal) ; « preuves verify » l'explique."
+    )
+    err.print(
+        "Le journal, qui ne peut rien oublier, garde le nom du dossier, ses notes, l'objet, l'expéditeur "
+        "et le destinataire des courriers et les noms des fichiers."
     )

@@ -133,6 +133,7 @@ def test_purge_erases_the_case_files_and_identity_and_verify_explains_it(workspa
     result = cli("case", "purge", "Traoré", "--yes", home=workspace.home)
     assert result.code == 0, result.err
     assert "l'identité du demandeur" in result.err and "annulée(s)" in result.err
+    assert "garde le nom du dossier, ses notes, l'objet" in result.err  # what stays is said
 
     # Traoré's files are gone, except those Martin's rows still need (the receipt, identical
     # pages); Martin's are untouched.
