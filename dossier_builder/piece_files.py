@@ -11,9 +11,9 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pypdf import PdfWriter, Transformation
-from weasyprint.document import Page
 
 from dossier_builder import chronology, stats
 from dossier_builder.facts import AttemptFacts, DossierFacts, LetterFacts
@@ -30,6 +30,9 @@ from dossier_builder.render import (
 )
 from evidence.errors import PreuvesError
 from evidence.localtime import PARIS
+
+if TYPE_CHECKING:
+    from weasyprint.document import Page
 
 MM = 72 / 25.4
 # The content box of templates/dossier/dossier.css (@page margins), less a caption line on top.

@@ -3,6 +3,9 @@ then WeasyPrint.
 
 WeasyPrint may only read local files: a template never needs the network, and a user-supplied text
 that slipped a URL into the HTML must not make the tool fetch it.
+
+WeasyPrint is imported where a PDF is drawn, not at the top: its import takes about half a second,
+which every command of the CLI would otherwise pay.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from weasyprint import HTML, Attachment, Document
-from weasyprint.urls import URLFetcher
 
 from dossier_builder import french
 from evidence.localtime import PARIS, paris_time, utc_offset_text
+
+if TYPE_CHECKING:
+    from weasyprint import Attachment, Document
+    from weasyprint.urls import URLFetcher
 
 WATERMARK = "DÉMONSTRATION — données simulées"
 # Every document is PDF/A-3b: an archival format whose fonts and colours are embedded.
@@ -29,6 +34,8 @@ PDF_VARIANT = "pdf/a-3b"
 
 def local_fetcher() -> URLFetcher:
     """Local files only, and a file that cannot be read stops the build (no exhibit without its image)."""
+    from weasyprint.urls import URLFetcher
+
     return URLFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
 
 
@@ -100,6 +107,8 @@ def render_html(template: str, frame: PageFrame, **context: Any) -> str:
 
 def render_document(html: str, base_dir: Path) -> Document:
     """Lay out `html`; images are looked up in `base_dir`."""
+    from weasyprint import HTML
+
     return HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=local_fetcher()).render()
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, Destination, IndirectObject, NameObject
-from weasyprint import Attachment
 
 from dossier_builder.facts import DossierFacts
 from dossier_builder.pieces import Piece, week_title
@@ -95,6 +94,10 @@ def build_review_copy(
         entries=pieces,
         journal_name=next((item.path.name for item in embedded if item.relationship == "Source"), ""),
     )
+    from weasyprint import (
+        Attachment,  # see dossier_builder/render.py: imported where a PDF is drawn
+    )
+
     write_pdf(
         html,
         cover,
