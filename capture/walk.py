@@ -153,11 +153,12 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         if network.blocked and error is None:
             error = network.blocked_message()
         if screenshot is None and error is None:
-            error = (
-                "la page s'est fermée d'elle-même"
-                if page.is_closed()
-                else "capture d'écran impossible dans le délai de la tentative"
-            )
+            if not page.is_closed():
+                error = "capture d'écran impossible dans le délai de la tentative"
+            elif plan.assisted:
+                error = "fenêtre fermée avant la page finale : les pages vues sont gardées"
+            else:
+                error = "la page s'est fermée d'elle-même"
         try:
             await asyncio.wait_for(context.close(), timeout=max(deadline - loop.time(), 1))
             har = har_path.read_bytes() if har_path.exists() else None
@@ -274,21 +275,35 @@ async def _act(page: Page, step: Step, timeout_ms: float) -> str | None:
 async def _wait_for_person(
     page: Page, is_final: Callable[[str, str], bool], earlier: list[PageSnapshot]
 ) -> None:
-    """Assisted capture: keep every page the person goes through, until a final one or the window closes."""
-    last_url = None
+    """Assisted capture: keep every page the person goes through, as it was first shown, until a
+    final one (recorded afterwards like any attempt's page) or until the window is closed."""
+    shown: PageSnapshot | None = None  # the page on screen, not yet kept
     while not page.is_closed():
         try:
             await page.wait_for_load_state("load")
             html = await page.content()
+            if shown is None or page.url != shown.url:
+                if shown is not None:
+                    earlier.append(shown)
+                shown = await _snapshot(page, html)
         except PlaywrightError:
-            return  # the person closed the window
-        if page.url != last_url:
-            if last_url is not None:
-                earlier.append(PageSnapshot(last_url, await page.screenshot(full_page=True), html))
-            last_url = page.url
-        if is_final(html, page.url):
+            if page.is_closed():
+                break
+            # The page was being replaced (the person's click is loading): look again.
+            await asyncio.sleep(0.5)
+            continue
+        if shown is not None and is_final(html, page.url):
             return
         await asyncio.sleep(0.5)
+    if shown is not None:
+        earlier.append(shown)  # the window was closed: its last page is all there is
+
+
+async def _snapshot(page: Page, html: str) -> PageSnapshot | None:
+    """The page shown now, or None if it changed while the screenshot was taken (taken again next)."""
+    url = page.url
+    screenshot = await page.screenshot(full_page=True)
+    return PageSnapshot(url, screenshot, html) if page.url == url else None
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,73 @@ def test_person_solves_captcha_tool_records_every_page(workspace, display):
         assert capture.final_url.endswith("/rdvpref/reservation/demarche/7788/creneau/")
         kinds = [a.kind for a in capture.artefacts]
         assert kinds.count("assisted_page_screenshot") >= 1  # the captcha page, as the person saw it
+        first_page = next(a for a in capture.artefacts if a.kind == "assisted_page_html")
+        first_html = workspace.blobs.read(first_page.sha256).decode("utf-8")
+        assert "captchaFormulaireExtInput" in first_html, first_html[:500]
+        shots = {a.kind: a.sha256 for a in capture.artefacts}
+        assert shots["assisted_page_screenshot"] != shots["screenshot"]
         assert "screenshot_annotated" in kinds
         # The person's captcha answer went through; nothing of booking did.
         assert any("_validerCaptcha" in r.path for r in site.requests)
         assert site.completion_requests() == [r for r in site.requests if "_validerCaptcha" in r.path]
+        assert verify_workspace(workspace).ok
+
+
+def test_a_slow_page_after_the_captcha_does_not_end_the_assisted_capture(workspace, display):
+    """Real prefecture sites take seconds to answer: while the person's click is still loading, the
+    tool keeps waiting for the page it leads to."""
+
+    def slow_after_captcha(request) -> None:  # type: ignore[no-untyped-def]
+        if "_validerCaptcha" in request.path:
+            time.sleep(3)
+
+    with (
+        SimulatedSite(mode="noslot", on_request=slow_after_captcha) as site,
+        BrowserService(headless=False) as browser,
+    ):
+        case, _ = add_case(
+            workspace, "Assistée lente",
+            TargetSpec(f"{site.base_url}/rdvpref/reservation/demarche/7788/", "rdvpref"),
+        )
+        with workspace.reading() as session:
+            target = session.get(Target, case.target_id)
+        person = threading.Thread(target=lambda: browser.run(person_solves_the_captcha))
+        person.start()
+        outcome = capture_target(workspace, target, browser, CaptureSettings(assisted_timeout_s=60), assisted=True)
+        person.join(timeout=30)
+        assert outcome.capture.error is None, outcome.capture.error
+        assert outcome.classification.state is State.NOSLOT
+        assert outcome.capture.final_url.endswith("/rdvpref/reservation/demarche/7788/creneau/")
+
+
+async def person_closes_the_window(chromium: Browser) -> None:
+    for _ in range(300):
+        pages = [page for context in chromium.contexts for page in context.pages]
+        if pages and "/cgu/" in pages[0].url:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the captcha page never opened in the visible window")
+    await pages[0].wait_for_selector("#captchaFormulaireExtInput")
+    await asyncio.sleep(1.5)  # long enough for the tool to have seen the page
+    await pages[0].close()
+
+
+def test_a_window_closed_by_the_person_keeps_the_page_they_saw(workspace, display):
+    with SimulatedSite(mode="noslot") as site, BrowserService(headless=False) as browser:
+        case, _ = add_case(
+            workspace, "Assistée fermée",
+            TargetSpec(f"{site.base_url}/rdvpref/reservation/demarche/7788/", "rdvpref"),
+        )
+        with workspace.reading() as session:
+            target = session.get(Target, case.target_id)
+        person = threading.Thread(target=lambda: browser.run(person_closes_the_window))
+        person.start()
+        outcome = capture_target(workspace, target, browser, CaptureSettings(assisted_timeout_s=60), assisted=True)
+        person.join(timeout=30)
+        assert outcome.classification.state is State.ERROR
+        assert outcome.capture.error == "fenêtre fermée avant la page finale : les pages vues sont gardées"
+        kept = [a for a in outcome.capture.artefacts if a.kind == "assisted_page_html"]
+        assert len(kept) == 1
+        assert b"captchaFormulaireExtInput" in workspace.blobs.read(kept[0].sha256)
         assert verify_workspace(workspace).ok
