@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # Ctrl-C and SIGTERM only ask to stop: a KeyboardInterrupt could land anywhere (in a print, say).
     signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     site = SimulatedSite(args.mode, args.host, args.port, on_request=None if args.quiet else _print_request)
     with site:
         print(site.base_url, flush=True)
@@ -46,10 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         print("Ctrl-C pour arrêter.", flush=True)
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+        stop.wait()
     print("Site simulé arrêté.", flush=True)
     return 0
 
