@@ -139,7 +139,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
             walk_steps = _run_steps(page, plan.steps, steps_done, network, budget)
             await asyncio.wait_for(walk_steps, timeout=budget)
             if plan.assisted and plan.is_final is not None:
-                person = _wait_for_person(page, plan.is_final, earlier)
+                person = _wait_for_person(page, plan.is_final, network, earlier)
                 await asyncio.wait_for(person, timeout=deadline - reserve - loop.time())
         # Each step may take the whole budget, so Playwright's own timeout and ours can fire
         # together on the first step; both mean the same thing.
@@ -149,14 +149,15 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
             error = str(stop)
         except PlaywrightError as exc:
             error = _first_line(exc)
-        screenshot, html, mhtml, final_url = await _record_page(page, deadline)
+        recorded = await _record_page(page, deadline)
         if network.blocked and error is None:
             error = network.blocked_message()
-        if screenshot is None and error is None:
+        if recorded.screenshot is None and error is None:
             if not page.is_closed():
                 error = "capture d'écran impossible dans le délai de la tentative"
             elif plan.assisted:
-                error = "fenêtre fermée avant la page finale : les pages vues sont gardées"
+                kept = " : les pages vues sont gardées" if earlier else ""
+                error = f"fenêtre fermée avant la page finale{kept}"
             else:
                 error = "la page s'est fermée d'elle-même"
         try:
@@ -168,19 +169,19 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         started_at=started_at,
         finished_at=clock.now(),
         url_requested=plan.url,
-        final_url=final_url,
+        final_url=recorded.url,
         http_status=network.status,
         server_date=network.server_date,
-        screenshot_png=screenshot,
-        html=html,
-        mhtml=mhtml,
+        screenshot_png=recorded.screenshot,
+        html=recorded.html,
+        mhtml=recorded.mhtml,
         har=har,
         steps_done=tuple(steps_done),
         blocked_requests=tuple(network.blocked),
         offsite_requests=tuple(network.offsite),
         error=error,
         earlier_pages=tuple(earlier),
-        document_url=network.document_url if network.document_url != final_url else None,
+        document_url=network.document_url if network.document_url != recorded.url else None,
     )
 
 
@@ -273,41 +274,41 @@ async def _act(page: Page, step: Step, timeout_ms: float) -> str | None:
 
 
 async def _wait_for_person(
-    page: Page, is_final: Callable[[str, str], bool], earlier: list[PageSnapshot]
+    page: Page, is_final: Callable[[str, str], bool], network: _Network, earlier: list[PageSnapshot]
 ) -> None:
     """Assisted capture: keep every page the person goes through, as it was first shown, until a
-    final one (recorded afterwards like any attempt's page) or until the window is closed."""
+    final one (recorded afterwards like any attempt's page), a blocked request, or the end of the
+    window (closed by the person, or its tab crashed)."""
+    crashed = asyncio.Event()
+    page.on("crash", lambda _: crashed.set())
     shown: PageSnapshot | None = None  # the page on screen, not yet kept
-    while not page.is_closed():
+    while not (page.is_closed() or crashed.is_set()):
+        if network.blocked:
+            raise _AttemptEnded(network.blocked_message())
         try:
             await page.wait_for_load_state("load")
+            url = page.url
             html = await page.content()
-            if shown is None or page.url != shown.url:
-                if shown is not None:
-                    earlier.append(shown)
-                shown = await _snapshot(page, html)
+            if shown is None or url != shown.url:
+                screenshot = await page.screenshot(full_page=True)
+                if page.url == url:  # otherwise the page changed meanwhile: read it again
+                    if shown is not None:
+                        earlier.append(shown)
+                    shown = PageSnapshot(url, screenshot, html)
         except PlaywrightError:
-            if page.is_closed():
-                break
-            # The page was being replaced (the person's click is loading): look again.
+            # The page was being replaced (the person's click is loading), or the window closed.
             await asyncio.sleep(0.5)
             continue
-        if shown is not None and is_final(html, page.url):
+        if shown is not None and shown.url == url and is_final(html, url):
             return
         await asyncio.sleep(0.5)
     if shown is not None:
-        earlier.append(shown)  # the window was closed: its last page is all there is
-
-
-async def _snapshot(page: Page, html: str) -> PageSnapshot | None:
-    """The page shown now, or None if it changed while the screenshot was taken (taken again next)."""
-    url = page.url
-    screenshot = await page.screenshot(full_page=True)
-    return PageSnapshot(url, screenshot, html) if page.url == url else None
+        earlier.append(shown)  # no final page: the last one shown is kept with the others
 
 
 @dataclass(frozen=True)
 class _Recording:
+    url: str | None
     screenshot: bytes | None
     html: str | None
     mhtml: bytes | None
@@ -317,9 +318,7 @@ class _Recording:
         return None not in (self.screenshot, self.html, self.mhtml)
 
 
-async def _record_page(
-    page: Page, deadline: float
-) -> tuple[bytes | None, str | None, bytes | None, str | None]:
+async def _record_page(page: Page, deadline: float) -> _Recording:
     """Screenshot, DOM and MHTML of the page as it stands, all before the attempt's deadline.
 
     A page may replace itself while it is recorded (a script's redirect, the error page of a
@@ -328,12 +327,12 @@ async def _record_page(
     has settled, with the time kept back for that.
     """
     if page.is_closed():
-        return None, None, None, None
-    navigations: list[str] = []
+        return _Recording(None, None, None, None)
+    navigations = 0
 
     def on_navigation(frame: Frame) -> None:
-        if frame == page.main_frame:
-            navigations.append(frame.url)
+        nonlocal navigations
+        navigations += frame == page.main_frame
 
     page.on("framenavigated", on_navigation)
     try:
@@ -347,20 +346,23 @@ async def _record_page(
                 recording = second
     finally:
         page.remove_listener("framenavigated", on_navigation)
-    return recording.screenshot, recording.html, recording.mhtml, page.url
+    return recording
 
 
 async def _record_document(page: Page, deadline: float) -> _Recording:
-    screenshot = await _before(page.screenshot(full_page=True), deadline)
+    url = page.url
+    # Playwright's own timeout as well as ours: a screenshot left running in the browser would hold
+    # up the next one (a page's screenshots are taken one at a time).
+    timeout_ms = max(_seconds_left(deadline), 0.5) * 1000
+    screenshot = await _before(page.screenshot(full_page=True, timeout=timeout_ms), deadline)
     html = await _before(page.content(), deadline)
     mhtml = None
-    try:
-        cdp = await page.context.new_cdp_session(page)
+    cdp = await _before(page.context.new_cdp_session(page), deadline)
+    if cdp is not None:
         snapshot = await _before(cdp.send("Page.captureSnapshot", {"format": "mhtml"}), deadline)
         mhtml = snapshot["data"].encode("utf-8") if snapshot else None
-    except PlaywrightError:
-        pass  # the page is gone: the PNG and HTML remain
-    return _Recording(screenshot, html, mhtml)
+        await _before(cdp.detach(), deadline)
+    return _Recording(url, screenshot, html, mhtml)
 
 
 async def _before(job: Awaitable[T], deadline: float) -> T | None:

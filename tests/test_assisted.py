@@ -157,3 +157,35 @@ def test_a_window_closed_by_the_person_keeps_the_page_they_saw(workspace, displa
         assert len(kept) == 1
         assert b"captchaFormulaireExtInput" in workspace.blobs.read(kept[0].sha256)
         assert verify_workspace(workspace).ok
+
+
+async def person_opens_the_personal_details_page(chromium: Browser) -> None:
+    for _ in range(300):
+        pages = [page for context in chromium.contexts for page in context.pages]
+        if pages and "/cgu/" in pages[0].url:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the captcha page never opened in the visible window")
+    await pages[0].wait_for_selector("#captchaFormulaireExtInput")
+    await pages[0].evaluate("location.href = '/rdvpref/reservation/demarche/7788/informations/'")
+
+
+def test_a_booking_step_opened_by_the_person_ends_the_assisted_capture_at_once(workspace, display):
+    with SimulatedSite(mode="noslot") as site, BrowserService(headless=False) as browser:
+        case, _ = add_case(
+            workspace, "Assistée bloquée",
+            TargetSpec(f"{site.base_url}/rdvpref/reservation/demarche/7788/", "rdvpref"),
+        )
+        with workspace.reading() as session:
+            target = session.get(Target, case.target_id)
+        person = threading.Thread(target=lambda: browser.run(person_opens_the_personal_details_page))
+        person.start()
+        started = time.monotonic()
+        outcome = capture_target(workspace, target, browser, CaptureSettings(assisted_timeout_s=60), assisted=True)
+        person.join(timeout=30)
+        assert time.monotonic() - started < 30  # not the 60 s of the assisted time limit
+        assert outcome.capture.error == (
+            f"requête de réservation bloquée : {site.base_url}/rdvpref/reservation/demarche/7788/informations/"
+        )
+        assert site.completion_requests() == []
