@@ -80,6 +80,9 @@ def build_review_copy(
     scratch: Path,
 ) -> int:
     """Write the review copy to `dest`; returns its number of pages."""
+    # WeasyPrint is imported where a PDF is drawn (see dossier_builder/render.py).
+    from weasyprint import Attachment
+
     frame = PageFrame(
         footer="Dossier complet",
         reference=facts.reference,
@@ -94,10 +97,6 @@ def build_review_copy(
         entries=pieces,
         journal_name=next((item.path.name for item in embedded if item.relationship == "Source"), ""),
     )
-    from weasyprint import (
-        Attachment,  # see dossier_builder/render.py: imported where a PDF is drawn
-    )
-
     write_pdf(
         html,
         cover,
