@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C interrupts the stop
         stop.set()
 
     # Ctrl-C and SIGTERM only ask to stop: a KeyboardInterrupt could land anywhere (in a print, say).

@@ -32,9 +32,9 @@ def dashboard(
         # select() on their descriptors: « Bad file descriptor »); with none left, its loop ends.
         server.trigger.pull_trigger(lambda: _close_every_channel(server))
         thread.join(timeout=10)
-        assert not thread.is_alive(), "the dashboard's server did not stop"
         server.task_dispatcher.shutdown()
         app.extensions["preuves"].close()
+        assert not thread.is_alive(), "the dashboard's server did not stop"
 
 
 def _close_every_channel(server) -> None:  # type: ignore[no-untyped-def]
