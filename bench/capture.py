@@ -313,8 +313,8 @@ def main() -> int:
     sampler = TreeSampler()
     samples: dict[str, list[float]] = defaultdict(list)
     parts: dict[str, list[dict[str, float]]] = defaultdict(list)
-    artefact_counts: list[int] = []
-    artefact_bytes: list[int] = []
+    artefact_counts: dict[str, list[int]] = defaultdict(list)  # by run: "tool", "tool_direct"
+    artefact_bytes: dict[str, list[int]] = defaultdict(list)
     complete = True
     states: set[str] = set()
 
@@ -326,30 +326,31 @@ def main() -> int:
         direct = bench_target(
             workspace, "Banc d'essai direct", TargetSpec(site.base_url + BOOKING_PATH + "/2", "generic", None)
         )
+        tool_targets = {"tool": walked, "tool_direct": direct}
         settings = CaptureSettings(min_interval=timedelta(0))
         service = BrowserService()
         bare = BareBrowser()
         sampler.start()
         try:
-            def tool(target: Target) -> None:
+            def tool(name: str) -> None:
                 nonlocal complete
-                outcome = capture_target(workspace, target, service, settings)
+                outcome = capture_target(workspace, tool_targets[name], service, settings)
                 kinds = [a.kind for a in outcome.capture.artefacts]
                 states.add(outcome.capture.state)
-                artefact_counts.append(len(kinds))
-                artefact_bytes.append(sum(a.size for a in outcome.capture.artefacts))
+                artefact_counts[name].append(len(kinds))
+                artefact_bytes[name].append(sum(a.size for a in outcome.capture.artefacts))
                 if any(kind not in kinds for kind in EXPECTED_KINDS):
                     complete = False
                     log(f"  missing artefacts: {sorted(set(EXPECTED_KINDS) - set(kinds))}")
 
             runs: dict[str, Callable[[], Any]] = {
-                "tool": lambda: tool(walked),
+                "tool": lambda: tool("tool"),
                 "bare_walk": lambda: bare.run(bare_walk, site.base_url),
-                "tool_direct": lambda: tool(direct),
+                "tool_direct": lambda: tool("tool_direct"),
                 "bare_direct": lambda: bare.run(bare_direct, site.base_url),
             }
             log("warm-up: launching both browsers, one attempt of each kind (not counted)")
-            tool(walked)
+            tool("tool")
             sampler.label_new_children("tool")
             bare.start()
             sampler.label_new_children("bare")
@@ -385,7 +386,8 @@ def main() -> int:
     medians = {name: statistics.median(values) for name, values in samples.items()}
     ratio = medians["tool"] / medians["bare_walk"]
     ratio_direct = medians["tool_direct"] / medians["bare_direct"]
-    every_artefact = complete and len(artefact_counts) == 2 * args.attempts and states == {"noslot"}
+    measured = [len(counts) for counts in artefact_counts.values()]
+    every_artefact = complete and measured == [args.attempts, args.attempts] and states == {"noslot"}
     mib = 1024 * 1024
     result = {
         "bench": "capture",
@@ -409,8 +411,10 @@ def main() -> int:
         "peak_rss_python_mib": rounded(sampler.peak_self / mib, 1),
         "peak_rss_tool_browser_mib": rounded(sampler.peak_by_label["tool"] / mib, 1),
         "peak_rss_bare_browser_mib": rounded(sampler.peak_by_label["bare"] / mib, 1),
-        "artefacts_per_attempt": statistics.median(artefact_counts) if artefact_counts else 0,
-        "artefact_bytes_per_attempt_median": int(statistics.median(artefact_bytes)) if artefact_bytes else 0,
+        "artefacts_per_attempt": {name: statistics.median(counts) for name, counts in artefact_counts.items()},
+        "artefact_bytes_per_attempt_median": {
+            name: int(statistics.median(sizes)) for name, sizes in artefact_bytes.items()
+        },
         "every_artefact_recorded": every_artefact,
         "states": sorted(states),
         "site_saw_no_completion_or_text_field": site_log_ok,
