@@ -12,12 +12,12 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Page
 
-from capture.attempt import capture_target
+from capture.attempt import AttemptOutcome, capture_target
 from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
 from capture.states import State
@@ -52,8 +52,11 @@ def display() -> Iterator[str]:
     server.wait(timeout=10)
 
 
-async def person_solves_the_captcha(chromium: Browser) -> None:
-    """What a person does in the window: read the code in the image, type it, press « Suivant »."""
+DEMARCHE = "/rdvpref/reservation/demarche/7788/"
+
+
+async def captcha_page(chromium: Browser) -> Page:
+    """The visible window's page, once it shows the captcha form."""
     for _ in range(300):  # up to 30 s: a loaded machine is slow to open a visible window
         pages = [page for context in chromium.contexts for page in context.pages]
         if pages and "/cgu/" in pages[0].url:
@@ -61,8 +64,28 @@ async def person_solves_the_captcha(chromium: Browser) -> None:
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("the captcha page never opened in the visible window")
-    page = pages[0]
-    await page.wait_for_selector("#captchaFormulaireExtInput")
+    await pages[0].wait_for_selector("#captchaFormulaireExtInput")
+    return pages[0]
+
+
+def assisted_attempt(
+    workspace, site: SimulatedSite, browser: BrowserService, label: str,
+    person: Callable[[Browser], Awaitable[None]],
+) -> AttemptOutcome:
+    """An assisted attempt on a new case, while `person` acts in the visible window."""
+    case, _ = add_case(workspace, label, TargetSpec(site.base_url + DEMARCHE, "rdvpref"))
+    with workspace.reading() as session:
+        target = session.get(Target, case.target_id)
+    acting = threading.Thread(target=lambda: browser.run(person))
+    acting.start()
+    outcome = capture_target(workspace, target, browser, CaptureSettings(assisted_timeout_s=60), assisted=True)
+    acting.join(timeout=30)
+    return outcome
+
+
+async def person_solves_the_captcha(chromium: Browser) -> None:
+    """What a person does in the window: read the code in the image, type it, press « Suivant »."""
+    page = await captcha_page(chromium)
     captcha_id = await page.get_attribute('input[name="captchaId"]', "value")
     await page.fill("#captchaFormulaireExtInput", captcha_code(captcha_id or ""))
     await page.click('button[formaction*="_validerCaptcha"]')
@@ -70,21 +93,11 @@ async def person_solves_the_captcha(chromium: Browser) -> None:
 
 def test_person_solves_captcha_tool_records_every_page(workspace, display):
     with SimulatedSite(mode="noslot") as site, BrowserService(headless=False) as browser:
-        case, _ = add_case(
-            workspace, "Assistée",
-            TargetSpec(f"{site.base_url}/rdvpref/reservation/demarche/7788/", "rdvpref"),
-        )
-        with workspace.reading() as session:
-            target = session.get(Target, case.target_id)
-        settings = CaptureSettings(assisted_timeout_s=60)
-        person = threading.Thread(target=lambda: browser.run(person_solves_the_captcha))
-        person.start()
-        outcome = capture_target(workspace, target, browser, settings, assisted=True)
-        person.join(timeout=30)
+        outcome = assisted_attempt(workspace, site, browser, "Assistée", person_solves_the_captcha)
         capture = outcome.capture
         assert capture.assisted is True
         assert outcome.classification.state is State.NOSLOT
-        assert capture.final_url.endswith("/rdvpref/reservation/demarche/7788/creneau/")
+        assert capture.final_url.endswith(DEMARCHE + "creneau/")
         kinds = [a.kind for a in capture.artefacts]
         assert kinds.count("assisted_page_screenshot") >= 1  # the captcha page, as the person saw it
         first_page = next(a for a in capture.artefacts if a.kind == "assisted_page_html")
@@ -111,46 +124,21 @@ def test_a_slow_page_after_the_captcha_does_not_end_the_assisted_capture(workspa
         SimulatedSite(mode="noslot", on_request=slow_after_captcha) as site,
         BrowserService(headless=False) as browser,
     ):
-        case, _ = add_case(
-            workspace, "Assistée lente",
-            TargetSpec(f"{site.base_url}/rdvpref/reservation/demarche/7788/", "rdvpref"),
-        )
-        with workspace.reading() as session:
-            target = session.get(Target, case.target_id)
-        person = threading.Thread(target=lambda: browser.run(person_solves_the_captcha))
-        person.start()
-        outcome = capture_target(workspace, target, browser, CaptureSettings(assisted_timeout_s=60), assisted=True)
-        person.join(timeout=30)
+        outcome = assisted_attempt(workspace, site, browser, "Assistée lente", person_solves_the_captcha)
         assert outcome.capture.error is None, outcome.capture.error
         assert outcome.classification.state is State.NOSLOT
-        assert outcome.capture.final_url.endswith("/rdvpref/reservation/demarche/7788/creneau/")
+        assert outcome.capture.final_url.endswith(DEMARCHE + "creneau/")
 
 
 async def person_closes_the_window(chromium: Browser) -> None:
-    for _ in range(300):
-        pages = [page for context in chromium.contexts for page in context.pages]
-        if pages and "/cgu/" in pages[0].url:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the captcha page never opened in the visible window")
-    await pages[0].wait_for_selector("#captchaFormulaireExtInput")
+    page = await captcha_page(chromium)
     await asyncio.sleep(1.5)  # long enough for the tool to have seen the page
-    await pages[0].close()
+    await page.close()
 
 
 def test_a_window_closed_by_the_person_keeps_the_page_they_saw(workspace, display):
     with SimulatedSite(mode="noslot") as site, BrowserService(headless=False) as browser:
-        case, _ = add_case(
-            workspace, "Assistée fermée",
-            TargetSpec(f"{site.base_url}/rdvpref/reservation/demarche/7788/", "rdvpref"),
-        )
-        with workspace.reading() as session:
-            target = session.get(Target, case.target_id)
-        person = threading.Thread(target=lambda: browser.run(person_closes_the_window))
-        person.start()
-        outcome = capture_target(workspace, target, browser, CaptureSettings(assisted_timeout_s=60), assisted=True)
-        person.join(timeout=30)
+        outcome = assisted_attempt(workspace, site, browser, "Assistée fermée", person_closes_the_window)
         assert outcome.classification.state is State.ERROR
         assert outcome.capture.error == "fenêtre fermée avant la page finale : les pages vues sont gardées"
         kept = [a for a in outcome.capture.artefacts if a.kind == "assisted_page_html"]
@@ -160,32 +148,16 @@ def test_a_window_closed_by_the_person_keeps_the_page_they_saw(workspace, displa
 
 
 async def person_opens_the_personal_details_page(chromium: Browser) -> None:
-    for _ in range(300):
-        pages = [page for context in chromium.contexts for page in context.pages]
-        if pages and "/cgu/" in pages[0].url:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the captcha page never opened in the visible window")
-    await pages[0].wait_for_selector("#captchaFormulaireExtInput")
-    await pages[0].evaluate("location.href = '/rdvpref/reservation/demarche/7788/informations/'")
+    page = await captcha_page(chromium)
+    await page.evaluate(f"location.href = '{DEMARCHE}informations/'")
 
 
 def test_a_booking_step_opened_by_the_person_ends_the_assisted_capture_at_once(workspace, display):
     with SimulatedSite(mode="noslot") as site, BrowserService(headless=False) as browser:
-        case, _ = add_case(
-            workspace, "Assistée bloquée",
-            TargetSpec(f"{site.base_url}/rdvpref/reservation/demarche/7788/", "rdvpref"),
-        )
-        with workspace.reading() as session:
-            target = session.get(Target, case.target_id)
-        person = threading.Thread(target=lambda: browser.run(person_opens_the_personal_details_page))
-        person.start()
         started = time.monotonic()
-        outcome = capture_target(workspace, target, browser, CaptureSettings(assisted_timeout_s=60), assisted=True)
-        person.join(timeout=30)
-        assert time.monotonic() - started < 30  # not the 60 s of the assisted time limit
-        assert outcome.capture.error == (
-            f"requête de réservation bloquée : {site.base_url}/rdvpref/reservation/demarche/7788/informations/"
+        outcome = assisted_attempt(
+            workspace, site, browser, "Assistée bloquée", person_opens_the_personal_details_page
         )
+        assert time.monotonic() - started < 30  # not the 60 s of the assisted time limit
+        assert outcome.capture.error == f"requête de réservation bloquée : {site.base_url}{DEMARCHE}informations/"
         assert site.completion_requests() == []
