@@ -28,8 +28,9 @@ from evidence.errors import StoreError
 from evidence.models import Target
 from evidence.records import CaptureFacts, NewArtefact, next_attempt_no, record_capture
 from evidence.workspace import Workspace, open_workspace
+from tests import capture_samples
+from tests.capture_samples import URL
 
-URL = "https://www.val-doise.gouv.fr/booking/create/11343"
 ARTEFACTS_PER_CAPTURE = 4
 
 
@@ -57,19 +58,8 @@ def sample_artefacts(rng: random.Random, number: int) -> list[NewArtefact]:
 
 
 def sample_facts(workspace: Workspace, target_id: int) -> CaptureFacts:
-    now = workspace.clock.now()
-    return CaptureFacts(
-        target_id=target_id,
-        attempt_no=next_attempt_no(workspace, target_id),
-        started_at=now,
-        finished_at=now + timedelta(seconds=3),
-        url_requested=URL,
-        final_url=URL + "/2",
-        http_status=200,
-        state="noslot",
-        platform="ezbooking",
-        evidence_text="Il n'existe plus de plage horaire libre pour votre demande de rendez-vous.",
-    )
+    """The sample attempt, made now."""
+    return capture_samples.sample_facts(target_id, next_attempt_no(workspace, target_id), workspace.clock.now())
 
 
 def _say(*words: object) -> None:

@@ -11,10 +11,9 @@ from sqlalchemy import create_engine, text
 
 from evidence import triggers
 from evidence.models import APPEND_ONLY_TABLES, Capture
-from evidence.records import CaptureFacts, NewArtefact, TargetSpec, add_case, record_capture
+from evidence.records import NewArtefact, TargetSpec, add_case, record_capture
 from evidence.workspace import Workspace
-
-URL = "https://www.val-doise.gouv.fr/booking/create/11343"
+from tests.capture_samples import URL, sample_facts
 
 
 def add_sample_case(workspace: Workspace, label: str = "Dupont") -> int:
@@ -44,22 +43,6 @@ def record_sample_captures(
         ]
         captures.append(record_capture(workspace, facts, files))
     return captures
-
-
-def sample_facts(target_id: int, attempt_no: int, started_at: datetime) -> CaptureFacts:
-    """A four-second « no slot » attempt on the sample page."""
-    return CaptureFacts(
-        target_id=target_id,
-        attempt_no=attempt_no,
-        started_at=started_at,
-        finished_at=started_at + timedelta(seconds=4),
-        url_requested=URL,
-        final_url=URL + "/2",
-        http_status=200,
-        state="noslot",
-        platform="ezbooking",
-        evidence_text="Il n'existe plus de plage horaire libre pour votre demande de rendez-vous.",
-    )
 
 
 def pdf_bytes() -> bytes:

@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -37,7 +38,6 @@ from evidence.letters import LetterInput, record_letter
 from evidence.localtime import PARIS
 from evidence.models import Artefact, JournalEntry, Target
 from evidence.records import (
-    CaptureFacts,
     NewArtefact,
     TargetSpec,
     add_case,
@@ -45,7 +45,7 @@ from evidence.records import (
     record_capture,
 )
 from evidence.workspace import Workspace, init_workspace
-from tests.evidence_helpers import URL, add_sample_case
+from tests.evidence_helpers import URL, add_sample_case, sample_facts
 
 CASE = "Dupont"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -80,18 +80,7 @@ def record_shots(workspace: Workspace, target_id: int, moments: list[datetime]) 
     for n, moment in enumerate(moments, start=1):
         state = STATES[n % len(STATES)]
         raw, annotated = screenshot_png(moment, state)
-        facts = CaptureFacts(
-            target_id=target_id,
-            attempt_no=n,
-            started_at=moment,
-            finished_at=moment + timedelta(seconds=4),
-            url_requested=URL,
-            final_url=URL + "/2",
-            http_status=200,
-            state=state,
-            platform="ezbooking",
-            evidence_text="Il n'existe plus de plage horaire libre pour votre demande de rendez-vous.",
-        )
+        facts = replace(sample_facts(target_id, n, moment), state=state)
         record_capture(
             workspace,
             facts,
