@@ -66,6 +66,7 @@ def build_plan(
     if first_day.year > LAST_PLANNABLE_YEAR:
         raise BadInput(f"date de début invalide : {first_day:%d/%m/%Y} (au plus tard en {LAST_PLANNABLE_YEAR})")
     rng = random.Random(seed)
+    busy_sorted = sorted(busy)
     planned: list[PlannedTime] = []
     weekday_index = 0
     for offset in range(weeks * 7):
@@ -88,7 +89,7 @@ def build_plan(
             extras.append(("evening", "early_evening", EARLY_EVENING))
         for window, reason, (start, end) in extras:
             day_times.append(PlannedTime(_random_moment(rng, day, start, end), window, reason))
-        planned += _spaced(sorted(day_times, key=lambda p: p.at), min_interval, sorted(busy))[:daily_cap]
+        planned += _spaced(sorted(day_times, key=lambda p: p.at), min_interval, busy_sorted)[:daily_cap]
     return planned
 
 
