@@ -11,7 +11,6 @@ import hashlib
 import io
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -19,17 +18,9 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 
-PARIS = ZoneInfo("Europe/Paris")
+from templates import SANS, font_path
 
-# Regular and bold fonts, first usable wins. Bare file names are looked up by Pillow in the system font
-# folders: DejaVu elsewhere on Linux, Arial on macOS and Windows. With none of them, Pillow's bundled font is
-# used, and as it has no accented letters the banner is then written in plain ASCII.
-FONT_CANDIDATES: dict[bool, tuple[str, ...]] = {
-    False: ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "DejaVuSans.ttf", "Arial.ttf", "arial.ttf"),
-    True: (
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "DejaVuSans-Bold.ttf", "Arial Bold.ttf", "arialbd.ttf",
-    ),
-}
+PARIS = ZoneInfo("Europe/Paris")
 
 # French names are spelled out here so the banner never depends on the system locale.
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -50,9 +41,8 @@ _ELLIPSIS = "…"
 _PNG_COMPRESS_LEVEL = 2
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-_ASCII_PUNCTUATION = str.maketrans({"—": "-", "–": "-", "…": "...", "«": '"', "»": '"', "’": "'", "°": "o"})
 
-_Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+_Font = ImageFont.FreeTypeFont
 
 
 @dataclass(frozen=True)
@@ -109,8 +99,7 @@ def annotate_screenshot(
     rows: list[tuple[str, _Font, tuple[int, int, int]]] = []
     for line in lines:
         font = _font(size, bold=line.bold)
-        text = _printable(line.text, bold=line.bold)
-        rows += [(row, font, line.colour) for row in _wrap(text, font, width - 2 * margin, line.max_rows)]
+        rows += [(row, font, line.colour) for row in _wrap(line.text, font, width - 2 * margin, line.max_rows)]
     banner_height = margin + len(rows) * row_pitch + margin // 2 + rule
 
     canvas = Image.new(screenshot.mode, (width, banner_height + screenshot.height), _fill(screenshot.mode, _WHITE))
@@ -120,7 +109,7 @@ def annotate_screenshot(
         draw.text((margin, margin + index * row_pitch), row, font=font, fill=_fill(canvas.mode, colour))
     draw.rectangle((0, banner_height - rule, width, banner_height - 1), fill=_fill(canvas.mode, _BLACK))
     if watermark and watermark.strip():
-        _draw_watermark(canvas, _printable(watermark.strip(), bold=True))
+        _draw_watermark(canvas, watermark.strip())
 
     out = io.BytesIO()
     canvas.save(out, format="PNG", compress_level=_PNG_COMPRESS_LEVEL)
@@ -190,33 +179,10 @@ def _font_size(width: int) -> int:
     return max(14, min(30, round(width / 60)))
 
 
-def _font(size: int, *, bold: bool) -> _Font:
-    return _load_font(_font_file(FONT_CANDIDATES[bold]), size)
-
-
-@lru_cache(maxsize=None)
-def _font_file(candidates: tuple[str, ...]) -> str | None:
-    for candidate in candidates:
-        try:
-            return ImageFont.truetype(candidate, 12).path
-        except OSError:
-            continue
-    return None
-
-
 @lru_cache(maxsize=32)
-def _load_font(path: str | None, size: int) -> _Font:
-    if path is None:
-        return ImageFont.load_default(size=size)
-    return ImageFont.truetype(path, size)
-
-
-def _printable(text: str, *, bold: bool) -> str:
-    """`text` as the chosen font can draw it: unchanged, or in ASCII for Pillow's bundled font."""
-    if _font_file(FONT_CANDIDATES[bold]) is not None:
-        return text
-    decomposed = unicodedata.normalize("NFKD", text.translate(_ASCII_PUNCTUATION))
-    return decomposed.encode("ascii", "ignore").decode("ascii")
+def _font(size: int, *, bold: bool) -> _Font:
+    """The shipped sans-serif font: every glyph of French, whatever fonts the machine has."""
+    return ImageFont.truetype(str(font_path(SANS, bold=bold)), size)
 
 
 def _wrap(text: str, font: _Font, max_width: int, max_rows: int | None) -> list[str]:

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from dossier_builder import french
 from dossier_builder.facts import AttemptFacts, DossierFacts, LetterFacts, gather
@@ -30,6 +31,7 @@ from evidence.models import Applicant
 from evidence.stats import capture_stats
 from evidence.records import find_case
 from evidence.workspace import Workspace
+from templates import font_face_css
 
 DRAFT_KINDS = {
     "demande-rdv": "Demande de rendez-vous",
@@ -337,6 +339,7 @@ def environment() -> Environment:
         lawyer_watermark=LAWYER_WATERMARK,
         to_complete=TO_COMPLETE,
         plural=french.plural,
+        font_faces=Markup(font_face_css()),
     )
     return env
 

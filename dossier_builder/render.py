@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from dossier_builder import french
+from templates import font_face_css
 from evidence.localtime import PARIS, paris_time, utc_offset_text
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def environment() -> Environment:
         thousands=thousands,
         file_size=file_size,
     )
-    env.globals.update(watermark_text=WATERMARK, plural=french.plural)
+    env.globals.update(watermark_text=WATERMARK, plural=french.plural, font_faces=Markup(font_face_css()))
     return env
 
 

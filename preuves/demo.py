@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 from rich.progress import Progress
 
 from capture.chromium import BrowserService
@@ -37,6 +37,7 @@ from evidence.verify import verify_workspace
 from evidence.workspace import Workspace, init_workspace
 from preuves.console import err, out
 from simsite.server import SimulatedSite
+from templates import SANS, font_path
 
 CASE_LABEL = "Démonstration titre de séjour"
 WEEKS = 4
@@ -61,8 +62,9 @@ def _receipt_png(sent: date) -> bytes:
         f"Lettre recommandée n° 1A 000 000 0000 0 remise le {sent + timedelta(days=2):%d/%m/%Y}",
         "Destinataire : Préfecture (simulée) — service des étrangers",
     ]
+    font = ImageFont.truetype(str(font_path(SANS)), 34)
     for row, line in enumerate(lines):
-        pen.text((60, 80 + 90 * row), line, fill="black", font_size=34)
+        pen.text((60, 80 + 90 * row), line, fill="black", font=font)
     buffer = BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from PIL import Image, ImageChops
 
 from capture import annotate
+from templates import FONTS_DIR
 from capture.annotate import annotate_screenshot, banner_lines
 
 UTC = timezone.utc
@@ -188,11 +190,7 @@ def test_watermark_is_drawn_over_the_screenshot_and_in_the_banner() -> None:
         assert below.crop(band).tobytes() != original.crop(band).tobytes()
 
 
-def test_works_without_dejavu(monkeypatch: pytest.MonkeyPatch) -> None:
-    missing = ("/nonexistent/Regular.ttf", "NoSuchFont-Regular.ttf")
-    monkeypatch.setattr(annotate, "FONT_CANDIDATES", {False: missing, True: missing})
-    png = make_png(600, 100)
-    annotated = annotate_png(png, watermark="DÉMONSTRATION")
-    below = annotated.crop((0, annotated.height - 100, 600, annotated.height))
-    assert annotated.height > 100
-    assert below.tobytes() != Image.open(io.BytesIO(png)).tobytes()  # watermark drawn with the bundled font
+def test_banner_uses_the_shipped_font_whatever_the_system_has() -> None:
+    """No system font is looked up: the banner's accented words come from the font shipped in templates/."""
+    assert Path(annotate._font(20, bold=False).path).parent == FONTS_DIR
+    assert Path(annotate._font(20, bold=True).path).parent == FONTS_DIR

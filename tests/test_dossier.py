@@ -273,6 +273,17 @@ def test_chronology_shows_letters_answers_and_silence(built):
     assert text.count("Tentative n°") == 12
 
 
+def test_every_pdf_uses_only_the_shipped_fonts(built):
+    """Line breaks and glyphs must not depend on the fonts the machine has (templates/fonts). A letter's
+    pièce also holds the letter's own PDF pages, with their own fonts: the pages the tool draws are checked."""
+    _, result = built
+    drawn = [entry.path for entry in result.pieces if entry.piece.kind != "courrier"] + [result.inventory]
+    for path in drawn:
+        listed = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+        names = {line.split()[0].split("+")[-1] for line in listed.splitlines()[2:]}
+        assert names and all(name.startswith("Preuves-") for name in names), (path.name, names)
+
+
 def test_every_pdf_passes_qpdf_check(built):
     _, result = built
     for path in sorted(result.directory.glob("*.pdf")):
