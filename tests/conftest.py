@@ -3,13 +3,15 @@ modules marked `both_databases`), a CLI runner, the simulated site, a Chromium."
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import create_engine, make_url, text
 
 from capture.chromium import BrowserService
@@ -20,15 +22,28 @@ from simsite.server import SimulatedSite
 from tests.postgres_server import find_pg_bin, postgres_server
 
 DATABASES = ("sqlite", "postgresql")
+DAYS_AHEAD_ENV = "PREUVES_TESTS_DAYS_AHEAD"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    days_ahead = int(os.environ.get(DAYS_AHEAD_ENV) or 0)
+    if days_ahead:
+        # The whole run believes it is `days_ahead` days later (see test_a_year_ahead.py). The clock moves on
+        # from there, and monotonic time is untouched, so timeouts still work: only "today" has changed.
+        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days_ahead), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
     config.addinivalue_line(
         "markers", "both_databases: the module's tests that use a workspace run on SQLite and on PostgreSQL"
     )
     config.addinivalue_line(
         "markers", "only_database(name, reason): in a both_databases module, a test that runs on one of them, and why"
     )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    days_ahead = int(os.environ.get(DAYS_AHEAD_ENV) or 0)
+    return f"clock moved {days_ahead} days ahead: today is {datetime.now(UTC):%Y-%m-%d}" if days_ahead else None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from capture.plan import build_plan, save_plan, saved_plan
@@ -18,6 +19,7 @@ from tests.evidence_helpers import add_sample_case, sample_facts
 pytestmark = pytest.mark.both_databases
 
 MONDAY = date(2026, 11, 30)
+SUNDAY_BEFORE = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def test_every_weekday_and_every_window_is_covered():
@@ -66,13 +68,13 @@ def test_bad_plan_sizes_are_refused(weeks, per_day):
 
 def test_saved_plan_is_journaled_and_replaced(workspace):
     target_id = add_sample_case(workspace)
-    start = (datetime.now(UTC) + timedelta(days=1)).astimezone(PARIS).date()
-    first = build_plan(start, weeks=1, seed=1)
-    assert save_plan(workspace, target_id, first) == 0
-    assert [p.planned_at for p in saved_plan(workspace, target_id)] == [p.at for p in first]
-    second = build_plan(start, weeks=2, seed=2)
-    assert save_plan(workspace, target_id, second) == len(first)
-    assert [p.planned_at for p in saved_plan(workspace, target_id)] == [p.at for p in second]
+    with time_machine.travel(SUNDAY_BEFORE, tick=True):
+        first = build_plan(MONDAY, weeks=1, seed=1)
+        assert save_plan(workspace, target_id, first) == 0
+        assert [p.planned_at for p in saved_plan(workspace, target_id)] == [p.at for p in first]
+        second = build_plan(MONDAY, weeks=2, seed=2)
+        assert save_plan(workspace, target_id, second) == len(first)
+        assert [p.planned_at for p in saved_plan(workspace, target_id)] == [p.at for p in second]
     assert verify_workspace(workspace).ok
 
 
@@ -113,7 +115,8 @@ def _attempt(workspace, target_id: int, number: int, planned_id: int, claimed_by
 def test_a_watcher_that_lost_its_claim_keeps_its_attempt_but_not_the_plan_row(workspace):
     """Watcher A looked dead, B took the planned attempt over; A's attempt still finishes."""
     target_id = add_sample_case(workspace)
-    save_plan(workspace, target_id, build_plan(MONDAY, weeks=1, per_day=1, seed=3)[:1])
+    with time_machine.travel(SUNDAY_BEFORE, tick=True):  # the plan is saved while MONDAY is still ahead
+        save_plan(workspace, target_id, build_plan(MONDAY, weeks=1, per_day=1, seed=3)[:1])
     with workspace.writing() as session:
         planned = session.scalars(select(PlannedAttempt)).one()
         planned.status, planned.claimed_by = "running", "machine-b:42:x"

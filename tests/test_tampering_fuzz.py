@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from PIL import Image
 
 from capture.plan import PlannedTime, save_plan
@@ -58,7 +59,13 @@ def _png(rng: random.Random) -> bytes:
 
 
 def build_workspace(home: Path, rng: random.Random) -> None:
-    """A workspace with random contents, written only through the tool's own functions."""
+    """A workspace with random contents, written only through the tool's own functions, on 1 December 2026
+    (the planned attempts of January 2027 are then still ahead)."""
+    with time_machine.travel(datetime(2026, 12, 1, 8, 0, tzinfo=UTC), tick=True):
+        _fill_workspace(home, rng)
+
+
+def _fill_workspace(home: Path, rng: random.Random) -> None:
     workspace, _ = init_workspace(home)
     try:
         labels = [f"Dossier {n}" for n in range(1, rng.randint(2, 3) + 1)]

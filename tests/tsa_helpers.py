@@ -83,7 +83,10 @@ def _asn1_time(moment: datetime) -> str:
 
 
 def make_authority(folder: Path, name: str = "TSA de test", *, expired: bool = False) -> AuthorityKeys:
-    """A root CA and a TSA certificate it signed (valid now, or valid only in 2020)."""
+    """A root CA and a TSA certificate it signed (valid now, or valid only in 2020).
+
+    The validity periods are years wide: tokens come from `openssl ts`, on the machine's real clock, while a
+    run made to believe it is a year later (test_a_year_ahead.py) checks them."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "openssl.cnf"
     config.write_text(OPENSSL_CONFIG.format(dir=folder), encoding="utf-8")
@@ -92,14 +95,14 @@ def make_authority(folder: Path, name: str = "TSA de test", *, expired: bool = F
     (folder / "tsa-serial").write_text("01\n")
     ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
     _openssl("req", "-x509", *ec, "-keyout", folder / "ca.key", "-out", folder / "ca.pem",
-             "-days", "30", "-subj", f"/CN=Racine {name}", "-config", config, "-extensions", "v3_ca")
+             "-days", "3650", "-subj", f"/CN=Racine {name}", "-config", config, "-extensions", "v3_ca")
     _openssl("req", "-new", *ec, "-keyout", folder / "tsa.key", "-out", folder / "tsa.csr",
              "-subj", f"/CN={name}", "-config", config)
     now = datetime.now(UTC)
     start, end = (
         (datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC))
         if expired
-        else (now - timedelta(days=1), now + timedelta(days=30))
+        else (now - timedelta(days=800), now + timedelta(days=800))
     )
     _openssl("ca", "-batch", "-config", config, "-in", folder / "tsa.csr", "-cert", folder / "ca.pem",
              "-keyfile", folder / "ca.key", "-out", folder / "tsa.pem", "-extensions", "v3_tsa",
