@@ -291,7 +291,7 @@ def _completion_page(booking_id: str, step: str) -> str:
         body = f"""{fields}
                     <div id="submit_Booking"><input type="submit" name="nextButton" value="{NEXT_BUTTON}" class="Bbutton"></div>"""
         return _page(booking_id, "8", "Coordonnées personnelles", {1: "G", 3: "G", 4: "G", 6: "G", 8: "r"}, body)
-    body = f"""                    <p>Vérifiez votre demande de rendez-vous puis validez-la.</p>
+    body = """                    <p>Vérifiez votre demande de rendez-vous puis validez-la.</p>
                     <div id="submit_Booking"><input type="submit" name="nextButton" value="Valider" class="Bbutton"></div>"""
     return _page(booking_id, "9", "Valider et terminer", {1: "G", 3: "G", 4: "G", 6: "G", 8: "G", 9: "r"}, body)
 
