@@ -144,6 +144,8 @@ class Capture(Base):
     evidence_text: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     assisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # PageObservations as JSON (see evidence/observations.py); NULL when nothing besides the state was read.
+    observations: Mapped[str | None] = mapped_column(Text)
 
     target: Mapped[Target] = relationship()
     artefacts: Mapped[list[Artefact]] = relationship(
@@ -165,6 +167,7 @@ class Capture(Base):
             "evidence_text": self.evidence_text,
             "error": self.error,
             "assisted": self.assisted,
+            "observations": json.loads(self.observations) if self.observations else None,
         }
 
 

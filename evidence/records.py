@@ -25,6 +25,7 @@ from evidence.account_models import CaseOrganisation, Organisation
 from evidence.blobs import StoredBlob
 from evidence.errors import BadInput, NotFound, StoreError
 from evidence.models import Artefact, Capture, Case, JournalEntry, PlannedAttempt, Target
+from evidence.observations import PageObservations
 from evidence.workspace import Workspace
 
 MAX_LABEL_LENGTH = 80
@@ -74,6 +75,7 @@ class CaptureFacts:
     evidence_text: str | None
     error: str | None = None
     assisted: bool = False
+    observations: PageObservations = PageObservations()
 
 
 def validate_label(label: str) -> str:
@@ -219,7 +221,10 @@ def record_capture(
     stored = store_blobs(workspace, artefacts)
     now = workspace.clock.now()
     with _writing(workspace) as session:
-        capture = Capture(**asdict(facts))
+        capture = Capture(
+            **{name: value for name, value in asdict(facts).items() if name != "observations"},
+            observations=facts.observations.to_json(),
+        )
         capture.artefacts = artefact_rows(artefacts, stored, now)
         session.add(capture)
         session.flush()

@@ -1,13 +1,18 @@
 """Each kind of tampering is detected and named; an untouched workspace has no false alarm."""
 
 import os
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.exc import DBAPIError
 
 from evidence import verify
-from evidence.records import TargetSpec, add_case
+from evidence.models import Capture
+from evidence.observations import PageObservations
+from evidence.records import NewArtefact, TargetSpec, add_case, record_capture
 from evidence.verify import verify_workspace
+from tests.capture_samples import sample_facts
 from tests.evidence_helpers import add_sample_case, drop_triggers, raw_sql, record_sample_captures
 
 pytestmark = pytest.mark.both_databases
@@ -184,3 +189,21 @@ def test_a_case_added_while_verify_reads_is_not_out_of_step(recorded, monkeypatc
     monkeypatch.setattr(verify, "_check_chain", check_chain_then_add_a_case)
     report = verify_workspace(workspace)
     assert lines(report) == [] and report.entries == 8
+
+
+def test_observations_are_journaled_and_their_change_is_named(workspace):
+    """What an attempt read besides its state (server clock, Ray ID, …) is evidence like the state."""
+    target_id = add_sample_case(workspace)
+    seen = PageObservations(
+        server_date=datetime(2026, 11, 30, 8, 0, 3, tzinfo=UTC), clock_skew_ms=-1200,
+        counter_label="Guichet 3 — renouvellement", decisive_box=(10, 200, 600, 40),
+    )
+    facts = replace(sample_facts(target_id, 1, datetime(2026, 11, 30, 8, 0, tzinfo=UTC)), observations=seen)
+    capture = record_capture(workspace, facts, [NewArtefact("screenshot", "image/png", data=b"png")])
+    with workspace.reading() as session:
+        assert PageObservations.from_json(session.get(Capture, capture.id).observations) == seen
+    assert verify_workspace(workspace).ok
+    raw_sql(workspace, *drop_triggers(workspace), "UPDATE captures SET observations = '{\"clock_skew_ms\": 0}'")
+    dropped, edited = lines(verify_workspace(workspace))
+    assert dropped.startswith("base de données : protections supprimées")
+    assert edited.startswith(f"capture {capture.id} du ") and "champ « observations » modifié" in edited
