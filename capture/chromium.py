@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
+from capture.browser_diagnosis import driver_failure, driver_problem, launch_failure
 from evidence.errors import BadInput, PreuvesError
 
 DEBIAN_CHROMIUM = "/usr/lib/chromium/chromium"
@@ -116,13 +118,24 @@ class BrowserService:
             if self._browser is not None and self._browser.is_connected():
                 return self._browser
             if self._playwright is None:
-                self._playwright = await async_playwright().start()
+                # The driver is tried on its own first (40 ms): started by Playwright, a driver that cannot
+                # load prints the loader's English error on our terminal before Playwright's own exception.
+                problem = await asyncio.to_thread(driver_problem)
+                if problem:
+                    raise BrowserUnavailable(problem)
+                try:
+                    self._playwright = await async_playwright().start()
+                except Exception as exc:  # Playwright raises a bare Exception when its driver dies at once
+                    raise BrowserUnavailable(await asyncio.to_thread(driver_failure, exc)) from exc
             executable = find_chromium(self._playwright, self._configured)
-            self._browser = await self._playwright.chromium.launch(
-                executable_path=executable,
-                headless=self.headless,
-                args=LAUNCH_ARGS + (["--no-sandbox"] if os.geteuid() == 0 else []),
-            )
+            try:
+                self._browser = await self._playwright.chromium.launch(
+                    executable_path=executable,
+                    headless=self.headless,
+                    args=LAUNCH_ARGS + (["--no-sandbox"] if os.geteuid() == 0 else []),
+                )
+            except PlaywrightError as exc:
+                raise BrowserUnavailable(launch_failure(executable, exc)) from exc
             self.version = self._browser.version
             self.executable = executable
             return self._browser

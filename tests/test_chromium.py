@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,12 +20,14 @@ import pytest
 from playwright.sync_api import Playwright, sync_playwright
 
 from capture import chromium
+from capture.browser_diagnosis import missing_library
 from capture.chromium import (
     DEBIAN_CHROMIUM,
     INSTALL_HINT,
     BrowserUnavailable,
     find_chromium,
 )
+from tests.conftest import CliResult
 
 OFFICIAL = "https://www.val-doise.gouv.fr/booking/create/11343"
 debian_chromium = pytest.mark.skipif(
@@ -153,3 +157,81 @@ def test_a_configured_folder_is_refused(playwright, tmp_path):
     with pytest.raises(BrowserUnavailable) as refused:
         find_chromium(playwright, str(tmp_path))
     assert str(refused.value) == f"Chromium introuvable à l'emplacement configuré : {tmp_path}"
+
+
+# --- a browser or a driver that cannot start --------------------------------------------------------
+
+
+def add_case_with_chromium(cli, tmp_path: Path, chromium_path: Path | None = None) -> Path:
+    home = tmp_path / "ws"
+    assert cli("init").code == 0
+    assert cli("case", "add", "Dupont", f"--url={OFFICIAL}", "--counter=16161").code == 0
+    if chromium_path is not None:
+        config = home / "preuves.toml"
+        setting = f"chromium_path = {json.dumps(str(chromium_path))}"
+        config.write_text(config.read_text(encoding="utf-8").replace('# chromium_path = ""', setting), "utf-8")
+    return home
+
+
+def assert_one_error_line_and_nothing_recorded(cli, result, home: Path, before: tuple[int, str], error: str):
+    assert result.code == 2 and result.out == ""
+    lines = result.err.strip().splitlines()
+    assert lines[-1] == f"Erreur : {error}"
+    assert all(line.startswith("Tentative sur ") for line in lines[:-1]) and len(lines) <= 2, lines
+    assert journal_head(home) == before
+    assert json.loads(cli("case", "show", "Dupont", "--json").out)["captures"] == 0
+
+
+def test_a_driver_missing_a_library_is_named_with_its_package(cli, tmp_path):
+    """A minimal Debian lacks libatomic1, which Playwright's Node.js driver needs: the loader's error is
+    reproduced with an unloadable libatomic.so.1 ahead in the library path. The command runs in a process of
+    its own, so that all it writes on the terminal (the driver's included) is read."""
+    home = add_case_with_chromium(cli, tmp_path)
+    before = journal_head(home)
+    broken = tmp_path / "lib"
+    broken.mkdir()
+    (broken / "libatomic.so.1").write_bytes(b"")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "preuves", "--home", str(home), "capture", "Dupont"],
+        env={**os.environ, "LD_LIBRARY_PATH": str(broken)}, capture_output=True, text=True, timeout=120,
+    )
+
+    result = CliResult(done.returncode, done.stdout, done.stderr)
+    assert_one_error_line_and_nothing_recorded(
+        cli, result, home, before,
+        "le pilote du navigateur (Playwright) ne démarre pas : bibliothèque manquante libatomic.so.1 "
+        "(installez-la : « sudo apt-get install libatomic1 »)",
+    )
+
+
+def test_a_chromium_missing_a_library_is_named_with_its_package(cli, tmp_path):
+    fake = tmp_path / "chromium"
+    fake.write_text(
+        "#!/bin/sh\necho \"$0: error while loading shared libraries: libnss3.so: cannot open shared object file: "
+        "No such file or directory\" >&2\nexit 127\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    home = add_case_with_chromium(cli, tmp_path, fake)
+    before = journal_head(home)
+
+    result = cli("capture", "Dupont")
+
+    assert_one_error_line_and_nothing_recorded(
+        cli, result, home, before,
+        f"Chromium ne démarre pas ({fake}) : bibliothèque manquante libnss3.so "
+        "(installez-la : « sudo apt-get install libnss3 »)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("log", "library"),
+    [
+        ("node: error while loading shared libraries: libatomic.so.1: cannot open shared object file", "libatomic.so.1"),
+        ("x: error while loading shared libraries: /opt/lib/libgbm.so.1: file too short", "libgbm.so.1"),
+        ("Browser logs: nothing about libraries", None),
+    ],
+)
+def test_the_missing_library_is_read_from_the_loader_message(log, library):
+    assert missing_library(log) == library
