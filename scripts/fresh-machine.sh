@@ -40,6 +40,12 @@ deb $MIRROR bookworm-updates main
 deb http://deb.debian.org/debian-security bookworm-security main
 EOF
 cp /etc/resolv.conf "$FOLDER/etc/resolv.conf"
+# Where this machine trusts local certificate authorities (a network that inspects TLS on its way to the
+# registries), the new system must trust them too, or pip cannot reach PyPI.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$FOLDER/usr/local/share/ca-certificates/"
+    chroot "$FOLDER" update-ca-certificates >/dev/null
+fi
 mount_into proc proc "$FOLDER/proc"
 mount_into sysfs sysfs "$FOLDER/sys"
 mount_into bind /dev "$FOLDER/dev"
