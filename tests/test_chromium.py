@@ -7,16 +7,21 @@ holding only `.chromium.executable_path` to say "Playwright's own browser is the
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import psutil
 import pytest
+from playwright.async_api import Browser
 from playwright.sync_api import Playwright, sync_playwright
 
 from capture import chromium
@@ -24,7 +29,9 @@ from capture.browser_diagnosis import missing_library
 from capture.chromium import (
     DEBIAN_CHROMIUM,
     INSTALL_HINT,
+    BrowserService,
     BrowserUnavailable,
+    Recycling,
     find_chromium,
 )
 from tests.conftest import CliResult
@@ -235,3 +242,74 @@ def test_a_chromium_missing_a_library_is_named_with_its_package(cli, tmp_path):
 )
 def test_the_missing_library_is_read_from_the_loader_message(log, library):
     assert missing_library(log) == library
+
+
+# --- recycling: a watcher runs for weeks ------------------------------------------------------------------
+
+
+def driver_pids() -> set[int]:
+    driver = BrowserService._driver_path()
+    return {child.pid for child in psutil.Process().children() if child.exe() == driver}
+
+
+@debian_chromium
+def test_browser_and_driver_are_started_afresh_after_n_attempts():
+    async def same(browser: Browser) -> Browser:
+        return browser
+
+    others = driver_pids()  # other tests' Playwright (the module's fixture) run their own driver
+    with BrowserService(recycling=Recycling(after_attempts=2)) as service:
+        seen = []
+        for _ in range(5):
+            seen.append((service.run(same), frozenset(driver_pids() - others)))
+        assert service.restarts == 2
+    browsers = [browser for browser, _ in seen]
+    assert browsers[0] is browsers[1] and browsers[2] is browsers[3]
+    assert len({id(browser) for browser in browsers}) == 3
+    drivers = [pids for _, pids in seen]
+    assert drivers[0] == drivers[1] != drivers[2] == drivers[3] != drivers[4]
+    assert all(len(pids) == 1 for pids in drivers)  # the old driver is gone each time
+
+
+@debian_chromium
+def test_recycling_waits_for_the_attempt_in_progress():
+    """Due while a long attempt runs: the next attempt waits for it, then gets a new browser."""
+    events: dict[str, float] = {}
+
+    async def long_attempt(browser: Browser) -> Browser:
+        await asyncio.sleep(2)
+        assert browser.is_connected()  # never closed under an attempt
+        events["long_done"] = time.monotonic()
+        return browser
+
+    async def quick(browser: Browser) -> Browser:
+        events.setdefault("started_" + str(len(events)), time.monotonic())
+        return browser
+
+    with BrowserService(recycling=Recycling(after_attempts=2)) as service:
+        service.run(quick)  # the browser is started
+        result: dict[str, Browser] = {}
+        long = threading.Thread(target=lambda: result.setdefault("long", service.run(long_attempt)))
+        long.start()
+        time.sleep(0.5)
+        second = service.run(quick)  # two attempts done: recycling is due, with the long one still running
+        assert service.restarts == 0 and "long_done" not in events
+        third_started = time.monotonic()
+        third = service.run(quick)
+        long.join()
+    assert second is result["long"] and third is not second
+    assert events["long_done"] <= time.monotonic() and third_started < events["long_done"]
+    assert service.restarts == 1
+
+
+@debian_chromium
+def test_a_browser_over_its_memory_limit_is_recycled():
+    async def same(browser: Browser) -> Browser:
+        return browser
+
+    limit = Recycling(after_attempts=1000, above_mib=1, check_memory_every=1)
+    with BrowserService(recycling=limit) as service:
+        first = service.run(same)
+        assert service.memory_mib() > 50  # a real Chromium, its helpers and the driver
+        second = service.run(same)
+        assert second is not first and service.restarts == 1
