@@ -9,6 +9,8 @@ on 127.0.0.1. Nothing leaves the machine.
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import subprocess
 import tempfile
@@ -195,6 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         query = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.server.requests += 1
+        self.server.queries.append(query)
         if self.headers.get("Content-Type") != "application/timestamp-query":
             self._answer(415, b"", "text/plain")
             return
@@ -230,6 +233,7 @@ class _TsaServer(ThreadingHTTPServer):
         self.keys = keys
         self.lock = threading.Lock()
         self.requests = 0
+        self.queries: list[bytes] = []  # every request body, as received
 
 
 class LocalTsa:
@@ -247,6 +251,10 @@ class LocalTsa:
     def requests(self) -> int:
         return self._server.requests
 
+    @property
+    def queries(self) -> list[bytes]:
+        return self._server.queries
+
     def __enter__(self) -> LocalTsa:
         self._thread.start()
         return self
@@ -257,6 +265,23 @@ class LocalTsa:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+def write_anchors_section(
+    config: Path, *authorities: tuple[str, str, Path] | tuple[str, str, Path, bool], timeout: int | None = None
+) -> None:
+    """Replace the [anchors] section of a preuves.toml by these (name, url, ca_file[, fallback])."""
+    base = re.sub(r"(?ms)^\[anchors\]\n.*?(?=^\[|\Z)", "", config.read_text(encoding="utf-8"))
+    lines = ["", "[anchors]", "tsa = ["]
+    for name, url, ca, *fallback in authorities:
+        extra = ", fallback = true" if fallback and fallback[0] else ""
+        lines.append(
+            f"  {{ name = {json.dumps(name)}, url = {json.dumps(url)}, ca_file = {json.dumps(str(ca))}{extra} }},"
+        )
+    lines.append("]")
+    if timeout is not None:
+        lines.append(f"timeout_seconds = {timeout}")
+    config.write_text(base + "\n".join(lines) + "\n", encoding="utf-8")
 
 
 def unreachable_url() -> str:
