@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -363,7 +364,8 @@ def _store(
     workspace: Workspace, request_id: int, authority: Authority, size: int, root: str,
     token: bytes, ca_pem: bytes, facts: TokenFacts,
 ) -> Anchor:
-    slug = re.sub(r"[^a-z0-9]+", "-", authority.name.lower()).strip("-") or "autorite"
+    ascii_name = unicodedata.normalize("NFKD", authority.name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "autorite"
     files = [
         NewArtefact(TOKEN_KIND, REPLY_TYPE, data=token, filename=f"horodatage-{slug}-{size}.tsr"),
         NewArtefact(CA_KIND, "application/pem-certificate-chain", data=ca_pem, filename=f"racines-{slug}.pem"),
