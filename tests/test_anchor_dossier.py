@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -85,9 +86,12 @@ def test_the_token_taken_from_the_bundle_checks_out_against_the_ca_alone(cli, ca
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     [anchor] = manifest["anchors"]
     assert (anchor["root"], anchor["tree_size"]) == (outcome["root"], outcome["tree_size"])
-    detached = tmp_path / "detaches"
-    detached.mkdir()
-    assert _run("pdfdetach", "-saveall", "-o", str(detached), str(bundle / "dossier-complet.pdf"), cwd=tmp_path).returncode == 0
+    reader = tmp_path / "lecteur"  # who received dossier-complet.pdf alone, and follows the guide
+    reader.mkdir()
+    shutil.copy(bundle / "dossier-complet.pdf", reader)
+    [detach] = re.findall(r"^(mkdir jointes && pdfdetach .*)$", GUIDE.read_text(encoding="utf-8"), re.M)
+    assert subprocess.run(detach, shell=True, cwd=reader, capture_output=True).returncode == 0
+    detached = reader / "jointes"
     token = detached / anchor["token_filename"]
     checked = _run("openssl", "ts", "-verify", "-digest", anchor["root"], "-in", str(token), "-CAfile", str(keys.ca_file),
                    cwd=tmp_path)
