@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
 
 from evidence import tsa_defaults
+from evidence.anchor_checks import check_anchors
 from evidence.anchor_models import AnchorRequest
 from evidence.anchors import AnchorSettings, anchor_if_due, anchor_now
 from evidence.errors import WorkspaceError
@@ -204,3 +205,19 @@ def test_a_timer_pass_asks_the_fallback_once_a_day_while_the_main_one_is_down(ca
     assert [(o.authority, o.status) for o in first] == [("Principale", "pending"), ("Secours", "anchored")]
     assert [(o.authority, o.status) for o in second] == [("Principale", "pending")]
     assert fallback.requests == 1
+
+
+def test_turning_anchoring_off_keeps_the_tokens_already_obtained_valid(case_ws, keys, servers):
+    main, _ = servers
+    ws = _configured(case_ws, ("Principale", main.url, keys.ca_file))
+    try:
+        assert [o.status for o in anchor_now(ws)] == ["anchored"]
+    finally:
+        ws.close()
+    write_anchors_section(case_ws.home / "preuves.toml")  # tsa = []
+    off = open_workspace(case_ws.home)
+    try:
+        report = check_anchors(off)
+        assert (report.problems, report.valid, report.captures_covered) == ([], 1, 3)
+    finally:
+        off.close()
