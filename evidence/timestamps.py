@@ -39,6 +39,8 @@ UNREADABLE = "jeton d'horodatage illisible"
 MODIFIED = "signature invalide : le jeton a été modifié"
 UNTRUSTED = "certificat de l'autorité non reconnu par les certificats racines configurés"
 NOT_FOR_TIME_STAMPING = "le certificat signataire n'est pas un certificat d'horodatage"
+# What asn1crypto raises on bytes that do not decode as they should.
+_MALFORMED = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
 
 
 class TokenError(Exception):
@@ -113,7 +115,7 @@ def read_token(data: bytes) -> Token:
                 digest=imprint["hashed_message"].native.hex(),
             ),
         )
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except _MALFORMED as exc:
         raise TokenError(UNREADABLE) from exc
 
 
@@ -149,25 +151,25 @@ def check_token(
         raise TokenError("réponse à une autre demande (nonce différent)")
     if not roots:
         raise TokenError("aucun certificat racine configuré pour vérifier le jeton")
-    signer, others = _signer_certificate(token)
-    _check_signature(token, signer)
-    _check_usage(signer)
-    _check_path(signer, others, roots, token.facts.gen_time)
+    try:
+        signer, others = _signer_certificate(token)
+        _check_signature(token, signer)
+        _check_usage(signer)
+        _check_path(signer, others, roots, token.facts.gen_time)
+    except _MALFORMED as exc:  # asn1crypto parses lazily: a damaged certificate or attribute fails here
+        raise TokenError(f"{UNREADABLE} (certificat ou attribut signé mal formé)") from exc
     return token.facts
 
 
 def _signer_certificate(token: Token) -> tuple[asn1_x509.Certificate, list[asn1_x509.Certificate]]:
     """The certificate that signed (by the SignerInfo's sid, RFC 5652 §5.3), and the others."""
-    try:
-        certificates = [asn1_x509.Certificate.load(der, strict=True) for der in token.certificates]
-        sid = token.signer_info["sid"]
-        if sid.name == "issuer_and_serial_number":
-            wanted = (sid.chosen["issuer"], sid.chosen["serial_number"].native)
-            signers = [c for c in certificates if (c.issuer, c.serial_number) == wanted]
-        else:
-            signers = [c for c in certificates if c.key_identifier == sid.chosen.native]
-    except (ValueError, TypeError) as exc:
-        raise TokenError(f"{UNREADABLE} (certificat mal formé)") from exc
+    certificates = [asn1_x509.Certificate.load(der, strict=True) for der in token.certificates]
+    sid = token.signer_info["sid"]
+    if sid.name == "issuer_and_serial_number":
+        wanted = (sid.chosen["issuer"], sid.chosen["serial_number"].native)
+        signers = [c for c in certificates if (c.issuer, c.serial_number) == wanted]
+    else:
+        signers = [c for c in certificates if c.key_identifier == sid.chosen.native]
     if not signers:
         raise TokenError("le jeton ne contient pas le certificat de l'autorité qui l'a signé")
     return signers[0], [c for c in certificates if c is not signers[0]]

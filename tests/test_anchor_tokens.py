@@ -9,6 +9,7 @@ the root alone: the check stays the one a reader of the dossier can make.
 from __future__ import annotations
 
 import hashlib
+import random
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,15 @@ from evidence.timestamps import (
     read_token,
 )
 from evidence.tsa_client import ask_for_token
-from tests.token_rewrites import as_ber, parse, signed_again, with_certificate, with_certificates_reversed
+from tests.token_rewrites import (
+    CONTEXT_0,
+    as_ber,
+    parse,
+    signed_again,
+    signed_data_of,
+    with_certificate,
+    with_certificates_reversed,
+)
 from tests.tsa_helpers import AuthorityKeys, LocalTsa, TsaProfile, another_certificate, make_authority
 
 DIGEST = hashlib.sha256(b"racine de Merkle du journal").digest()
@@ -101,8 +110,7 @@ def test_the_openssl_reply_with_its_ca_is_out_of_der_order(tmp_path):
     keys = make_authority(tmp_path / "tsa", profile=TsaProfile(send_chain=True))
     with LocalTsa(keys) as server:
         token = ask_for_token(server.url, DIGEST, NONCE, 10)
-    response = parse(token)
-    [certificates] = [c for c in response.children[1].children[1].children[0].children if c.tag == 0xA0]
+    [certificates] = [c for c in signed_data_of(parse(token)).children if c.tag == CONTEXT_0]
     encoded = [cert.encoded for cert in certificates.children]
     assert len(encoded) == 2 and encoded != sorted(encoded)
     assert check_token(token, DIGEST, _roots(keys), NONCE).digest == DIGEST.hex()
@@ -191,3 +199,28 @@ def test_a_refusal_and_garbage_are_told_apart():
     for garbage in (b"", b"<html>erreur</html>", b"\x30\x03\x02\x01"):
         with pytest.raises(TokenError, match="^jeton d'horodatage illisible$"):
             read_token(garbage)
+
+
+def test_damaged_tokens_are_refused_with_a_reason_never_a_crash(plain):
+    """Every truncation of a token, DER and BER, and bytes changed at random (a fixed seed): a
+    TokenError each time, unless the change hit only SignedData.digestAlgorithms, a list that
+    nothing signs and nothing needs (RFC 5652 §5.1)."""
+    keys, token = plain
+    roots = _roots(keys)
+    listed = signed_data_of(parse(token)).children[1].encoded
+    unsigned = range(token.index(listed), token.index(listed) + len(listed))
+    damaged = [(base[:cut], ()) for base in (token, as_ber(token)) for cut in range(0, len(base), 7)]
+    rng = random.Random(17)
+    for _ in range(400):
+        changed, where = bytearray(token), []
+        for _ in range(rng.randint(1, 3)):
+            where.append(rng.randrange(len(changed)))
+            changed[where[-1]] ^= rng.randrange(1, 256)
+        damaged.append((bytes(changed), tuple(where)))
+    for data, where in damaged:
+        try:
+            check_token(data, DIGEST, roots, NONCE)
+        except TokenError as exc:
+            assert str(exc)
+        else:
+            assert where and all(at in unsigned for at in where), where

@@ -69,7 +69,7 @@ def _indefinite(tag: int, children: list[bytes]) -> bytes:
     return bytes([tag, 0x80]) + b"".join(children) + b"\x00\x00"
 
 
-def _signed_data(response: Node) -> Node:
+def signed_data_of(response: Node) -> Node:
     """TimeStampResp → timeStampToken (ContentInfo) → [0] → SignedData."""
     return response.children[1].children[1].children[0]
 
@@ -77,7 +77,7 @@ def _signed_data(response: Node) -> Node:
 def with_certificates_reversed(token: bytes) -> bytes:
     """The same token, its SignedData.certificates in the reverse order (DER lengths kept)."""
     response = parse(token)
-    signed_data = _signed_data(response)
+    signed_data = signed_data_of(response)
     [certificates] = [child for child in signed_data.children if child.tag == CONTEXT_0]
     assert len(certificates.children) > 1, "a single certificate: nothing to reorder"
     replaced = {id(certificates): _der(CONTEXT_0, [c.encoded for c in reversed(certificates.children)])}
@@ -88,7 +88,7 @@ def as_ber(token: bytes, chunk: int = 50) -> bytes:
     """The same token in BER: indefinite lengths around everything not signed, the TSTInfo's
     OCTET STRING cut into chunks of `chunk` bytes."""
     response = parse(token)
-    signed_data = _signed_data(response)
+    signed_data = signed_data_of(response)
     verbatim: dict[int, bytes] = {}
     [certificates] = [child for child in signed_data.children if child.tag == CONTEXT_0]
     verbatim.update({id(cert): cert.encoded for cert in certificates.children})
@@ -135,6 +135,6 @@ def signed_again(token: bytes, cert: Path, key: Path, *, key_id: bool = True, es
 def with_certificate(token: bytes, certificate_der: bytes) -> bytes:
     """The token with `certificate_der` instead of the certificates it carries (nothing signed changes)."""
     response = parse(token)
-    signed_data = _signed_data(response)
+    signed_data = signed_data_of(response)
     [certificates] = [child for child in signed_data.children if child.tag == CONTEXT_0]
     return _rebuild(response, {id(certificates): _der(CONTEXT_0, [certificate_der])}, _der)
