@@ -22,35 +22,41 @@ TST_INFO_OID = "1.2.840.113549.1.9.16.1.4"
 
 @dataclass
 class Node:
-    """One DER TLV: its tag, its encoding as read, and its children when constructed."""
+    """One DER TLV: its tag, its encoding as read, where it starts, and its children when constructed."""
 
     tag: int
     encoded: bytes
     value: bytes
     children: list[Node]
+    offset: int
+
+    @property
+    def span(self) -> range:
+        return range(self.offset, self.offset + len(self.encoded))
 
 
 def parse(data: bytes) -> Node:
-    node, rest = _read(data)
-    assert not rest, "trailing bytes"
+    node, end = _read(data, 0)
+    assert end == len(data), "trailing bytes"
     return node
 
 
-def _read(data: bytes) -> tuple[Node, bytes]:
-    tag, first = data[0], data[1]
+def _read(data: bytes, at: int) -> tuple[Node, int]:
+    """The TLV at `at`, and where the next one starts."""
+    tag, first = data[at], data[at + 1]
     if first < 0x80:
-        start, length = 2, first
+        start, length = at + 2, first
     else:
         count = first & 0x7F
-        start, length = 2 + count, int.from_bytes(data[2 : 2 + count], "big")
-    value = data[start : start + length]
+        start, length = at + 2 + count, int.from_bytes(data[at + 2 : at + 2 + count], "big")
+    end = start + length
     children = []
     if tag & 0x20:
-        rest = value
-        while rest:
-            child, rest = _read(rest)
+        position = start
+        while position < end:
+            child, position = _read(data, position)
             children.append(child)
-    return Node(tag, data[: start + length], value, children), data[start + length :]
+    return Node(tag, data[at:end], data[start:end], children, at), end
 
 
 def _length(size: int) -> bytes:
