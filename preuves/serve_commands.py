@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from sqlalchemy import select
-from waitress import create_server
 
 from evidence.account_models import Organisation, User
 from evidence.accounts import add_user, change_password, has_accounts, remove_user
@@ -20,9 +19,9 @@ from preuves.console import err, out
 from preuves.context import workspace_of
 from preuves.web.app import create_app
 from preuves.web.security import is_loopback
+from preuves.web.server import exposure_warning, make_server
 
 app = typer.Typer(help="Comptes du tableau de bord web (une organisation par compte).")
-SERVER_THREADS = 8
 
 
 def serve(
@@ -40,9 +39,11 @@ def serve(
         web = create_app(workspace, accounts=accounts)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
         try:
-            server = create_server(web, host=host, port=port, threads=SERVER_THREADS, ident="preuves")
+            server = make_server(web, host, port)
         except OSError as exc:
             raise BadInput(f"impossible d'écouter sur {host}:{port} ({exc.strerror})") from exc
+        if warning := exposure_warning(host, accounts, web.extensions["preuves"].web_settings):
+            err.print(warning)
         mode = "avec comptes (connexion obligatoire)" if accounts else "local, sans comptes"
         err.print(f"Tableau de bord {mode} : http://{_url_host(host)}:{server.effective_port}/  (Ctrl-C pour arrêter)")
         signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops it as Ctrl-C does
