@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.models import Base, UTCDateTime
@@ -34,6 +34,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Written into each session at sign-in; raised by a sign-out or a new password, it ends every
+    # session of the user at once (a session cookie is only valid with the current number).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship()
 

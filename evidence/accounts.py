@@ -1,7 +1,9 @@
 """Accounts of the web dashboard: organisations, users with argon2 passwords, who sees which case.
 
 A user sees the cases of their organisation and no other. A dashboard without any account (bound
-to 127.0.0.1 for one person) sees every case, as the command line does.
+to 127.0.0.1 for one person) sees every case, as the command line does. A session names the user
+and their `session_version`: raising it (sign-out, new password) or removing the user ends every
+session of that user at once.
 """
 
 from __future__ import annotations
@@ -9,20 +11,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.orm import Session
 
 from evidence import journal
 from evidence.account_models import CaseOrganisation, Organisation, User
 from evidence.errors import BadInput
 from evidence.models import Case
+from evidence.passwords import MAX_PASSWORD_LENGTH, validate_password
 from evidence.workspace import Workspace
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,79}")
 MAX_ORGANISATION_LENGTH = 120
 
@@ -36,12 +38,6 @@ def _dummy_hash() -> str:
     return _hasher.hash("preuves-rdv: no such user")
 
 
-def validate_password(password: str) -> str:
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise BadInput(f"mot de passe refusé : {MIN_PASSWORD_LENGTH} caractères au moins")
-    return password
-
-
 def add_user(workspace: Workspace, username: str, password: str, organisation: str) -> User:
     """Create a user in an organisation (created if new); both are journaled, the hash is not."""
     if not USERNAME.fullmatch(username):
@@ -49,7 +45,7 @@ def add_user(workspace: Workspace, username: str, password: str, organisation: s
     organisation = organisation.strip()
     if not organisation or len(organisation) > MAX_ORGANISATION_LENGTH:
         raise BadInput(f"organisation invalide : 1 à {MAX_ORGANISATION_LENGTH} caractères attendus")
-    password_hash = _hasher.hash(validate_password(password))
+    password_hash = _hasher.hash(validate_password(password, username))
     now = workspace.clock.now()
     with workspace.writing() as session:
         if session.scalars(select(User).where(User.username == username)).first():
@@ -73,24 +69,79 @@ def add_user(workspace: Workspace, username: str, password: str, organisation: s
 class Account:
     """A signed-in user, as a session remembers them."""
 
+    user_id: int
     username: str
     organisation_id: int
     organisation: str
+    session_version: int
+
+
+def _account_row(session: Session, condition: ColumnElement[bool]) -> Row[Any] | None:
+    return session.execute(
+        select(
+            User.id, User.username, User.password_hash, User.session_version,
+            Organisation.id.label("organisation_id"), Organisation.name.label("organisation"),
+        ).join(Organisation).where(condition)
+    ).first()
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(row.id, row.username, row.organisation_id, row.organisation, row.session_version)
 
 
 def authenticate(workspace: Workspace, username: str, password: str) -> Account | None:
     """The account if the password is right, else None (same cost whether or not the name exists)."""
     with workspace.reading() as session:
-        row = session.execute(
-            select(User.password_hash, Organisation.id, Organisation.name)
-            .join(Organisation)
-            .where(User.username == username)
-        ).first()
+        row = _account_row(session, User.username == username)
     try:
         _hasher.verify(row.password_hash if row else _dummy_hash(), password[:MAX_PASSWORD_LENGTH])
     except (VerificationError, InvalidHashError):
         return None
-    return Account(username, row.id, row.name) if row else None
+    return _account(row) if row else None
+
+
+def session_account(workspace: Workspace, user_id: int, session_version: int) -> Account | None:
+    """The account a session names, if it still exists and the session was not ended since."""
+    with workspace.reading() as session:
+        row = _account_row(session, User.id == user_id)
+    if row is None or row.session_version != session_version:
+        return None
+    return _account(row)
+
+
+def end_sessions(workspace: Workspace, user_id: int) -> None:
+    """Every session of the user ends now (signing out ends them on every browser)."""
+    with workspace.writing() as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            user.session_version += 1
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise BadInput(f"compte inconnu : {username!r} (voir « preuves user list »)")
+    return user
+
+
+def change_password(workspace: Workspace, username: str, password: str) -> None:
+    """A new password; the user's open sessions end. Journaled, without the hash."""
+    password_hash = _hasher.hash(validate_password(password, username))
+    now = workspace.clock.now()
+    with workspace.writing() as session:
+        user = _user(session, username)
+        user.password_hash = password_hash
+        user.session_version += 1
+        journal.append(session, "user.password_changed", {"user": username, "id": user.id}, now)
+
+
+def remove_user(workspace: Workspace, username: str) -> None:
+    """Close an account: its sessions end at once; its organisation and cases stay. Journaled."""
+    now = workspace.clock.now()
+    with workspace.writing() as session:
+        user = _user(session, username)
+        journal.append(session, "user.removed", {"user": username, "id": user.id}, now)
+        session.delete(user)
 
 
 def has_accounts(workspace: Workspace) -> bool:

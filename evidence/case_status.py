@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,12 +15,14 @@ from evidence.stats import capture_stats
 from evidence.workspace import Workspace
 
 
-def case_status(workspace: Workspace, case: Case) -> dict[str, Any]:
-    """Per case: what was done and planned, and whether the evidence is strong enough yet."""
+def case_status(workspace: Workspace, case: Case, since: datetime | None = None) -> dict[str, Any]:
+    """Per case: what was done and planned, and whether the evidence is strong enough yet.
+    With `since`, only the attempts made from then on count (what a dashboard user may see)."""
     with workspace.reading() as session:
-        attempts = session.execute(
-            select(Capture.started_at, Capture.state).where(Capture.target_id == case.target_id)
-        ).all()
+        query = select(Capture.started_at, Capture.state).where(Capture.target_id == case.target_id)
+        if since is not None:
+            query = query.where(Capture.started_at >= since)
+        attempts = session.execute(query).all()
         planned = session.scalar(
             select(func.count()).select_from(PlannedAttempt).where(
                 PlannedAttempt.target_id == case.target_id, PlannedAttempt.status == "planned"

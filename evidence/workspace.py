@@ -60,6 +60,15 @@ DEFAULT_CONFIG = """\
 [letters]
 # Taille maximale d'un courrier ou d'une preuve importés, en Mo.
 # max_file_mb = 50
+
+[web]
+# Tableau de bord (« preuves serve ») : voir docs/security.md.
+# Adresse publique quand un proxy inverse HTTPS le sert (les cookies deviennent « Secure »).
+# public_url = "https://preuves.mon-association.fr"
+# Adresse du proxy inverse devant le serveur : seuls ses en-têtes X-Forwarded-For et -Proto sont crus.
+# trusted_proxy = "127.0.0.1"
+# Accepter dans le formulaire « Nouveau dossier » des pages hors des domaines officiels (démonstration, tests).
+# allow_any_domain = false
 """  # then the [anchors] section of `tsa_defaults.anchors_section`
 
 

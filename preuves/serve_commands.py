@@ -1,4 +1,4 @@
-"""`preuves serve` (the web dashboard) and `preuves user add|list` (its accounts)."""
+"""`preuves serve` (the web dashboard) and `preuves user add|passwd|remove|list` (its accounts)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from sqlalchemy import select
-from waitress import create_server
 
 from evidence.account_models import Organisation, User
-from evidence.accounts import add_user, has_accounts
+from evidence.accounts import add_user, change_password, has_accounts, remove_user
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
 from preuves.console import err, out
 from preuves.context import workspace_of
 from preuves.web.app import create_app
 from preuves.web.security import is_loopback
+from preuves.web.server import exposure_warning, make_server
 
 app = typer.Typer(help="Comptes du tableau de bord web (une organisation par compte).")
-SERVER_THREADS = 8
 
 
 def serve(
@@ -40,9 +39,11 @@ def serve(
         web = create_app(workspace, accounts=accounts)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
         try:
-            server = create_server(web, host=host, port=port, threads=SERVER_THREADS, ident="preuves")
+            server = make_server(web, host, port)
         except OSError as exc:
             raise BadInput(f"impossible d'écouter sur {host}:{port} ({exc.strerror})") from exc
+        if warning := exposure_warning(host, accounts, web.extensions["preuves"].web_settings):
+            err.print(warning)
         mode = "avec comptes (connexion obligatoire)" if accounts else "local, sans comptes"
         err.print(f"Tableau de bord {mode} : http://{_url_host(host)}:{server.effective_port}/  (Ctrl-C pour arrêter)")
         signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops it as Ctrl-C does
@@ -62,23 +63,53 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée standard (scripts).")
+]
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Identifiant de connexion.")],
     organisation: Annotated[str, typer.Option("--organisation", help="Organisation (association, cabinet …) ; créée si nouvelle.")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée standard (scripts).")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Créer un compte ; ses dossiers seront ceux de son organisation."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     with workspace_of(ctx) as workspace:
         user = add_user(workspace, username, password, organisation)
     err.print(f"Compte « {user.username} » créé dans l'organisation « {organisation.strip()} ».")
+
+
+@app.command("passwd")
+def passwd(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Identifiant du compte.")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Changer le mot de passe d'un compte ; ses sessions ouvertes sont fermées."""
+    password = _read_password(password_stdin)
+    with workspace_of(ctx) as workspace:
+        change_password(workspace, username, password)
+    err.print(f"Mot de passe de « {username} » changé ; ses sessions ouvertes sont fermées.")
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Identifiant du compte.")],
+) -> None:
+    """Supprimer un compte ; ses sessions sont fermées, les dossiers de son organisation restent."""
+    with workspace_of(ctx) as workspace:
+        remove_user(workspace, username)
+    err.print(f"Compte « {username} » supprimé ; ses sessions sont fermées.")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
 
 
 @app.command("list")

@@ -7,22 +7,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from playwright.sync_api import Browser, sync_playwright
-from waitress import create_server
 
 from capture.chromium import BrowserService, find_chromium
 from capture.settings import CaptureSettings
 from evidence.workspace import Workspace
 from preuves.web.app import create_app
+from preuves.web.server import make_server
 
 
 @contextmanager
 def dashboard(
     workspace: Workspace, *, accounts: bool, settings: CaptureSettings | None = None,
-    browser: BrowserService | None = None,
+    browser: BrowserService | None = None, **server_options: object,
 ) -> Iterator[str]:
-    """Serve the dashboard in a thread; yield its base URL; stop it and its jobs afterwards."""
+    """Serve the dashboard in a thread (the server of `preuves serve`, with fewer threads unless
+    `server_options` say otherwise); yield its base URL; stop it and its jobs afterwards."""
     app = create_app(workspace, accounts=accounts, settings=settings, browser=browser)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server = make_server(app, "127.0.0.1", 0, **{"threads": 4, **server_options})
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

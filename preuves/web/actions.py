@@ -10,7 +10,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from capture.attempt import capture_target
@@ -18,11 +18,13 @@ from capture.chromium import BrowserService, require_display
 from capture.states import State
 from dossier_builder.build import build_dossier
 from evidence.anchors import anchor_before_dossier
-from evidence.errors import BadInput, PreuvesError
+from evidence.errors import BadInput
 from evidence.purge import open_case
 from evidence.verify import verify_workspace
 from preuves.web.context import WebState, case_or_404, state
+from preuves.web.exports import build_folder, send_once, sweep_exports
 from preuves.web.jobs import Job, Progress
+from preuves.web.security import without_server_paths
 
 blueprint = Blueprint("actions", __name__)
 
@@ -73,10 +75,7 @@ def download(job_id: str) -> Response:
     found = _job_or_404(job_id)
     if found.kind != "dossier" or found.error or not found.finished:
         abort(404)
-    archive = state().exports / found.result["archive"]
-    response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=archive.name)
-    response.cache_control.no_store = True
-    return response
+    return send_once(state().exports / found.result["archive"])
 
 
 def _job_or_404(job_id: str) -> Job:
@@ -115,17 +114,17 @@ def _assisted(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]
 
 
 def _dossier(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:
-    stamp = web.workspace.clock.now().strftime("%Y%m%d-%H%M%S")
-    folder = web.exports / f"dossier-{case_id}-{stamp}"
-    if folder.exists():
-        raise PreuvesError("un dossier est déjà en cours de constitution : attendez une minute")
+    sweep_exports(web.exports)
     progress("horodatage du journal", 0, 1)
     anchor_before_dossier(web.workspace)  # as `preuves dossier`: the note says what became of it
-    result = build_dossier(web.workspace, str(case_id), folder, progress=progress)
-    progress("archive à télécharger", 0, 1)
-    archive = Path(shutil.make_archive(str(folder), "zip", root_dir=folder.parent, base_dir=folder.name))
-    archive.chmod(0o600)
-    shutil.rmtree(folder)  # the zip holds it all; one copy of a large bundle is enough
+    folder = build_folder(web.exports, case_id, web.workspace.clock.now())
+    try:
+        result = build_dossier(web.workspace, str(case_id), folder, progress=progress)
+        progress("archive à télécharger", 0, 1)
+        archive = Path(shutil.make_archive(str(folder), "zip", root_dir=folder.parent, base_dir=folder.name))
+        archive.chmod(0o600)
+    finally:  # the zip holds it all (one copy of a large bundle is enough); a failed build leaves nothing
+        shutil.rmtree(folder, ignore_errors=True)
     progress("archive à télécharger", 1, 1)
     return {
         "archive": f"{folder.name}.zip",
@@ -140,7 +139,7 @@ def _verify(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:
     progress("vérification terminée", 1, 1)
     return {
         "ok": report.ok,
-        "problems": [problem.line() for problem in report.problems],
+        "problems": [without_server_paths(problem.line(), web.workspace.home) for problem in report.problems],
         "purges": report.purges,
         "entries": report.entries,
         "blobs": report.blobs_checked,

@@ -2,51 +2,46 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from evidence.accounts import authenticate
-from preuves.web.context import state
-from preuves.web.security import LoginThrottle
+from evidence.accounts import USERNAME, authenticate, end_sessions
+from preuves.web.context import state, viewer
+from preuves.web.security import safe_next, sign_in
 
 blueprint = Blueprint("auth", __name__)
-throttle = LoginThrottle()
+
+WRONG = "Identifiant ou mot de passe incorrect."
 
 
 @blueprint.route("/connexion", methods=["GET", "POST"])
 def login() -> str | Response:
-    if not state().accounts:
+    web = state()
+    if not web.accounts:
         return redirect(url_for("cases.index"))
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        if throttle.locked(username):
-            error = "Trop d'essais pour cet identifiant : réessayez dans un quart d'heure."
+        address = request.remote_addr or ""
+        if not USERNAME.fullmatch(username):
+            error, status = WRONG, 401  # no such account can exist: nothing to count or check
+        elif (refusal := web.throttle.begin(username, address)) is not None:
+            error, status = refusal, 429
+        elif (account := authenticate(web.workspace, username, password)) is None:
+            error, status = WRONG, 401
         else:
-            account = authenticate(state().workspace, username, password)
-            if account is None:
-                throttle.failed(username)
-                error = "Identifiant ou mot de passe incorrect."
-            else:
-                throttle.succeeded(username)
-                session.clear()  # a new session on login: no fixation of an old one
-                session.permanent = True
-                session["user"] = asdict(account)
-                return redirect(_safe_next(request.args.get("next")))
-    return render_template("login.html", error=error), 200 if error is None else 401
+            web.throttle.succeeded(username, address)
+            sign_in(account)
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("login.html", error=error), status
 
 
 @blueprint.route("/deconnexion", methods=["POST"])
 def logout() -> Response:
+    """Signing out ends every session of the account, this copy of the cookie and any other."""
+    signed_in = viewer()
+    if signed_in is not None and signed_in.user_id is not None:
+        end_sessions(state().workspace, signed_in.user_id)
     session.clear()
     return redirect(url_for("auth.login"))
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path of this site, never another site (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("cases.index")

@@ -27,12 +27,14 @@ from evidence.letters import (
 from evidence.models import Artefact, Capture, PlannedAttempt
 from evidence.records import add_case
 from preuves.parsing import parse_day
-from preuves.web.context import case_or_404, state, viewer
+from preuves.web.context import attempts_since, case_or_404, state, viewer, visible_attempts
+from preuves.web.security import without_server_paths
 
 blueprint = Blueprint("cases", __name__)
 
 PAGE_SIZE = 48  # attempts per page of a case's timeline
 UPCOMING = 8  # planned attempts shown ahead
+MAX_PAGE = 100_000  # a larger page number would overflow the query's OFFSET
 STATUS_LABELS = {
     "planned": "prévues", "done": "faites", "missed": "manquées", "failed": "échouées",
     "running": "en cours",
@@ -44,7 +46,8 @@ def index() -> str:
     web = state()
     with web.workspace.reading() as session:
         cases = visible_cases(session, viewer().organisation_id)
-    statuses = [(case, case_status(web.workspace, case)) for case in cases]
+        since = {case.id: attempts_since(session, case.target_id) for case in cases}
+    statuses = [(case, case_status(web.workspace, case, since[case.id])) for case in cases]
     return render_template("index.html", statuses=statuses)
 
 
@@ -56,7 +59,7 @@ def new_case() -> str | Response:
             spec = checked_target(
                 form.get("url", ""), counter=form.get("counter") or None, platform=form.get("platform") or None,
                 prefecture=form.get("prefecture") or None, procedure=form.get("procedure") or None,
-                allow_any_domain=bool(form.get("allow_any_domain")),
+                allow_any_domain=state().web_settings.allow_any_domain,  # the server owner's choice only
             )
             case, _ = add_case(
                 state().workspace, form.get("label", ""), spec,
@@ -72,14 +75,16 @@ def new_case() -> str | Response:
 @blueprint.route("/dossiers/<int:case_id>")
 def show(case_id: int) -> str:
     web = state()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     with web.workspace.reading() as session:
         case = case_or_404(session, case_id)
         target = case.target
-        total = session.scalar(select(func.count()).select_from(Capture).where(Capture.target_id == target.id)) or 0
+        visible = visible_attempts(session, target.id)
+        since = attempts_since(session, target.id)
+        total = session.scalar(select(func.count()).select_from(Capture).where(visible)) or 0
         attempts = list(
             session.scalars(
-                select(Capture).where(Capture.target_id == target.id)
+                select(Capture).where(visible)
                 .order_by(Capture.started_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
             )
         )
@@ -109,7 +114,7 @@ def show(case_id: int) -> str:
         session.expunge_all()
     return render_template(
         "case.html",
-        case=case, target=target, status=case_status(web.workspace, case),
+        case=case, target=target, status=case_status(web.workspace, case, since),
         attempts=attempts, thumbnails=thumbnails, page=page, pages=max(1, -(-total // PAGE_SIZE)),
         plan={STATUS_LABELS.get(k, k): v for k, v in plan.items() if k != "cancelled"}, upcoming=upcoming,
         letters=letters, directions=DIRECTIONS, channels=CHANNELS, today=paris_today(web.workspace),
@@ -147,7 +152,7 @@ def add_letter(case_id: int) -> Response:
                 ),
             )
         except PreuvesError as exc:
-            flash(f"Courrier refusé : {exc}", "error")
+            flash(f"Courrier refusé : {without_server_paths(str(exc), web.workspace.home)}", "error")
         else:
             flash(f"Courrier n° {letter.id} du {letter.letter_date:%d/%m/%Y} enregistré.")
     return redirect(url_for("cases.show", case_id=case_id, _anchor="courriers"))

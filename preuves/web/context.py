@@ -1,21 +1,33 @@
-"""What every page needs: the server's shared state, and the cases the viewer may see."""
+"""What every page needs: the server's shared state, and what the viewer may see.
+
+An organisation sees its own cases, and the attempts on their pages made from the moment its
+first case on that page was created — never the attempts made before for another organisation's
+case (they would tell who watched the page, and since when). See docs/security.md.
+"""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import abort, current_app, g
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
-from evidence.accounts import organisation_of
+from evidence.account_models import CaseOrganisation
+from evidence.accounts import has_accounts, organisation_of
 from evidence.models import Capture, Case
 from evidence.workspace import Workspace
 from preuves.web.jobs import JobRunner
 from preuves.web.security import Viewer
+from preuves.web.settings import WebSettings
+from preuves.web.throttle import LoginThrottle
+
+NEVER = datetime.max.replace(tzinfo=UTC)  # a page none of the viewer's cases waits on
 
 
 @dataclass
@@ -23,13 +35,25 @@ class WebState:
     """Shared by every request of one `preuves serve` process."""
 
     workspace: Workspace
-    accounts: bool
+    # Accounts existed when the server started: it never falls back to the open local mode.
+    started_with_accounts: bool
     settings: CaptureSettings
-    jobs: JobRunner = field(default_factory=JobRunner)
+    web_settings: WebSettings = field(default_factory=WebSettings)
+    jobs: JobRunner = field(init=False)
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     # Given by the caller (and closed by it), or started here on the first attempt.
     shared_browser: BrowserService | None = None
     _own_browser: BrowserService | None = None
     _browser_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.jobs = JobRunner(self.workspace.home)
+
+    @property
+    def accounts(self) -> bool:
+        """Whether pages need a signed-in user: asked of the database at each request, so that a
+        server started without accounts closes as soon as one is created."""
+        return self.started_with_accounts or has_accounts(self.workspace)
 
     @property
     def exports(self) -> Path:
@@ -74,9 +98,34 @@ def case_or_404(session: Session, case_id: int) -> Case:
     return case
 
 
+def attempts_since(session: Session, target_id: int) -> datetime | None:
+    """From when the viewer may see the attempts on a page: None for the local owner (all of
+    them); for a user, since their organisation's first case on the page was created."""
+    if viewer().is_local_owner:
+        return None
+    first = session.scalar(
+        select(func.min(Case.created_at))
+        .join(CaseOrganisation, CaseOrganisation.case_id == Case.id)
+        .where(Case.target_id == target_id, CaseOrganisation.organisation_id == viewer().organisation_id)
+    )
+    return NEVER if first is None else first
+
+
+def visible_attempts(session: Session, target_id: int) -> ColumnElement[bool]:
+    """The condition on Capture rows of a page that the viewer may see."""
+    since = attempts_since(session, target_id)
+    on_page = Capture.target_id == target_id
+    return on_page if since is None else on_page & (Capture.started_at >= since)
+
+
+def attempt_visible(session: Session, capture: Capture) -> bool:
+    since = attempts_since(session, capture.target_id)
+    return since is None or capture.started_at >= since
+
+
 def capture_or_404(session: Session, capture_id: int) -> Capture:
-    """A capture the viewer may see: one of a target that one of their cases waits on."""
+    """A capture the viewer may see: on a page that one of their cases waits on, made since."""
     capture = session.get(Capture, capture_id)
-    if capture is None or not any(may_see(session, case) for case in capture.target.cases):
+    if capture is None or not attempt_visible(session, capture):
         abort(404)
     return capture

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from evidence.errors import PreuvesError
+from preuves.web.security import without_server_paths
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ class Job:
 class JobRunner:
     """A few worker threads; each job reports progress as (step, done, total)."""
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, home: Path, workers: int = 2) -> None:
+        self._home = home  # error messages name files relative to it
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="preuves-job")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -74,10 +77,11 @@ class JobRunner:
         try:
             job.result = work(progress)
         except PreuvesError as exc:
-            job.error = str(exc)
+            job.error = without_server_paths(str(exc), self._home)
         except Exception as exc:  # shown on the page: a job must never die silently
             log.exception("job %s (%s) failed", job.id, job.kind)
-            job.error = f"erreur inattendue : {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            first_line = str(exc).splitlines()[0] if str(exc) else ""
+            job.error = without_server_paths(f"erreur inattendue : {type(exc).__name__}: {first_line}", self._home)
         finally:
             job.finished = True
 
