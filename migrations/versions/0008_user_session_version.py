@@ -2,7 +2,7 @@
 
 A plain ADD COLUMN (users is access-control data, not evidence, and has no triggers).
 
-Revision ID: 0013
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06
 """
@@ -10,7 +10,7 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
