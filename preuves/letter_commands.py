@@ -13,12 +13,14 @@ from evidence.letters import (
     CHANNELS,
     DIRECTIONS,
     PROOF_KIND,
+    RECEIPT_KIND,
     LetterInput,
     LetterSummary,
     add_proofs,
     letter_summaries,
     paris_today,
     record_letter,
+    record_receipt,
 )
 from evidence.records import find_case
 from preuves.console import err, out, print_json
@@ -49,8 +51,19 @@ def add(
         ),
     ] = None,
     answers: Annotated[int | None, typer.Option("--answers", help="Numéro du courrier auquel celui-ci répond.")] = None,
+    received_on: Annotated[
+        str | None,
+        typer.Option("--received-on", help="Date à laquelle la préfecture l'a reçu (avis de réception)."),
+    ] = None,
+    receipt: Annotated[
+        list[Path] | None,
+        typer.Option("--receipt", metavar="<path>", help="L'avis de réception (avec --received-on)."),
+    ] = None,
 ) -> None:
-    """Enregistrer un courrier envoyé ou reçu, avec ses preuves d'envoi."""
+    """Enregistrer un courrier envoyé ou reçu, avec ses preuves d'envoi et de réception.
+
+    Un courrier envoyé qui contient encore un blanc « [à compléter …] » d'un brouillon est refusé.
+    """
     request = LetterInput(
         file=file,
         direction=direction,
@@ -60,6 +73,8 @@ def add(
         subject=subject,
         proofs=tuple(proof or ()),
         answers=answers,
+        received_on=parse_day(received_on, "date de réception") if received_on is not None else None,
+        receipts=tuple(receipt or ()),
     )
     with workspace_of(ctx) as workspace:
         letter = record_letter(workspace, case, request)
@@ -75,12 +90,28 @@ def proof(
     ctx: typer.Context,
     case: CaseArgument,
     letter: Annotated[int, typer.Argument(help="Numéro du courrier.")],
-    files: Annotated[list[Path], typer.Argument(help="Preuves : accusé de réception, avis de réception …")],
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Preuves : preuve de dépôt, avis de réception …")
+    ] = None,
+    received_on: Annotated[
+        str | None,
+        typer.Option(
+            "--received-on",
+            help="Date de réception par la préfecture : les fichiers donnés sont alors l'avis de réception.",
+        ),
+    ] = None,
 ) -> None:
-    """Joindre une preuve reçue plus tard (avis de réception …) à un courrier déjà enregistré."""
+    """Joindre une preuve reçue plus tard à un courrier déjà enregistré, ou la date à laquelle la
+    préfecture l'a reçu (avec son avis de réception)."""
+    paths = files or []
     with workspace_of(ctx) as workspace:
-        rows = add_proofs(workspace, case, letter, files)
-    err.print(f"{len(rows)} preuve(s) jointe(s) au courrier n° {letter}.")
+        if received_on is None:
+            add_proofs(workspace, case, letter, paths)
+        else:
+            event = record_receipt(workspace, case, letter, parse_day(received_on, "date de réception"), paths)
+            err.print(f"Courrier n° {letter} : reçu par la préfecture le {event.event_date:%d/%m/%Y}.")
+    if paths:
+        err.print(f"{len(paths)} preuve(s) jointe(s) au courrier n° {letter}.")
 
 
 def _answer_text(summary: LetterSummary) -> str:
@@ -110,16 +141,18 @@ def list_letters(
         return
     table = Table("N°", "Date", "Sens", "Moyen", "Objet", "Suivi", "Preuves", "Réponse")
     for s in summaries:
-        proofs = sum(1 for f in s.files if f.kind == PROOF_KIND)
+        proofs = sum(1 for f in s.files if f.kind in (PROOF_KIND, RECEIPT_KIND))
+        received = f"\nreçu le {s.received_on:%d/%m/%Y}" if s.received_on else ""
         table.add_row(
-            str(s.id), f"{s.letter_date:%d/%m/%Y}", DIRECTIONS[s.direction], s.channel,
+            str(s.id), f"{s.letter_date:%d/%m/%Y}{received}", DIRECTIONS[s.direction], s.channel,
             s.subject or "—", s.tracking or "—", str(proofs), _answer_text(s),
         )
     out.print(table)
     for s in summaries:
         if s.silence_since:
+            received = f", reçu le {s.received_on:%d/%m/%Y}" if s.received_on else ""
             err.print(
-                f"Courrier n° {s.id} du {s.letter_date:%d/%m/%Y} : sans réponse depuis plus de deux mois "
+                f"Courrier n° {s.id} du {s.letter_date:%d/%m/%Y}{received} : sans réponse depuis plus de deux mois "
                 f"(silence gardé par l'administration depuis le {s.silence_since:%d/%m/%Y})."
             )
 
