@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dossier_builder.drafts import DRAFT_KINDS, write_draft
+from dossier_builder.drafts import DRAFT_KINDS, parse_options, write_draft
 from evidence.letters import (
     CHANNELS,
     DIRECTIONS,
@@ -163,11 +163,39 @@ def draft(
     case: CaseArgument,
     kind: Annotated[str, typer.Option("--kind", help=" ou ".join(DRAFT_KINDS) + ".")],
     out_file: Annotated[Path | None, typer.Option("--out", help="Fichier PDF à écrire.")] = None,
+    counsel: Annotated[
+        str | None, typer.Option("--counsel", help="Requête : nom de l'avocat qui représente le demandeur.")
+    ] = None,
+    bar: Annotated[str | None, typer.Option("--bar", help="Requête : barreau de l'avocat (Val-d'Oise, Paris …).")] = None,
+    legal_aid: Annotated[
+        bool,
+        typer.Option(
+            "--aide-juridictionnelle", help="Requête : demander l'aide juridictionnelle provisoire (loi du 10 juillet 1991, art. 20)."
+        ),
+    ] = False,
+    costs: Annotated[
+        int | None, typer.Option("--frais", help="Requête : somme demandée au titre de l'article L. 761-1 CJA (euros).")
+    ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Rédiger un courrier prêt à signer (ou un projet de requête) à partir du dossier."""
+    """Rédiger un courrier prêt à signer (ou la requête en référé) à partir du dossier.
+
+    Ce que seule une personne peut fournir reste un blanc visible « [à compléter : …] » ; les
+    dernières lignes les listent, avec la façon de les remplir.
+    """
+    options = parse_options(counsel, bar, legal_aid, costs, kind)
     with workspace_of(ctx) as workspace, spinner("Rédaction du PDF …"):
-        written = write_draft(workspace, case, kind, out_file)
+        written = write_draft(workspace, case, kind, out_file, options)
+    if as_json:
+        print_json(written.to_json())
+        return
     for warning in written.warnings:
         err.print(f"À vérifier : {warning}")
     err.print(f"{DRAFT_KINDS[kind]} écrit : {str(written.path)}")
+    if written.blanks:
+        err.print(f"Blancs à compléter avant l'envoi ou le dépôt ({len(written.blanks)}) :")
+        for blank in written.blanks:
+            err.print(f"  - {blank.what} : {blank.how}")
+    else:
+        err.print("Aucun blanc : relisez le document, puis signez-le.")
     out.print(str(written.path))
