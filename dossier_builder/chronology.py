@@ -90,8 +90,9 @@ def _letter_event(letter: LetterFacts, answers: dict[int, LetterFacts], pending:
         answer = answers[letter.id]
         delay = (answer.letter_date - letter.letter_date).days
         return f"{text}. Réponse le {long_date(answer.letter_date)}, {delay} jours plus tard"
-    since = " depuis sa réception" if letter.received_on is not None else ""
-    return f"{text}. Sans réponse{since} depuis {pending[letter.id]} jours"
+    if letter.received_on is not None:
+        return f"{text}. Sans réponse {pending[letter.id]} jours après sa réception"
+    return f"{text}. Sans réponse depuis {pending[letter.id]} jours"
 
 
 def _attempt_event(attempt: AttemptFacts) -> str:

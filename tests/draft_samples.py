@@ -52,7 +52,7 @@ CALL = "Aucune réponse après 40 minutes d'attente"
 VISIT = "Renvoyée vers le site internet, aucun rendez-vous donné"
 
 
-def add_attempts(workspace: Workspace, target_id: int, attempts=ATTEMPTS) -> None:
+def add_attempts(workspace: Workspace, target_id: int, attempts: list[tuple[datetime, str]] = ATTEMPTS) -> None:
     for number, (start, state) in enumerate(attempts, start=1):
         facts = CaptureFacts(
             target_id=target_id, attempt_no=number, started_at=start,
@@ -99,10 +99,11 @@ def make_case(
     letters: bool = True,
     prefecture: str | None = "Val-d'Oise",
     url: str = URL,
+    attempts: list[tuple[datetime, str]] = ATTEMPTS,
 ) -> None:
     spec = TargetSpec(url, "ezbooking", "16161", prefecture, "Renouvellement de titre de séjour")
     case, _ = add_case(workspace, CASE, spec, period_start=date(2026, 10, 1))
-    add_attempts(workspace, case.target_id)
+    add_attempts(workspace, case.target_id, attempts)
     if identity is not None:
         set_applicant(workspace, CASE, identity)
     if letters:
