@@ -35,7 +35,7 @@ CE_435594_SPAN_DAYS = 6
 class AttemptLine:
     when: str  # '02/11/2026 09:30:00 (UTC+01:00)'
     state: str  # French label
-    sha256: str | None  # of the raw screenshot, the evidence of record
+    sha256: str | None  # of the dated screenshot a letter annexes (its own, even when two pages look alike)
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,8 @@ class EventLine:
 
 @dataclass(frozen=True)
 class Shot:
-    """A screenshot a letter annexes: the copy with date and time printed in, and the raw one's hash."""
+    """A screenshot a letter annexes: the copy with date and time printed in (the raw capture's hash
+    is printed in it), identified by its own SHA-256."""
 
     number: int
     when: str
@@ -167,7 +168,7 @@ def summarise_attempts(attempts: tuple[AttemptFacts, ...]) -> AttemptSummary:
         days_text=days_text(days),
         pieces_text=pieces_text(sorted({a.piece for a in failed})),
         lines=tuple(
-            AttemptLine(paris_time(a.started_at), french.state_label(a.state), a.original.sha256 if a.original else None)
+            AttemptLine(paris_time(a.started_at), french.state_label(a.state), a.shown.sha256 if a.shown else None)
             for a in failed
         ),
     )
@@ -237,7 +238,7 @@ def annex_shots(attempts: tuple[AttemptFacts, ...], home: Path, scratch: Path) -
                 number,
                 paris_time(attempt.started_at),
                 french.state_label(attempt.state),
-                attempt.original.sha256 if attempt.original else None,
+                shown.sha256 if shown else None,
                 image,
             )
         )

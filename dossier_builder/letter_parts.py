@@ -25,12 +25,14 @@ from evidence.letters import (
     LETTER_KIND,
     PDF_MEDIA_TYPE,
     PROOF_KIND,
+    RECEIPT_KIND,
 )
 
 KIND_LABELS = {
     LETTER_KIND: "Courrier",
     ATTACHMENT_KIND: "Pièce jointe du courriel",
     PROOF_KIND: "Preuve d'envoi ou de réception",
+    RECEIPT_KIND: "Avis de réception",
 }
 EMAIL_HEADERS = (("From", "De"), ("To", "À"), ("Cc", "Copie"), ("Date", "Date"), ("Subject", "Objet"))
 

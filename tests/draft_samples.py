@@ -52,7 +52,11 @@ CALL = "Aucune réponse après 40 minutes d'attente"
 VISIT = "Renvoyée vers le site internet, aucun rendez-vous donné"
 
 
-def add_attempts(workspace: Workspace, target_id: int, attempts: list[tuple[datetime, str]] = ATTEMPTS) -> None:
+def add_attempts(
+    workspace: Workspace, target_id: int, attempts: list[tuple[datetime, str]] = ATTEMPTS, *, dated: bool = False
+) -> None:
+    """The attempts, each with its screenshot; with `dated`, as the tool records them: the same raw
+    page every time (same hash) and a dated copy of its own."""
     for number, (start, state) in enumerate(attempts, start=1):
         facts = CaptureFacts(
             target_id=target_id, attempt_no=number, started_at=start,
@@ -60,8 +64,14 @@ def add_attempts(workspace: Workspace, target_id: int, attempts: list[tuple[date
             http_status=200, state=state, platform="ezbooking",
             evidence_text=NOSLOT_TEXT if state == "noslot" else state,
         )
-        screenshot = sample_png(f"Tentative {number} : {state}")
-        record_capture(workspace, facts, [NewArtefact("screenshot", "image/png", data=screenshot)])
+        if dated:
+            files = [
+                NewArtefact("screenshot", "image/png", data=sample_png("la même page")),
+                NewArtefact("screenshot_annotated", "image/png", data=sample_png(f"{start:%d/%m/%Y %H:%M} UTC")),
+            ]
+        else:
+            files = [NewArtefact("screenshot", "image/png", data=sample_png(f"Tentative {number} : {state}"))]
+        record_capture(workspace, facts, files)
 
 
 def email_file(path: Path, sent: datetime, subject: str) -> Path:

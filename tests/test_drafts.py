@@ -51,12 +51,15 @@ def demo(tmp_path) -> Workspace:
     workspace.close()
 
 
-def failed_hashes(workspace: Workspace) -> list[str]:
-    """The raw screenshots' SHA-256 of the failed attempts, in time order."""
+def failed_hashes(workspace: Workspace, kind: str = "screenshot") -> list[str]:
+    """The SHA-256 of the failed attempts' screenshots of `kind`, in time order."""
     with workspace.reading() as session:
         return list(
             session.scalars(
-                select(Artefact.sha256).join(Capture).where(Capture.state != "slots").order_by(Capture.started_at)
+                select(Artefact.sha256)
+                .join(Capture)
+                .where(Capture.state != "slots", Artefact.kind == kind)
+                .order_by(Capture.started_at)
             )
         )
 
@@ -188,17 +191,20 @@ def test_listed_blanks_are_exactly_what_is_missing(tmp_path):
 
 
 def test_annexes_are_the_screenshots_of_the_drafts_date(tmp_path):
-    """A letter drafted on 11 November lists the four attempts made by then, by date and hash."""
+    """A letter drafted on 11 November lists the four attempts made by then, each by its date and
+    the fingerprint of the dated copy it reproduces (its own, though the raw pages are alike)."""
     workspace, _ = init_workspace(tmp_path / "ws", demo=True)
     workspace.use_clock(SimulatedClock(datetime(2026, 11, 11, 9, 0, tzinfo=UTC)))
     case, _ = add_case(workspace, CASE, TargetSpec(URL, "ezbooking", "16161", "Val-d'Oise", "Renouvellement de titre de séjour"))
-    add_attempts(workspace, case.target_id, ATTEMPTS[:4])
+    add_attempts(workspace, case.target_id, ATTEMPTS[:4], dated=True)
     set_applicant(workspace, CASE, IDENTITY)
     whole = text(render_draft(workspace, CASE, "demande-rdv").pdf)
     assert "Annexe 1 : relevé des 4 tentatives infructueuses du 20 octobre 2026 au 10 novembre 2026" in whole
     assert "Tentative n° 4 — 10/11/2026 18:45:00 (UTC+01:00)" in whole and "Tentative n° 5" not in whole
     assert "semaine du 9 au 15 novembre" not in whole and "Pièce" not in whole
-    for sha256 in failed_hashes(workspace):
+    dated = failed_hashes(workspace, "screenshot_annotated")
+    assert len(set(dated)) == 4 and len(set(failed_hashes(workspace))) == 1
+    for sha256 in dated:
         assert f"SHA-256 {sha256}" in whole
     workspace.close()
 
