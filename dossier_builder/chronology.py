@@ -164,5 +164,5 @@ def _event_row(event: EventFacts, letters: tuple[LetterFacts, ...], elapsed: str
     else:
         text = event.label[0].upper() + event.label[1:] + (f" — {event.outcome}" if event.outcome else "")
         piece = None
-    digest = event.files[0][1][:SHORT_HASH] if event.files else ""
+    digest = event.files[0].sha256[:SHORT_HASH] if event.files else ""
     return Row("event", f"{event.event_date:%d/%m/%Y}", text, "", piece, digest, elapsed)

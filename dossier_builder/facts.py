@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from dossier_builder.pieces import Piece, case_captures, case_letters, plan_pieces
 from evidence import journal
@@ -24,9 +24,9 @@ from evidence.anchor_proofs import (
     proof_record,
     waiting_since,
 )
-from evidence.events import event_summaries
+from evidence.events import KIND_LABELS
 from evidence.letters import receipt_dates
-from evidence.models import Applicant, Artefact, Capture, Case, Letter
+from evidence.models import Applicant, Artefact, Capture, Case, CaseEvent, Letter
 from evidence.purge import open_case
 from evidence.workspace import Workspace
 
@@ -117,15 +117,29 @@ class EventFacts:
     event_date: date
     outcome: str | None
     letter_id: int | None
-    files: tuple[tuple[str | None, str], ...]  # (file name, SHA-256) of its proofs
+    files: tuple[FileFacts, ...]  # its proofs
 
 
 def _events(session: Session, case: Case, date_from: date | None, date_to: date | None) -> tuple[EventFacts, ...]:
-    return tuple(
-        EventFacts(e.id, e.kind, e.label, e.event_date, e.outcome, e.letter_id, e.files)
-        for e in event_summaries(session, case)
-        if (date_from is None or e.event_date >= date_from) and (date_to is None or e.event_date <= date_to)
+    query = (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id)
+        .options(selectinload(CaseEvent.artefacts))
+        .order_by(CaseEvent.event_date, CaseEvent.id)
     )
+    if date_from is not None:
+        query = query.where(CaseEvent.event_date >= date_from)
+    if date_to is not None:
+        query = query.where(CaseEvent.event_date <= date_to)
+    return tuple(
+        EventFacts(
+            e.id, e.kind, KIND_LABELS.get(e.kind, e.kind), e.event_date, e.outcome, e.letter_id,
+            tuple(FileFacts.of(item) for item in e.artefacts),
+        )
+        for e in session.scalars(query)
+    )
+
+
 # --- end of helper D's addition ------------------------------------------------------------
 
 

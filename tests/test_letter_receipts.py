@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -14,12 +15,14 @@ from pathlib import Path
 import pytest
 import time_machine
 from PIL import Image
+from sqlalchemy import select
 from weasyprint import HTML
 
 from evidence.letters import RECEIPT_KIND
 from evidence.localtime import PARIS
+from evidence.models import Case
 from evidence.verify import verify_workspace
-from tests.evidence_helpers import add_sample_case, pdf_bytes
+from tests.evidence_helpers import add_sample_case, pdf_bytes, record_sample_captures
 from tests.test_letters import blob_files, entries, head
 
 CASE = "dossier-1"
@@ -260,3 +263,24 @@ def test_purge_erases_the_proofs_of_events(ws, cli, tmp_path):
     assert not any(digest in path for path in blob_files(ws.home))
     report = verify_workspace(ws)
     assert report.ok and report.purged_files == 1
+
+
+def test_export_holds_the_events_and_their_proofs(ws, cli, tmp_path):
+    with ws.reading() as session:
+        target_id = session.scalars(select(Case.target_id)).one()
+    record_sample_captures(ws, target_id, 2)
+    proof = tmp_path / "ticket.png"
+    Image.new("RGB", (300, 150), (250, 240, 230)).save(proof)
+    assert cli("event", "add", CASE, "--kind", "guichet", "--date", "2026-11-27", "--outcome", "Refus d'accueil",
+               "--proof", str(proof)).code == 0
+    archive_path = tmp_path / "export.zip"
+    assert cli("case", "export", CASE, "--out", str(archive_path)).code == 0
+    with zipfile.ZipFile(archive_path) as archive:
+        assert archive.read("demarches/001_2026-11-27_guichet/ticket.png") == proof.read_bytes()
+        described = json.loads(archive.read("dossier.json"))
+        kinds = [json.loads(line).get("kind") for line in archive.read("journal.jsonl").decode().splitlines()]
+    [event] = described["events"]
+    assert (event["kind"], event["outcome"], event["files"][0]["path"]) == (
+        "guichet", "Refus d'accueil", "demarches/001_2026-11-27_guichet/ticket.png"
+    )
+    assert "event.recorded" in kinds
