@@ -385,7 +385,7 @@ def parse_options(
     counsel: str | None, bar: str | None, legal_aid: bool, costs: int | None, kind: str
 ) -> DraftOptions:
     """The requête's options, checked: counsel and bar go together, costs are a positive sum."""
-    if (counsel or legal_aid or costs is not None or bar) and kind != "requete-refere":
+    if (counsel or legal_aid or costs is not None or bar) and kind in LETTER_KINDS:
         raise BadInput("--counsel, --bar, --aide-juridictionnelle et --frais ne valent que pour la requête")
     if bool(counsel and counsel.strip()) != bool(bar and bar.strip()):
         raise BadInput("l'avocat se désigne par son nom et son barreau : --counsel NOM --bar BARREAU")
