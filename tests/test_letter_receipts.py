@@ -18,11 +18,13 @@ from PIL import Image
 from sqlalchemy import select
 from weasyprint import HTML
 
+from evidence import schema
 from evidence.letters import RECEIPT_KIND
 from evidence.localtime import PARIS
 from evidence.models import Case
 from evidence.verify import verify_workspace
-from tests.evidence_helpers import add_sample_case, pdf_bytes, record_sample_captures
+from evidence.workspace import open_workspace
+from tests.evidence_helpers import add_sample_case, drop_triggers, pdf_bytes, raw_sql, record_sample_captures
 from tests.test_letters import blob_files, entries, head
 
 CASE = "dossier-1"
@@ -284,3 +286,40 @@ def test_export_holds_the_events_and_their_proofs(ws, cli, tmp_path):
         "guichet", "Refus d'accueil", "demarches/001_2026-11-27_guichet/ticket.png"
     )
     assert "event.recorded" in kinds
+
+
+def test_events_are_append_only_and_checked_by_verify(ws, cli, tmp_path):
+    assert cli("event", "add", CASE, "--kind", "appel", "--date", "2026-11-20", "--outcome", "Pas de réponse").code == 0
+    with pytest.raises(Exception, match="append-only"):
+        raw_sql(ws, "UPDATE case_events SET outcome = 'Rendez-vous proposé'")
+    raw_sql(ws, *drop_triggers(ws), "UPDATE case_events SET outcome = 'Rendez-vous proposé'")
+    problems = [(p.item, p.detail) for p in verify_workspace(ws).problems]
+    assert ("événement 1 du 2026-11-20 (appel)",
+            "champ « outcome » modifié : 'Rendez-vous proposé' dans la base, 'Pas de réponse' dans le journal (entrée n° 4)"
+            ) in problems
+
+
+def test_records_made_before_schema_0010_still_verify(ws, cli, tmp_path):
+    """An identity without the new answers hashes as the seven fields did before them, and a file
+    record has no event_id: what older versions journaled still equals the rows."""
+    letter = tmp_path / "l.pdf"
+    letter.write_bytes(pdf_bytes())
+    assert cli("applicant", "set", CASE, "--name", "Awa Traoré", "--birth-place", "Bamako").code == 0
+    assert sent_lrar(cli, letter).code == 0
+    before_0010 = {
+        "full_name": "Awa Traoré", "birth_date": None, "birth_place": "Bamako", "nationality": None,
+        "postal_address": None, "foreigner_number": None, "permit_expiry": None,
+    }
+    canonical = json.dumps(before_0010, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    [applicant] = entries(ws, "applicant.set")
+    assert applicant["data"]["applicant"]["fields_sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
+    [recorded] = entries(ws, "letter.recorded")
+    assert "event_id" not in recorded["data"]["artefacts"][0]
+    schema.downgrade(ws.engine, "0007")
+    ws.close()
+    reopened = open_workspace(ws.home)
+    try:
+        assert reopened.migrated_from == "0007"
+        assert verify_workspace(reopened).ok
+    finally:
+        reopened.close()
