@@ -23,6 +23,7 @@ from dossier_builder import journal_export
 from dossier_builder.facts import (
     AttemptFacts,
     DossierFacts,
+    EventFacts,
     FileFacts,
     LetterFacts,
     facts_of,
@@ -95,10 +96,12 @@ def _placed_files(facts: DossierFacts) -> list[tuple[str, FileFacts]]:
         placed += _folder(f"tentatives/{attempt.attempt_no:04d}_{moment:%Y-%m-%d_%Hh%M}_{attempt.state}", attempt)
     for letter in facts.letters:
         placed += _folder(f"courriers/{letter.id:03d}_{letter.letter_date.isoformat()}_{letter.direction}", letter)
+    for event in facts.events:
+        placed += _folder(f"demarches/{event.id:03d}_{event.event_date.isoformat()}_{event.kind}", event)
     return placed
 
 
-def _folder(folder: str, owner: AttemptFacts | LetterFacts) -> list[tuple[str, FileFacts]]:
+def _folder(folder: str, owner: AttemptFacts | LetterFacts | EventFacts) -> list[tuple[str, FileFacts]]:
     used: set[str] = set()
     placed = []
     for item in owner.files:
@@ -144,6 +147,7 @@ def _descriptions(
         "applicant": identity,
         "attempts": [_described(attempt, where) for attempt in facts.attempts],
         "letters": [_described(letter, where) for letter in facts.letters],
+        "events": [_described(event, where) for event in facts.events],
     }
     return {
         "dossier.json": json.dumps(described, ensure_ascii=False, indent=2, sort_keys=True, default=_iso),
@@ -156,7 +160,7 @@ def _iso(value: date | datetime) -> str:
     return value.isoformat()
 
 
-def _described(owner: AttemptFacts | LetterFacts, where: dict[int, str]) -> dict[str, Any]:
+def _described(owner: AttemptFacts | LetterFacts | EventFacts, where: dict[int, str]) -> dict[str, Any]:
     row = asdict(owner)
     row.pop("piece", None)
     row["files"] = [
@@ -173,7 +177,8 @@ def _readme(facts: DossierFacts) -> str:
         f"{demo}Export complet du dossier « {facts.case.label} » (Preuves RDV), "
         f"le {facts.generated_at.astimezone(PARIS):%d/%m/%Y à %H:%M} (heure de Paris).\n\n"
         f"- tentatives/ : chaque tentative, ses captures d'écran d'origine, la page HTML, le réseau (HAR)…\n"
-        f"- courriers/ : chaque courrier et ses preuves d'envoi\n"
+        f"- courriers/ : chaque courrier et ses preuves d'envoi et de réception\n"
+        f"- demarches/ : les preuves des appels, passages au guichet et saisines du Défenseur des droits\n"
         f"- dossier.json : la description de chaque tentative, courrier et fichier, et l'identité du demandeur\n"
         f"- journal.jsonl : l'extrait du journal chaîné qui concerne ce dossier "
         f"(tête : n° {facts.journal_head.seq}, {facts.journal_head.entry_hash})\n"

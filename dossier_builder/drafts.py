@@ -1,35 +1,54 @@
-"""Ready-to-sign letters and a draft requête, filled from the case: rows → context → templates/lettres.
+"""Ready-to-sign letters and a requête a lawyer can sign, filled from the case: rows → context →
+templates/lettres.
 
-The facts come from the same reading as the dossier (`facts.gather`): the same attempts, the same
-letters and the same numbered pièces, so a letter's list of enclosures and the requête's list of
-pièces are the dossier's inventory. The applicant's identity is read from the workspace only and
-written only into the PDF the user asked for.
+The facts come from the same reading as the dossier (`facts.gather`): the same attempts, letters,
+events and numbered pièces, so the requête's bordereau is the dossier's inventory. A letter sent
+before the bundle exists annexes what it shows as « annexe 1, 2 … » frozen at its date — the
+relevé of the attempts and their dated screenshots, by date and fingerprint — never as court
+pièces. What only a person can supply stays a visible blank, and every blank the text holds is
+listed (`blanks.py`). The applicant's identity is read from the workspace only and written only
+into the PDF the user asked for.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections import Counter
+import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from dossier_builder import french
-from dossier_builder.facts import AttemptFacts, DossierFacts, LetterFacts, gather
+from dossier_builder import french, tribunals
+from dossier_builder.blanks import Blank, BlankRecorder
+from dossier_builder.draft_facts import (
+    FAILED_STATES,
+    AttemptSummary,
+    EventLine,
+    LetterLine,
+    Shot,
+    annex_shots,
+    event_lines,
+    first_unanswered,
+    letter_lines,
+    summarise_attempts,
+)
+from dossier_builder.facts import DossierFacts, gather
 from dossier_builder.pieces import Piece
 from dossier_builder.render import css_string, render_document
-from evidence.applicants import FIELD_LABELS, get_applicant
+from dossier_builder.tribunals import Departement
+from evidence.applicants import APPLICATION_LABELS, get_applicant
 from evidence.errors import BadInput
-from evidence.letters import CHANNELS, silence_since
+from evidence.letter_text import DRAFT_AUTHOR
 from evidence.localtime import PARIS, paris_time
 from evidence.models import Applicant
-from evidence.stats import capture_stats
 from evidence.records import find_case
+from evidence.stats import capture_stats
 from evidence.workspace import Workspace
 from templates import font_face_css
 
@@ -39,115 +58,153 @@ DRAFT_KINDS = {
     "defenseur-des-droits": "Réclamation au Défenseur des droits",
     "requete-refere": "Projet de requête en référé mesures utiles",
 }
-FAILED_STATES = ("noslot", "error", "captcha", "unknown")
-# How the letters say what each failed attempt showed.
-OUTCOME_PHRASES = {
-    "noslot": "le site a indiqué qu'aucun créneau n'était disponible",
-    "error": "le site était en erreur ou indisponible",
-    "captcha": "la tentative s'est arrêtée au code de sécurité (captcha) exigé avant l'affichage des créneaux",
-    "unknown": "le site a affiché une page ne proposant aucun créneau identifiable",
-}
+LETTER_KINDS = ("demande-rdv", "relance", "defenseur-des-droits")
 DEMO_WATERMARK = "DÉMONSTRATION — données simulées"
 LAWYER_WATERMARK = "PROJET — à faire relire par un avocat"
-TO_COMPLETE = "[à compléter]"
 INJUNCTION_DAYS = 15
 ASTREINTE_EUROS = 100
-_POSTCODE_CITY = re.compile(r"^\d{5}\s+(.+)$")
+MAX_COSTS_EUROS = 100_000
+MAX_COUNSEL_LENGTH = 200
+_POSTCODE_CITY = re.compile(r"^\d{5}\s+(.+?)(?:\s+cedex(?:\s+\d+)?)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Counsel:
+    name: str  # « Marie Martin »
+    bar: str  # « Val-d'Oise », « de Paris »
+
+    @property
+    def bar_phrase(self) -> str:
+        """« au barreau du Val-d'Oise », « au barreau de Paris », « au barreau d'Orléans »."""
+        if self.bar.startswith(("de ", "du ", "des ", "d'", "d’")):
+            return f"au barreau {self.bar}"
+        departement = tribunals.find(self.bar)
+        return f"au barreau {departement.of if departement else tribunals.of_place(self.bar)}"
+
+
+@dataclass(frozen=True)
+class DraftOptions:
+    """What the person drafting chooses for this document (the requête's conclusions)."""
+
+    counsel: Counsel | None = None
+    legal_aid: bool = False  # ask provisional legal aid (art. 20, loi n° 91-647 du 10 juillet 1991)
+    costs: int | None = None  # euros asked under art. L. 761-1 CJA (and art. 37 of that law with counsel)
+
+
+@dataclass(frozen=True)
+class Person:
+    """The applicant as the text names and agrees with them."""
+
+    full_name: str
+    civility: str | None  # « M. », « Mme », None when not answered
+
+    @property
+    def e(self) -> str:
+        """The feminine ending: né / née, exposé / exposée; « (e) » while the civility is unknown."""
+        return {"M.": "", "Mme": "e"}.get(self.civility or "", "(e)")
+
+    @property
+    def named(self) -> str:
+        """« Mme Awa Traoré »."""
+        return f"{self.civility} {self.full_name}" if self.civility else self.full_name
+
+    @property
+    def il(self) -> str:
+        return {"M.": "il", "Mme": "elle"}.get(self.civility or "", "il ou elle")
+
+    @property
+    def requerant(self) -> str:
+        return {"M.": "le requérant", "Mme": "la requérante"}.get(self.civility or "", "le requérant ou la requérante")
 
 
 @dataclass(frozen=True)
 class Identity:
-    """The sender as the letter prints it; a missing field reads « [à compléter] »."""
+    """The sender as the letter prints it; None where the applicant has not said."""
 
-    full_name: str
-    birth_date: str
-    birth_place: str
-    nationality: str
-    address_lines: tuple[str, ...]
+    birth_date: date | None
+    birth_place: str | None
+    nationality: str | None
+    address_lines: tuple[str, ...] | None
     foreigner_number: str | None
     permit_expiry: date | None
 
 
 @dataclass(frozen=True)
-class AttemptLine:
-    when: str  # '02/11/2026 09:30:00 (UTC+01:00)'
-    state: str  # French label
+class Answers:
+    """What the applicant declared (None: not asked yet — never assumed)."""
 
+    application: str | None  # « premiere » | « renouvellement »
+    on_anef: bool | None
+    oqtf: bool | None
+    refusal: bool | None
 
-@dataclass(frozen=True)
-class AttemptSummary:
-    """The failed attempts, as the facts of a letter tell them."""
-
-    count: int
-    first: datetime
-    last: datetime
-    first_day: date  # Europe/Paris
-    last_day: date
-    distinct_days: int
-    distinct_weeks: int
-    span_days: int
-    earliest_time: str  # '8 h 05'
-    latest_time: str
-    outcomes: tuple[str, ...]  # '… aucun créneau n'était disponible (12 fois)'
-    quoted_text: str | None  # the page's own words, most often seen on a no-slot page
-    days_text: str  # '2, 3 et 9 novembre 2026 ; 1er décembre 2026'
-    pieces_text: str  # 'pièces n° 3 à 6'
-    lines: tuple[AttemptLine, ...]
-
-
-@dataclass(frozen=True)
-class LetterLine:
-    letter_date: date
-    direction: str
-    channel: str  # French label
-    subject: str | None
-    tracking: str | None
-    piece: int
-    answer_date: date | None
-    silence_since: date | None
+    @property
+    def declared_clear(self) -> bool:
+        return self.oqtf is False and self.refusal is False
 
 
 @dataclass(frozen=True)
 class DraftContext:
     kind: str
     title: str
+    subject: str | None  # the letter's « Objet », also written into the PDF's metadata
     today: date
-    place: str
+    place: str | None
+    person: Person
     identity: Identity
-    prefecture: str
-    procedure: str
+    answers: Answers
+    departement: Departement | None
+    prefecture_label: str | None  # the case's own words, when no département is known
+    service_address: tuple[str, ...] | None
+    procedure: str | None
     url: str
     attempts: AttemptSummary
-    sent: tuple[LetterLine, ...]
-    received: tuple[LetterLine, ...]
+    letters: tuple[LetterLine, ...]
+    events: tuple[EventLine, ...]
     pieces: tuple[Piece, ...]
+    shots: tuple[Shot, ...]  # the screenshots a letter annexes
     slots_seen: tuple[str, ...]  # times of attempts that did show slots
     demo: bool
-    for_lawyer: bool
+    options: DraftOptions
     injunction_days: int = INJUNCTION_DAYS
     astreinte_euros: int = ASTREINTE_EUROS
 
     @property
-    def prefecture_line(self) -> str:
-        """'Préfecture (Val-d'Oise)', unless the case already names it 'Préfecture du Val-d'Oise'."""
-        if self.prefecture.lower().startswith(("préfecture", "prefecture", "sous-préfecture")):
-            return self.prefecture
-        return f"Préfecture ({self.prefecture})"
+    def for_lawyer(self) -> bool:
+        return self.kind == "requete-refere"
 
     @property
-    def permit_expired(self) -> bool:
+    def paris(self) -> bool:
+        return self.departement is not None and self.departement.code == tribunals.PARIS
+
+    @property
+    def sent(self) -> tuple[LetterLine, ...]:
+        return tuple(line for line in self.letters if line.direction == "sent")
+
+    @property
+    def received(self) -> tuple[LetterLine, ...]:
+        return tuple(line for line in self.letters if line.direction == "received")
+
+    @property
+    def cited_request(self) -> LetterLine | None:
+        """The request a relance or a referral cites: the first written one left unanswered."""
+        return first_unanswered(list(self.letters)) if self.kind in ("relance", "defenseur-des-droits") else None
+
+    @property
+    def other_sent(self) -> tuple[LetterLine, ...]:
+        """The letters sent, but the one the text already cites."""
+        cited = self.cited_request
+        return tuple(line for line in self.sent if cited is None or line.id != cited.id)
+
+    @property
+    def permit_days(self) -> int | None:
+        """Days from today to the permit's expiry (negative once expired)."""
         expiry = self.identity.permit_expiry
-        return expiry is not None and expiry < self.today
+        return None if expiry is None else (expiry - self.today).days
 
     @property
-    def unanswered(self) -> tuple[LetterLine, ...]:
-        return tuple(letter for letter in self.sent if letter.answer_date is None)
-
-    @property
-    def relance_of(self) -> LetterLine | None:
-        """The letter a relance refers to: the latest one left unanswered, else the latest sent."""
-        pending = self.unanswered
-        return pending[-1] if pending else (self.sent[-1] if self.sent else None)
+    def renewal(self) -> bool | None:
+        return None if self.answers.application is None else self.answers.application == "renouvellement"
 
 
 @dataclass(frozen=True)
@@ -156,6 +213,7 @@ class Draft:
     pdf: bytes
     pages: int
     warnings: tuple[str, ...]
+    blanks: tuple[Blank, ...]
     suggested_name: str
 
 
@@ -164,149 +222,113 @@ class WrittenDraft:
     path: Path
     pages: int
     warnings: tuple[str, ...]
+    blanks: tuple[Blank, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "pages": self.pages,
+            "warnings": list(self.warnings),
+            "blanks": [blank.to_json() for blank in self.blanks],
+        }
 
 
 # --- facts → context --------------------------------------------------------------------------
 
 
-def _time_of_day(moment: datetime) -> str:
-    local = moment.astimezone(PARIS)
-    return f"{local.hour} h {local.minute:02d}"
+def _place(address_lines: tuple[str, ...] | None) -> str | None:
+    """The town of the sender's address (its last line, « 95000 Cergy »)."""
+    match = _POSTCODE_CITY.match(address_lines[-1].strip()) if address_lines else None
+    return match.group(1) if match else None
 
 
-def days_text(days: list[date]) -> str:
-    """Distinct days grouped by month: '2, 3 et 9 novembre 2026 ; 1er décembre 2026'."""
-    groups: dict[tuple[int, int], list[int]] = {}
-    for day in sorted(set(days)):
-        groups.setdefault((day.year, day.month), []).append(day.day)
-    parts = []
-    for (year, month), numbers in groups.items():
-        names = ["1er" if n == 1 else str(n) for n in numbers]
-        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
-        parts.append(f"{listed} {french.MONTHS[month - 1]} {year}")
-    return " ; ".join(parts)
+def _lines(text: str | None) -> tuple[str, ...] | None:
+    return tuple(text.split("\n")) if text else None
 
 
-def _pieces_text(numbers: list[int]) -> str:
-    if not numbers:
-        return ""
-    if len(numbers) == 1:
-        return f"pièce n° {numbers[0]}"
-    joiner = " et " if len(numbers) == 2 else " à "
-    return f"pièces n° {numbers[0]}{joiner}{numbers[-1]}"
+def _application(applicant: Applicant, procedure: str | None) -> str | None:
+    """The applicant's answer, else what the case's procedure says in so many words."""
+    if applicant.application is not None:
+        return applicant.application
+    words = (procedure or "").lower()
+    if "renouvel" in words:
+        return "renouvellement"
+    if "première demande" in words or "premiere demande" in words:
+        return "premiere"
+    return None
 
 
-def summarise_attempts(attempts: tuple[AttemptFacts, ...]) -> AttemptSummary:
-    failed = [a for a in attempts if a.state in FAILED_STATES]
-    if not failed:
-        raise BadInput("aucune tentative infructueuse enregistrée : rien à exposer dans un courrier")
-    moments = [a.started_at for a in failed]
-    days = [m.astimezone(PARIS).date() for m in moments]
-    counts = Counter(a.state for a in failed)
-    quoted = Counter(a.evidence_text for a in failed if a.state == "noslot" and a.evidence_text)
-    local_times = sorted(moments, key=lambda m: m.astimezone(PARIS).time())
-    return AttemptSummary(
-        count=len(failed),
-        first=min(moments),
-        last=max(moments),
-        first_day=min(days),
-        last_day=max(days),
-        distinct_days=len(set(days)),
-        distinct_weeks=len({d.isocalendar()[:2] for d in days}),
-        span_days=(max(days) - min(days)).days + 1,
-        earliest_time=_time_of_day(local_times[0]),
-        latest_time=_time_of_day(local_times[-1]),
-        outcomes=tuple(
-            f"{OUTCOME_PHRASES[state]} ({french.plural(counts[state], 'fois', 'fois')})"
-            for state in FAILED_STATES
-            if counts[state]
-        ),
-        quoted_text=quoted.most_common(1)[0][0] if quoted else None,
-        days_text=days_text(days),
-        pieces_text=_pieces_text(sorted({a.piece for a in failed})),
-        lines=tuple(AttemptLine(paris_time(a.started_at), french.state_label(a.state)) for a in failed),
-    )
-
-
-def _letter_lines(letters: tuple[LetterFacts, ...], today: date) -> list[LetterLine]:
-    first_answer: dict[int, date] = {}
-    for letter in letters:
-        if letter.direction == "received" and letter.answers_id is not None:
-            first_answer.setdefault(letter.answers_id, letter.letter_date)
-    return [
-        LetterLine(
-            letter_date=letter.letter_date,
-            direction=letter.direction,
-            channel=CHANNELS.get(letter.channel, letter.channel),
-            subject=letter.subject,
-            tracking=letter.tracking,
-            piece=letter.piece,
-            answer_date=first_answer.get(letter.id),
-            silence_since=silence_since(
-                letter.direction, letter.channel, letter.letter_date, letter.id in first_answer, today
-            ),
+def _subject(kind: str, procedure: str | None, cited: LetterLine | None) -> str | None:
+    if kind == "demande-rdv":
+        return f"demande de rendez-vous — {procedure}" if procedure else "demande de rendez-vous"
+    if kind == "relance" and cited is not None:
+        return f"relance — demande de rendez-vous du {french.long_date(cited.letter_date)}" + (
+            f" — {procedure}" if procedure else ""
         )
-        for letter in letters
-    ]
+    if kind == "defenseur-des-droits":
+        return "réclamation — impossibilité d'obtenir un rendez-vous en préfecture"
+    return None
 
 
-def _identity(applicant: Applicant) -> tuple[Identity, list[str]]:
-    missing = [
-        FIELD_LABELS[name].lower()
-        for name in ("birth_date", "birth_place", "nationality", "postal_address")
-        if getattr(applicant, name) is None
-    ]
-    identity = Identity(
-        full_name=applicant.full_name,
-        birth_date=french.long_date(applicant.birth_date) if applicant.birth_date else TO_COMPLETE,
-        birth_place=applicant.birth_place or TO_COMPLETE,
-        nationality=applicant.nationality or TO_COMPLETE,
-        address_lines=tuple((applicant.postal_address or TO_COMPLETE).split("\n")),
-        foreigner_number=applicant.foreigner_number,
-        permit_expiry=applicant.permit_expiry,
-    )
-    return identity, missing
-
-
-def _place(identity: Identity) -> str:
-    """The town of the sender's address (its last line, '95000 Cergy'), else a blank to fill."""
-    match = _POSTCODE_CITY.match(identity.address_lines[-1].strip())
-    return match.group(1) if match else TO_COMPLETE
-
-
-def build_context(facts: DossierFacts, applicant: Applicant, kind: str) -> tuple[DraftContext, list[str]]:
-    """The letter's context, and what the user should check before signing."""
+def build_context(
+    facts: DossierFacts,
+    applicant: Applicant,
+    kind: str,
+    options: DraftOptions = DraftOptions(),
+    shots: tuple[Shot, ...] = (),
+) -> tuple[DraftContext, list[str]]:
+    """The document's context, and what the user should check before signing."""
     today = facts.generated_at.astimezone(PARIS).date()
-    identity, missing = _identity(applicant)
-    letters = _letter_lines(facts.letters, today)
-    sent = tuple(letter for letter in letters if letter.direction == "sent")
-    if kind == "relance" and not sent:
+    letters = tuple(letter_lines(facts.letters, today))
+    if kind == "relance" and first_unanswered(list(letters)) is None:
         raise BadInput("une relance suppose un courrier déjà envoyé : enregistrez-le avec « preuves letter add »")
+    case = facts.case
+    departement = tribunals.resolve(applicant.departement, case.prefecture, case.url)
+    application = _application(applicant, case.procedure)
+    procedure = case.procedure or (
+        f"{APPLICATION_LABELS[application]} de titre de séjour" if application else None
+    )
+    address = _lines(applicant.postal_address)
     context = DraftContext(
         kind=kind,
         title=DRAFT_KINDS[kind],
+        subject=_subject(kind, procedure, first_unanswered(list(letters))),
         today=today,
-        place=_place(identity),
-        identity=identity,
-        prefecture=facts.case.prefecture or TO_COMPLETE,
-        procedure=facts.case.procedure or TO_COMPLETE,
-        url=facts.case.url,
+        place=_place(address),
+        person=Person(applicant.full_name, applicant.civility),
+        identity=Identity(
+            birth_date=applicant.birth_date,
+            birth_place=applicant.birth_place,
+            nationality=applicant.nationality,
+            address_lines=address,
+            foreigner_number=applicant.foreigner_number,
+            permit_expiry=applicant.permit_expiry,
+        ),
+        answers=Answers(application, applicant.on_anef, applicant.oqtf, applicant.refusal),
+        departement=departement,
+        prefecture_label=case.prefecture,
+        service_address=_lines(applicant.service_address),
+        procedure=procedure,
+        url=case.url,
         attempts=summarise_attempts(facts.attempts),
-        sent=sent,
-        received=tuple(letter for letter in letters if letter.direction == "received"),
+        letters=letters,
+        events=event_lines(facts.events),
         pieces=facts.pieces,
+        shots=shots,
         slots_seen=tuple(paris_time(a.started_at) for a in facts.attempts if a.state == "slots"),
         demo=facts.demo,
-        for_lawyer=kind == "requete-refere",
+        options=options,
     )
-    warnings = [f"{field} du demandeur à compléter" for field in missing]
-    if facts.case.prefecture is None or facts.case.procedure is None:
-        warnings.append("préfecture ou démarche non renseignée dans le dossier : « [à compléter] » dans le texte")
+    return context, _warnings(facts, context)
+
+
+def _warnings(facts: DossierFacts, context: DraftContext) -> list[str]:
+    warnings = []
     failed = [(a.started_at, a.state) for a in facts.attempts if a.state in FAILED_STATES]
-    weaknesses = capture_stats(failed).weaknesses(letters_sent=len(sent))
+    weaknesses = capture_stats(failed).weaknesses(letters_sent=len(context.sent))
     if weaknesses:
         warnings.append("preuves encore faibles devant un juge : " + " ; ".join(weaknesses))
-    if context.slots_seen:
+    if context.slots_seen and not context.for_lawyer:  # the requête shows them as a blank
         warnings.append(
             f"{french.plural(len(context.slots_seen), 'tentative a', 'tentatives ont')} affiché des "
             f"créneaux ({', '.join(context.slots_seen)}) : le document n'en parle pas"
@@ -315,10 +337,18 @@ def build_context(facts: DossierFacts, applicant: Applicant, kind: str) -> tuple
         count = sum(1 for a in facts.attempts if a.state == state)
         if count:
             warnings.append(
-                f"{count} tentative(s) « {french.state_label(state)} » comptée(s) comme échec(s) : "
+                f"{french.plural(count, 'tentative', 'tentatives')} « {french.state_label(state)} » "
+                f"{'comptée' if count == 1 else 'comptées'} comme {'échec' if count == 1 else 'échecs'} : "
                 "vérifiez leurs captures"
             )
-    return context, warnings
+    if context.for_lawyer and context.answers.oqtf:
+        warnings.append(
+            "le demandeur a déclaré une obligation de quitter le territoire : sans exécution, l'urgence n'est "
+            "pas reconnue (CE, 9 juin 2022, n° 453391) — la requête est à examiner par un avocat"
+        )
+    if context.for_lawyer and context.answers.refusal:
+        warnings.append("le demandeur a déclaré un refus de titre : la requête est à examiner par un avocat")
+    return warnings
 
 
 # --- context → PDF ----------------------------------------------------------------------------
@@ -337,18 +367,42 @@ def environment() -> Environment:
     env.globals.update(
         demo_watermark=DEMO_WATERMARK,
         lawyer_watermark=LAWYER_WATERMARK,
-        to_complete=TO_COMPLETE,
+        draft_author=DRAFT_AUTHOR,
         plural=french.plural,
         font_faces=Markup(font_face_css()),
     )
     return env
 
 
-def render_html(context: DraftContext) -> str:
-    return environment().get_template(f"{context.kind}.html").render(d=context)
+def render_html(context: DraftContext, case_id: int) -> tuple[str, tuple[Blank, ...]]:
+    """The document's HTML, and the blanks it holds (in the order the text shows them)."""
+    recorder = BlankRecorder(case_id)
+    html = environment().get_template(f"{context.kind}.html").render(d=context, blank=recorder)
+    return html, recorder.blanks
 
 
-def render_draft(workspace: Workspace, case_reference: str, kind: str) -> Draft:
+def parse_options(
+    counsel: str | None, bar: str | None, legal_aid: bool, costs: int | None, kind: str
+) -> DraftOptions:
+    """The requête's options, checked: counsel and bar go together, costs are a positive sum."""
+    if (counsel or legal_aid or costs is not None or bar) and kind in LETTER_KINDS:
+        raise BadInput("--counsel, --bar, --aide-juridictionnelle et --frais ne valent que pour la requête")
+    if bool(counsel and counsel.strip()) != bool(bar and bar.strip()):
+        raise BadInput("l'avocat se désigne par son nom et son barreau : --counsel NOM --bar BARREAU")
+    if costs is not None and not 0 < costs <= MAX_COSTS_EUROS:
+        raise BadInput(f"frais invalides : {costs} (un montant en euros de 1 à {MAX_COSTS_EUROS})")
+    named = None
+    if counsel and bar:
+        name, place = " ".join(counsel.split()), " ".join(bar.split())
+        if len(name) > MAX_COUNSEL_LENGTH or len(place) > MAX_COUNSEL_LENGTH:
+            raise BadInput(f"nom de l'avocat ou du barreau trop long : {MAX_COUNSEL_LENGTH} caractères au plus")
+        named = Counsel(name.removeprefix("Me ").strip(), place)
+    return DraftOptions(counsel=named, legal_aid=legal_aid, costs=costs)
+
+
+def render_draft(
+    workspace: Workspace, case_reference: str, kind: str, options: DraftOptions = DraftOptions()
+) -> Draft:
     """The draft as PDF bytes (nothing is written, nothing is journaled: a draft is no evidence)."""
     if kind not in DRAFT_KINDS:
         raise BadInput(f"type de courrier inconnu : {kind!r} (valeurs possibles : {', '.join(DRAFT_KINDS)})")
@@ -361,15 +415,21 @@ def render_draft(workspace: Workspace, case_reference: str, kind: str) -> Draft:
                 f"identité du demandeur inconnue : renseignez-la avec « preuves applicant set {case.id} »"
             )
         facts = gather(session, case, date_from=None, date_to=None, now=now, demo=workspace.demo)
-        context, warnings = build_context(facts, applicant, kind)
-        label = french.ascii_title(case.label)
-    # A draft embeds no file: the base folder only satisfies the renderer's local-files rule.
-    document = render_document(render_html(context), Path(__file__).parent)
+        case_id, label = case.id, french.ascii_title(case.label)
+        session.expunge(applicant)
+    with tempfile.TemporaryDirectory(prefix="brouillon-") as folder:
+        scratch = Path(folder)
+        shots = annex_shots(facts.attempts, workspace.home, scratch) if kind in LETTER_KINDS else ()
+        context, warnings = build_context(facts, applicant, kind, options, shots)
+        html, blanks = render_html(context, case_id)
+        document = render_document(html, scratch)
+        pdf = document.write_pdf()
     return Draft(
         kind=kind,
-        pdf=document.write_pdf(),
+        pdf=pdf,
         pages=len(document.pages),
         warnings=tuple(warnings),
+        blanks=blanks,
         suggested_name=f"{kind}_{label}_{context.today.isoformat()}.pdf",
     )
 
@@ -381,11 +441,17 @@ def _check_destination(path: Path) -> None:
         raise BadInput(f"{path.parent} : dossier inexistant")
 
 
-def write_draft(workspace: Workspace, case_reference: str, kind: str, out: Path | None = None) -> WrittenDraft:
+def write_draft(
+    workspace: Workspace,
+    case_reference: str,
+    kind: str,
+    out: Path | None = None,
+    options: DraftOptions = DraftOptions(),
+) -> WrittenDraft:
     """Render the draft and write it, owner-only, to `out` (default: the current folder)."""
     if out is not None:
         _check_destination(out)
-    draft = render_draft(workspace, case_reference, kind)
+    draft = render_draft(workspace, case_reference, kind, options)
     path = out if out is not None else Path.cwd() / draft.suggested_name
     _check_destination(path)
     try:
@@ -394,4 +460,4 @@ def write_draft(workspace: Workspace, case_reference: str, kind: str, out: Path 
             handle.write(draft.pdf)
     except OSError as exc:
         raise BadInput(f"{path} : écriture impossible ({exc.strerror})") from exc
-    return WrittenDraft(path, draft.pages, draft.warnings)
+    return WrittenDraft(path, draft.pages, draft.warnings, draft.blanks)

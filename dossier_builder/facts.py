@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from dossier_builder.pieces import Piece, case_captures, case_letters, plan_pieces
 from evidence import journal
@@ -24,7 +24,9 @@ from evidence.anchor_proofs import (
     proof_record,
     waiting_since,
 )
-from evidence.models import Applicant, Artefact, Capture, Case, Letter
+from evidence.events import KIND_LABELS
+from evidence.letters import receipt_dates
+from evidence.models import Applicant, Artefact, Capture, Case, CaseEvent, Letter
 from evidence.purge import open_case
 from evidence.workspace import Workspace
 
@@ -100,6 +102,45 @@ class LetterFacts:
     answers_id: int | None
     files: tuple[FileFacts, ...]
     piece: int
+    received_on: date | None = None  # the day the prefecture received it (avis de réception), if known
+
+
+# --- helper D (issue 14): the case's events besides attempts and letters ---------------------
+@dataclass(frozen=True)
+class EventFacts:
+    """A phone call, a visit to the counter, a referral to the Défenseur des droits, or the
+    prefecture's receipt of a letter (kind "receipt", with `letter_id`)."""
+
+    id: int
+    kind: str
+    label: str  # « appel téléphonique à la préfecture »
+    event_date: date
+    outcome: str | None
+    letter_id: int | None
+    files: tuple[FileFacts, ...]  # its proofs
+
+
+def _events(session: Session, case: Case, date_from: date | None, date_to: date | None) -> tuple[EventFacts, ...]:
+    query = (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id)
+        .options(selectinload(CaseEvent.artefacts))
+        .order_by(CaseEvent.event_date, CaseEvent.id)
+    )
+    if date_from is not None:
+        query = query.where(CaseEvent.event_date >= date_from)
+    if date_to is not None:
+        query = query.where(CaseEvent.event_date <= date_to)
+    return tuple(
+        EventFacts(
+            e.id, e.kind, KIND_LABELS.get(e.kind, e.kind), e.event_date, e.outcome, e.letter_id,
+            tuple(FileFacts.of(item) for item in e.artefacts),
+        )
+        for e in session.scalars(query)
+    )
+
+
+# --- end of helper D's addition ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -131,6 +172,7 @@ class DossierFacts:
     demo: bool
     anchors: tuple[AnchorSummary, ...] = ()
     anchor_waiting_since: datetime | None = None  # a token asked for, not obtained yet
+    events: tuple[EventFacts, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -173,7 +215,7 @@ def _attempt(row: Capture, piece: int, anchor_proof: dict[str, Any] | None) -> A
     )
 
 
-def _letter(row: Letter, piece: int) -> LetterFacts:
+def _letter(row: Letter, piece: int, received_on: date | None) -> LetterFacts:
     return LetterFacts(
         id=row.id,
         letter_date=row.letter_date,
@@ -186,6 +228,7 @@ def _letter(row: Letter, piece: int) -> LetterFacts:
         answers_id=row.answers_id,
         files=tuple(FileFacts.of(item) for item in row.artefacts),
         piece=piece,
+        received_on=received_on,
     )
 
 
@@ -204,6 +247,7 @@ def gather(
     captures = case_captures(session, case, date_from, date_to)
     anchors = tuple(anchor_summary(session))
     proofs = _anchor_proofs(session, [row.id for row in captures], bool(anchors))
+    received = receipt_dates(session, case.id)
     return DossierFacts(
         case=_case_facts(session, case),
         pieces=tuple(pieces),
@@ -211,7 +255,8 @@ def gather(
             _attempt(row, capture_piece[row.id], proofs.get(row.id)) for row in captures
         ),
         letters=tuple(
-            _letter(row, letter_piece[row.id]) for row in case_letters(session, case, date_from, date_to)
+            _letter(row, letter_piece[row.id], received.get(row.id))
+            for row in case_letters(session, case, date_from, date_to)
         ),
         date_from=date_from,
         date_to=date_to,
@@ -220,6 +265,7 @@ def gather(
         demo=demo,
         anchors=anchors,
         anchor_waiting_since=waiting_since(session),
+        events=_events(session, case, date_from, date_to),
     )
 
 

@@ -37,6 +37,7 @@ class _Scope:
             or _id(data, "capture") in self.attempt_ids
             or _id(data, "letter") in self.letter_ids
             or data.get("letter_id") in self.letter_ids  # proofs added to a letter later
+            or _case_of(data, "event") == self.case_id  # calls, visits, referrals (issue 14)
             or data.get("refers_to_seq") in kept
         )
 
@@ -44,6 +45,11 @@ class _Scope:
 def _id(data: dict[str, Any], key: str) -> int | None:
     record = data.get(key)
     return record.get("id") if isinstance(record, dict) else None
+
+
+def _case_of(data: dict[str, Any], key: str) -> int | None:
+    record = data.get(key)
+    return record.get("case_id") if isinstance(record, dict) else None
 
 
 def lines(session: Session, facts: DossierFacts) -> Iterator[dict[str, Any]]:

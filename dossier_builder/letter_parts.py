@@ -8,11 +8,9 @@ hash only. The originals never change: these are print copies.
 from __future__ import annotations
 
 import email
-import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
-from html import unescape
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -20,18 +18,21 @@ from pypdf.errors import PyPdfError
 
 from dossier_builder.facts import FileFacts
 from dossier_builder.images import jpeg_copy
+from evidence.email_import import html_to_text
 from evidence.letters import (
     ATTACHMENT_KIND,
     EMAIL_MEDIA_TYPE,
     LETTER_KIND,
     PDF_MEDIA_TYPE,
     PROOF_KIND,
+    RECEIPT_KIND,
 )
 
 KIND_LABELS = {
     LETTER_KIND: "Courrier",
     ATTACHMENT_KIND: "Pièce jointe du courriel",
     PROOF_KIND: "Preuve d'envoi ou de réception",
+    RECEIPT_KIND: "Avis de réception",
 }
 EMAIL_HEADERS = (("From", "De"), ("To", "À"), ("Cc", "Copie"), ("Date", "Date"), ("Subject", "Objet"))
 
@@ -57,12 +58,6 @@ def _is_email(item: FileFacts) -> bool:
     return item.media_type.startswith(EMAIL_MEDIA_TYPE) or (item.filename or "").lower().endswith(".eml")
 
 
-def _html_to_text(html: str) -> str:
-    html = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
-    html = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>", "\n", html)
-    return unescape(re.sub(r"<[^>]+>", "", html)).strip()
-
-
 def _email_part(item: FileFacts, title: str, source: Path) -> Part:
     message = email.message_from_bytes(source.read_bytes(), policy=policy.default)
     assert isinstance(message, EmailMessage)
@@ -71,7 +66,7 @@ def _email_part(item: FileFacts, title: str, source: Path) -> Part:
     text = ""
     if body is not None:
         content = body.get_content()
-        text = _html_to_text(content) if body.get_content_type() == "text/html" else content
+        text = html_to_text(content) if body.get_content_type() == "text/html" else content
     attached = [
         f"{part.get_filename() or 'sans nom'} ({len(part.get_payload(decode=True) or b'')} octets)"
         for part in message.iter_attachments()
@@ -110,6 +105,6 @@ def prepare(item: FileFacts, source: Path, work_dir: Path) -> Part:
     if item.media_type.startswith("text/"):
         text = source.read_bytes().decode("utf-8", errors="replace")
         if item.media_type.startswith("text/html"):
-            text = _html_to_text(text)
+            text = html_to_text(text)
         return Part(item, title, "text", text=text, source=source)
     return Part(item, title, "listed", source=source)

@@ -1,4 +1,5 @@
-"""The applicant's identity, which only letters and drafts use.
+"""The applicant's identity, which only letters and drafts use, and what only the applicant can
+say that the requête needs (civility, kind of application, ANEF, OQTF, refusal) — asked, never assumed.
 
 Personal data: it lives in the `applicants` row of the workspace and nowhere else. The journal
 entry that accompanies each change holds only a SHA-256 of the fields (`Applicant.to_record`), so
@@ -39,6 +40,7 @@ TEXT_LIMITS = {
     "birth_place": 200,
     "nationality": 100,
     "postal_address": 1000,
+    "service_address": 1000,
 }
 FIELD_LABELS = {
     "full_name": "Nom et prénom",
@@ -48,7 +50,23 @@ FIELD_LABELS = {
     "postal_address": "Adresse postale",
     "foreigner_number": "Numéro d'étranger",
     "permit_expiry": "Date d'expiration du titre de séjour",
+    "civility": "Civilité (M. ou Mme)",
+    "application": "Demande : première demande ou renouvellement",
+    "on_anef": "Démarche à faire sur l'ANEF (téléservice) ? oui ou non",
+    "oqtf": "Obligation de quitter le territoire (OQTF) en cours ? oui ou non",
+    "refusal": "Refus de titre de séjour déjà opposé ? oui ou non",
+    "departement": "Département de la préfecture (code ou nom), s'il n'est pas dans le dossier",
+    "service_address": "Adresse postale du service des étrangers de la préfecture",
 }
+# How each spelling of a civility and of a kind of application is stored.
+CIVILITIES = {"m": "M.", "monsieur": "M.", "mme": "Mme", "madame": "Mme"}
+APPLICATIONS = {
+    "premiere": "premiere",
+    "premiere demande": "premiere",
+    "renouvellement": "renouvellement",
+}
+APPLICATION_LABELS = {"premiere": "première demande", "renouvellement": "renouvellement"}
+_DEPARTEMENT_CODE = re.compile(r"^(?:0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,13 @@ class ApplicantFields:
     postal_address: str | None = None
     foreigner_number: str | None = None
     permit_expiry: date | None = None
+    civility: str | None = None
+    application: str | None = None
+    on_anef: bool | None = None
+    oqtf: bool | None = None
+    refusal: bool | None = None
+    departement: str | None = None
+    service_address: str | None = None
 
     @classmethod
     def of(cls, applicant: Applicant) -> ApplicantFields:
@@ -106,7 +131,49 @@ def validate_fields(raw: ApplicantFields, today: date) -> ApplicantFields:
         postal_address=_clean_text(raw.postal_address, "postal_address", multiline=True),
         foreigner_number=number,
         permit_expiry=raw.permit_expiry,
+        civility=civility(raw.civility),
+        application=application(raw.application),
+        on_anef=raw.on_anef,
+        oqtf=raw.oqtf,
+        refusal=raw.refusal,
+        departement=_departement(raw.departement),
+        service_address=_clean_text(raw.service_address, "service_address", multiline=True),
     )
+
+
+def _words(value: str) -> str:
+    """Lower case, accents and punctuation dropped: « Première-demande » → « premiere demande »."""
+    plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii").lower()
+    return " ".join(re.findall(r"[a-z0-9]+", plain))
+
+
+def civility(value: str | None) -> str | None:
+    """« M. » or « Mme » from any usual spelling (M, Monsieur, madame …); BadInput otherwise."""
+    return _choice(value, CIVILITIES, "civilité invalide", "M. ou Mme")
+
+
+def application(value: str | None) -> str | None:
+    """« premiere » or « renouvellement » from « première demande », « Renouvellement » …"""
+    return _choice(value, APPLICATIONS, "demande invalide", "premiere ou renouvellement")
+
+
+def _choice(value: str | None, choices: dict[str, str], error: str, expected: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    found = choices.get(_words(value))
+    if found is None:
+        raise BadInput(f"{error} : {value!r} ({expected} attendu)")
+    return found
+
+
+def _departement(value: str | None) -> str | None:
+    """A département's code (the command line turns a name into it)."""
+    if value is None or not value.strip():
+        return None
+    code = value.strip().upper()
+    if not _DEPARTEMENT_CODE.match(code):
+        raise BadInput(f"département invalide : {value!r} (code comme 95, 2A ou 974 attendu)")
+    return code
 
 
 def get_applicant(session: Session, case: Case) -> Applicant | None:

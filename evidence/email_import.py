@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
+from html import unescape
 
 from evidence.errors import BadInput
 
@@ -34,6 +35,7 @@ class EmailFacts:
     recipients: str | None
     subject: str | None
     attachments: tuple[EmailAttachment, ...]
+    text: str = ""  # the message's own text parts (plain, or HTML as text), attachments aside
 
 
 def parse_eml(data: bytes, name: str) -> EmailFacts:
@@ -61,7 +63,30 @@ def _parse_eml(data: bytes, name: str) -> EmailFacts:
         recipients=recipients,
         subject=_header(message, "Subject", charset),
         attachments=tuple(_attachments(message, name)),
+        text=_body_text(message),
     )
+
+
+def html_to_text(html: str) -> str:
+    """An HTML body as plain text: scripts and styles dropped, block ends as line breaks."""
+    html = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
+    html = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>", "\n", html)
+    return unescape(re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def _body_text(message: EmailMessage) -> str:
+    texts = []
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_disposition() == "attachment" or part.get_filename():
+            continue
+        if part.get_content_maintype() != "text":
+            continue
+        try:
+            content = part.get_content()
+        except (LookupError, ValueError):  # an unknown or broken charset: the words cannot be read
+            continue
+        texts.append(html_to_text(content) if part.get_content_subtype() == "html" else content)
+    return "\n".join(texts)
 
 
 def _sent_at(message: EmailMessage, name: str) -> datetime:

@@ -4,7 +4,11 @@ A letter is imported from a PDF, a scanned image (PNG, JPEG) or an email saved a
 date, addresses and subject are read from its headers; its attachments are kept as files of their
 own). Proofs — LRAR receipt, avis de réception, tracking printout — are attached to it, at once or
 later. Every file is checked (readable, known format, under the size cap, safe names) before any
-blob is written, so bad input stores nothing.
+blob is written, so bad input stores nothing. A letter recorded as sent that still holds a blank of
+our drafts is refused (`letter_text`).
+
+The day the prefecture received a sent letter (its avis de réception) is a `CaseEvent` of kind
+"receipt", recorded with the letter or later; the two-month silence counts from it when known.
 
 What goes into the row, and so into the journal that cannot forget, is kept free of the
 applicant's identity: only the administration's address is copied from an email (the applicant's
@@ -23,7 +27,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +40,11 @@ from evidence import journal
 from evidence.applicants import get_applicant, mask_identity
 from evidence.email_import import EmailFacts, parse_eml
 from evidence.errors import BadInput, NotFound, WorkspaceError
+from evidence.letter_text import collapse, find_blanks, pdf_subject, pdf_text
 from evidence.localtime import PARIS
-from evidence.models import Applicant, Artefact, Case, Letter
+from evidence.models import Applicant, Artefact, Case, CaseEvent, Letter
 from evidence.purge import open_case
-from evidence.records import NewArtefact, artefact_rows, store_blobs
+from evidence.records import NewArtefact, StoredBlob, artefact_rows, store_blobs
 from evidence.workspace import Workspace
 
 DIRECTIONS = {"sent": "envoyé", "received": "reçu"}
@@ -56,7 +61,9 @@ SILENCE_MONTHS = 2
 
 LETTER_KIND = "letter"  # the letter itself (PDF, scan or .eml)
 ATTACHMENT_KIND = "letter_attachment"  # a file attached to an .eml
-PROOF_KIND = "letter_proof"  # LRAR receipt, avis de réception, tracking printout …
+PROOF_KIND = "letter_proof"  # proof of sending: LRAR receipt, tracking printout …
+RECEIPT_KIND = "letter_receipt"  # the avis de réception, recorded with the day of receipt
+RECEIPT_EVENT = "receipt"  # CaseEvent.kind of a letter's receipt by the prefecture
 
 DEFAULT_MAX_FILE_MB = 50
 MAX_SUBJECT_LENGTH = 500
@@ -80,6 +87,8 @@ class LetterInput:
     subject: str | None = None
     proofs: tuple[Path, ...] = ()
     answers: int | None = None
+    received_on: date | None = None  # the day the prefecture received it (avis de réception)
+    receipts: tuple[Path, ...] = ()  # the avis de réception itself
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,7 @@ class LetterSummary:
     answered_by: tuple[int, ...]
     files: tuple[LetterFile, ...]
     silence_since: date | None  # when two months of silence elapsed, if they did
+    received_on: date | None = None  # when the prefecture received it, if known
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,6 +144,7 @@ class LetterSummary:
             "files": [vars(f) for f in self.files],
             "silence": self.silence_since is not None,
             "silence_since": self.silence_since.isoformat() if self.silence_since else None,
+            "received_on": self.received_on.isoformat() if self.received_on else None,
         }
 
 
@@ -256,13 +267,13 @@ def _check_image(name: str, data: bytes) -> None:
 # --- recording --------------------------------------------------------------------------------
 
 
-def _check_choice(value: str, choices: dict[str, str], what: str) -> str:
+def check_choice(value: str, choices: dict[str, str], what: str) -> str:
     if value not in choices:
         raise BadInput(f"{what} inconnu : {value!r} (valeurs possibles : {', '.join(choices)})")
     return value
 
 
-def _clean_line(value: str | None, what: str, limit: int) -> str | None:
+def clean_line(value: str | None, what: str, limit: int) -> str | None:
     """A line typed by the user: refused when too long or holding control characters."""
     if value is None:
         return None
@@ -309,7 +320,9 @@ def stored_name(path: Path) -> str:
     return os.fsencode(path.name).decode("utf-8", errors="replace")
 
 
-def _letter_files(main: LoadedFile, proofs: list[LoadedFile], applicant: Applicant | None) -> list[NewArtefact]:
+def _letter_files(
+    main: LoadedFile, proofs: list[LoadedFile], receipts: list[LoadedFile], applicant: Applicant | None
+) -> list[NewArtefact]:
     filename = mask_identity(stored_name(main.path), applicant)
     files = [NewArtefact(LETTER_KIND, main.media_type, data=main.data, filename=filename)]
     if main.email is not None:
@@ -317,16 +330,68 @@ def _letter_files(main: LoadedFile, proofs: list[LoadedFile], applicant: Applica
             NewArtefact(ATTACHMENT_KIND, a.media_type, data=a.data, filename=mask_identity(a.filename, applicant))
             for a in main.email.attachments
         ]
-    return files + _proof_files(proofs, applicant)
+    return files + _proof_files(proofs, applicant) + _proof_files(receipts, applicant, RECEIPT_KIND)
 
 
-def _proof_files(proofs: list[LoadedFile], applicant: Applicant | None) -> list[NewArtefact]:
+def _proof_files(proofs: list[LoadedFile], applicant: Applicant | None, kind: str = PROOF_KIND) -> list[NewArtefact]:
     return [
-        NewArtefact(
-            PROOF_KIND, proof.media_type, data=proof.data, filename=mask_identity(stored_name(proof.path), applicant)
-        )
+        NewArtefact(kind, proof.media_type, data=proof.data, filename=mask_identity(stored_name(proof.path), applicant))
         for proof in proofs
     ]
+
+
+def _letter_text(main: LoadedFile) -> str:
+    """What can be read of the letter: an email's subject and text, a PDF's text; nothing of a scan."""
+    if main.email is not None:
+        return f"{main.email.subject or ''}\n{main.email.text}"
+    if main.media_type != PDF_MEDIA_TYPE:
+        return ""
+    try:
+        with _quiet_pypdf():
+            return pdf_text(main.data)
+    except Exception:  # noqa: BLE001 - pypdf fails in many ways on odd content streams: then the text is unread
+        return ""
+
+
+def _check_no_blank(main: LoadedFile) -> None:
+    """A letter recorded as sent must not hold a blank of our drafts (see `letter_text`)."""
+    blanks = find_blanks(_letter_text(main))
+    if blanks:
+        more = f" (et {len(blanks) - 1} autre(s))" if len(blanks) > 1 else ""
+        raise BadInput(
+            f"{shown_path(main.path)} : blanc non complété « {blanks[0]} »{more} : complétez le courrier "
+            "avant de l'enregistrer comme envoyé"
+        )
+
+
+def _subject(request: LetterInput, main: LoadedFile, applicant: Applicant | None) -> str | None:
+    """The letter's own subject (an email's, or the Objet a draft wrote into its PDF), else the one
+    given; refused when both exist and differ, since documents quote it as the letter's words."""
+    own = main.email.subject if main.email is not None else None
+    if main.email is None and main.media_type == PDF_MEDIA_TYPE:
+        with _quiet_pypdf():
+            own = pdf_subject(main.data)
+    if own is not None and request.subject is not None and collapse(request.subject) != collapse(own):
+        raise BadInput(
+            f"{shown_path(main.path)} : l'objet donné diffère de celui du courrier (« {own} ») : "
+            "omettez --subject, l'objet du courrier est repris tel quel"
+        )
+    if own is not None:
+        return _header_line(mask_identity(own, applicant), MAX_SUBJECT_LENGTH)
+    return clean_line(mask_identity(request.subject, applicant), "objet", MAX_SUBJECT_LENGTH)
+
+
+def _check_receipt(received_on: date, letter_date: date, direction: str, channel: str, today: date) -> None:
+    if direction != "sent":
+        raise BadInput("la date de réception (--received-on) vaut pour un courrier envoyé à la préfecture")
+    if channel not in WRITTEN_CHANNELS:
+        raise BadInput("un appel téléphonique n'a pas de date de réception")
+    if received_on < letter_date:
+        raise BadInput(
+            f"date de réception ({received_on.isoformat()}) antérieure à l'envoi ({letter_date.isoformat()})"
+        )
+    if received_on > today:
+        raise BadInput(f"date de réception dans le futur : {received_on.isoformat()} (nous sommes le {today.isoformat()})")
 
 
 def _addresses(loaded: LoadedFile, direction: str, applicant: Applicant | None) -> tuple[str | None, str | None]:
@@ -347,13 +412,21 @@ def _find_letter(session: Session, case: Case, letter_id: int) -> Letter:
 
 def record_letter(workspace: Workspace, case_reference: str, request: LetterInput) -> Letter:
     """Check everything, then store the files, then one row per item and one journal entry."""
-    direction = _check_choice(request.direction, DIRECTIONS, "sens")
-    channel = _check_choice(request.channel, CHANNELS, "moyen d'envoi")
-    tracking = _clean_line(request.tracking, "numéro de suivi", MAX_TRACKING_LENGTH)
+    direction = check_choice(request.direction, DIRECTIONS, "sens")
+    channel = check_choice(request.channel, CHANNELS, "moyen d'envoi")
+    tracking = clean_line(request.tracking, "numéro de suivi", MAX_TRACKING_LENGTH)
+    if request.receipts and request.received_on is None:
+        raise BadInput("avis de réception donné sans la date de réception (option --received-on)")
     limit = max_file_bytes(workspace)
     main = load_file(request.file, limit)
     proofs = [load_file(path, limit) for path in request.proofs]
-    day = _letter_day(request, main, paris_today(workspace))
+    receipts = [load_file(path, limit) for path in request.receipts]
+    today = paris_today(workspace)
+    day = _letter_day(request, main, today)
+    if request.received_on is not None:
+        _check_receipt(request.received_on, day, direction, channel, today)
+    if direction == "sent":
+        _check_no_blank(main)
     with workspace.reading() as session:
         case = open_case(session, case_reference)
         applicant = get_applicant(session, case)
@@ -365,12 +438,9 @@ def record_letter(workspace: Workspace, case_reference: str, request: LetterInpu
                     "une réponse ne peut pas le précéder"
                 )
         case_id = case.id
-        if request.subject is not None or main.email is None:
-            subject = _clean_line(mask_identity(request.subject, applicant), "objet", MAX_SUBJECT_LENGTH)
-        else:
-            subject = _header_line(mask_identity(main.email.subject, applicant), MAX_SUBJECT_LENGTH)
+        subject = _subject(request, main, applicant)
         sender, recipient = _addresses(main, direction, applicant)
-        files = _letter_files(main, proofs, applicant)
+        files = _letter_files(main, proofs, receipts, applicant)
 
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
@@ -390,13 +460,20 @@ def record_letter(workspace: Workspace, case_reference: str, request: LetterInpu
         letter.artefacts = artefact_rows(files, stored, now)
         session.add(letter)
         session.flush()
-        journal.append(
-            session,
-            "letter.recorded",
-            {"letter": letter.to_record(), "artefacts": [row.to_record() for row in letter.artefacts]},
-            now,
-        )
+        data: dict[str, Any] = {"letter": letter.to_record(), "artefacts": [row.to_record() for row in letter.artefacts]}
+        if request.received_on is not None:
+            data["event"] = _add_receipt(session, letter, request.received_on, now).to_record()
+        journal.append(session, "letter.recorded", data, now)
     return letter
+
+
+def _add_receipt(session: Session, letter: Letter, received_on: date, now: datetime) -> CaseEvent:
+    event = CaseEvent(
+        case_id=letter.case_id, kind=RECEIPT_EVENT, event_date=received_on, letter_id=letter.id, created_at=now
+    )
+    session.add(event)
+    session.flush()
+    return event
 
 
 def add_proofs(workspace: Workspace, case_reference: str, letter_id: int, paths: list[Path]) -> list[Artefact]:
@@ -412,11 +489,7 @@ def add_proofs(workspace: Workspace, case_reference: str, letter_id: int, paths:
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
     with workspace.writing() as session:
-        rows = artefact_rows(files, stored, now)
-        for row in rows:
-            row.letter_id = letter_id
-        session.add_all(rows)
-        session.flush()
+        rows = _letter_artefacts(session, letter_id, files, stored, now)
         journal.append(
             session,
             "letter.proof_added",
@@ -426,18 +499,69 @@ def add_proofs(workspace: Workspace, case_reference: str, letter_id: int, paths:
     return rows
 
 
+def record_receipt(
+    workspace: Workspace, case_reference: str, letter_id: int, received_on: date, paths: list[Path]
+) -> CaseEvent:
+    """The day the prefecture received a sent letter, with its avis de réception if given: a new
+    journal entry; recorded again, the latest day counts (a correction, nothing rewritten)."""
+    limit = max_file_bytes(workspace)
+    receipts = [load_file(path, limit) for path in paths]
+    with workspace.reading() as session:
+        case = open_case(session, case_reference)
+        letter = _find_letter(session, case, letter_id)
+        _check_receipt(received_on, letter.letter_date, letter.direction, letter.channel, paris_today(workspace))
+        files = _proof_files(receipts, get_applicant(session, case), RECEIPT_KIND)
+    stored = store_blobs(workspace, files)
+    now = workspace.clock.now()
+    with workspace.writing() as session:
+        rows = _letter_artefacts(session, letter_id, files, stored, now)
+        event = _add_receipt(session, session.get_one(Letter, letter_id), received_on, now)
+        journal.append(
+            session,
+            "letter.receipt_recorded",
+            {"letter_id": letter_id, "event": event.to_record(), "artefacts": [row.to_record() for row in rows]},
+            now,
+        )
+    return event
+
+
+def _letter_artefacts(
+    session: Session, letter_id: int, files: list[NewArtefact], stored: list[StoredBlob], now: datetime
+) -> list[Artefact]:
+    rows = artefact_rows(files, stored, now)
+    for row in rows:
+        row.letter_id = letter_id
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
 # --- listing --------------------------------------------------------------------------------
 
 
-def silence_since(direction: str, channel: str, letter_date: date, answered: bool, today: date) -> date | None:
-    """The day two months of silence elapsed after a written request, if that day has come.
+def silence_since(
+    direction: str, channel: str, letter_date: date, answered: bool, today: date, received_on: date | None = None
+) -> date | None:
+    """The day two months of silence elapsed after a written request, if that day has come. They
+    count from the day the prefecture received it when known (its avis de réception), else from
+    the letter's date.
 
     Only a received letter answers a sent one; `answered` says whether there is one.
     """
     if direction != "sent" or channel not in WRITTEN_CHANNELS or answered:
         return None
-    due = add_months(letter_date, SILENCE_MONTHS)
+    due = add_months(received_on or letter_date, SILENCE_MONTHS)
     return due if today >= due else None
+
+
+def receipt_dates(session: Session, case_id: int) -> dict[int, date]:
+    """Letter id → the day the prefecture received it (the latest receipt recorded counts)."""
+    events = session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id, CaseEvent.kind == RECEIPT_EVENT)
+        .order_by(CaseEvent.id)
+    )
+    return {event.letter_id: event.event_date for event in events if event.letter_id is not None}
 
 
 def letter_summaries(session: Session, case: Case, today: date) -> list[LetterSummary]:
@@ -449,6 +573,7 @@ def letter_summaries(session: Session, case: Case, today: date) -> list[LetterSu
             .order_by(Letter.letter_date, Letter.id)
         )
     )
+    received = receipt_dates(session, case.id)
     answers: dict[int, list[int]] = {}
     received_answer: set[int] = set()
     for letter in letters:
@@ -472,8 +597,14 @@ def letter_summaries(session: Session, case: Case, today: date) -> list[LetterSu
                 LetterFile(a.id, a.kind, a.filename, a.media_type, a.sha256, a.size) for a in letter.artefacts
             ),
             silence_since=silence_since(
-                letter.direction, letter.channel, letter.letter_date, letter.id in received_answer, today
+                letter.direction,
+                letter.channel,
+                letter.letter_date,
+                letter.id in received_answer,
+                today,
+                received.get(letter.id),
             ),
+            received_on=received.get(letter.id),
         )
         for letter in letters
     ]

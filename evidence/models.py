@@ -216,6 +216,8 @@ class Artefact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"), index=True)
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"), index=True)
+    # The event (phone call, visit, referral) a proof belongs to; NULL for the files of captures and letters.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     media_type: Mapped[str] = mapped_column(String(100))
     filename: Mapped[str | None] = mapped_column(String(255))
@@ -226,9 +228,10 @@ class Artefact(Base):
 
     capture: Mapped[Capture | None] = relationship(back_populates="artefacts")
     letter: Mapped[Letter | None] = relationship(back_populates="artefacts")
+    event: Mapped[CaseEvent | None] = relationship(back_populates="artefacts")
 
     def to_record(self) -> dict[str, Any]:
-        return {
+        record = {
             "id": self.id,
             "capture_id": self.capture_id,
             "letter_id": self.letter_id,
@@ -238,6 +241,39 @@ class Artefact(Base):
             "size": self.size,
             "sha256": self.sha256,
             "blob_path": self.blob_path,
+            "created_at": iso(self.created_at),
+        }
+        # Only when set: the records journaled before the column existed stay equal to their rows.
+        if self.event_id is not None:
+            record["event_id"] = self.event_id
+        return record
+
+
+class CaseEvent(Base):
+    """Something that happened in a case on a day, besides attempts and letters: the prefecture's
+    receipt of a letter (its avis de réception), a phone call, a visit to the counter, a referral to
+    the Défenseur des droits. Written once; a correction is a new row (the latest one counts)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    event_date: Mapped[date] = mapped_column(Date)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))  # for a receipt
+    outcome: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    artefacts: Mapped[list[Artefact]] = relationship(back_populates="event", order_by="Artefact.id")
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "case_id": self.case_id,
+            "kind": self.kind,
+            "event_date": iso(self.event_date),
+            "letter_id": self.letter_id,
+            "outcome": self.outcome,
             "created_at": iso(self.created_at),
         }
 
@@ -278,10 +314,20 @@ class Applicant(Base):
     postal_address: Mapped[str | None] = mapped_column(Text)
     foreigner_number: Mapped[str | None] = mapped_column(String(20))
     permit_expiry: Mapped[date | None] = mapped_column(Date)
+    # What the letters and the requête need besides the identity, as the applicant answered it
+    # (NULL = not asked yet; never assumed): « M. » or « Mme »; « premiere » or « renouvellement »;
+    # whether the démarche is made on ANEF; whether an OQTF or a refusal of a titre exists.
+    civility: Mapped[str | None] = mapped_column(String(10))
+    application: Mapped[str | None] = mapped_column(String(20))
+    on_anef: Mapped[bool | None] = mapped_column(Boolean)
+    oqtf: Mapped[bool | None] = mapped_column(Boolean)
+    refusal: Mapped[bool | None] = mapped_column(Boolean)
+    service_address: Mapped[str | None] = mapped_column(Text)  # the prefecture's service, for the letters
+    departement: Mapped[str | None] = mapped_column(String(3))  # when the case's prefecture does not say it
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     def to_record(self) -> dict[str, Any]:
-        identity = {
+        identity: dict[str, Any] = {
             "full_name": self.full_name,
             "birth_date": iso(self.birth_date),
             "birth_place": self.birth_place,
@@ -290,6 +336,18 @@ class Applicant(Base):
             "foreigner_number": self.foreigner_number,
             "permit_expiry": iso(self.permit_expiry),
         }
+        # The answers added later count only once given: the hash of an identity set before they
+        # existed stays the same.
+        answers = {
+            "civility": self.civility,
+            "application": self.application,
+            "on_anef": self.on_anef,
+            "oqtf": self.oqtf,
+            "refusal": self.refusal,
+            "service_address": self.service_address,
+            "departement": self.departement,
+        }
+        identity.update({name: value for name, value in answers.items() if value is not None})
         canonical = json.dumps(identity, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return {
             "id": self.id,
@@ -324,6 +382,6 @@ class PlannedAttempt(Base):
 
 
 # Tables whose rows are written once; the migrations protect them with triggers.
-APPEND_ONLY_TABLES = ("journal_entries", "captures", "artefacts", "letters")
+APPEND_ONLY_TABLES = ("journal_entries", "captures", "artefacts", "letters", "case_events")
 
 from evidence import account_models, anchor_models  # noqa: E402, F401  (register their tables on Base.metadata)

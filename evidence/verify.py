@@ -20,7 +20,7 @@ from evidence import journal, triggers
 from evidence.anchor_checks import verify_anchors
 from evidence.blobs import sha256_file
 from evidence.localtime import paris_time
-from evidence.models import Applicant, Artefact, Capture, Case, JournalEntry, Letter, Target
+from evidence.models import Applicant, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
 from evidence.problems import Problem, readable_rows
 from evidence.purge import PURGE_KIND, Purge
 from evidence.records import find_case
@@ -34,6 +34,7 @@ RECORD_KEYS = {
     "letter": "letters",
     "artefacts": "artefacts",
     "applicant": "applicants",
+    "event": "case_events",
 }
 
 
@@ -162,6 +163,7 @@ class _Scope:
     target_id: int | None = None
     capture_ids: frozenset[int] = frozenset()
     letter_ids: frozenset[int] = frozenset()
+    event_ids: frozenset[int] = frozenset()
 
     def includes(self, table: str, record: dict[str, Any]) -> bool:
         if self.case_id is None:
@@ -172,9 +174,13 @@ class _Scope:
             return record.get("id") == self.case_id
         if table == "captures":
             return record.get("target_id") == self.target_id
-        if table in ("letters", "applicants"):
+        if table in ("letters", "applicants", "case_events"):
             return record.get("case_id") == self.case_id
-        return record.get("capture_id") in self.capture_ids or record.get("letter_id") in self.letter_ids
+        return (
+            record.get("capture_id") in self.capture_ids
+            or record.get("letter_id") in self.letter_ids
+            or record.get("event_id") in self.event_ids
+        )
 
 
 def _scope(session: Session, case_reference: str | None, records: _JournalRecords) -> _Scope:
@@ -186,7 +192,9 @@ def _scope(session: Session, case_reference: str | None, records: _JournalRecord
     capture_ids |= set(session.scalars(select(Capture.id).where(Capture.target_id == case.target_id)))
     letter_ids = {r["id"] for t, r in known if t == "letters" and r.get("case_id") == case.id}
     letter_ids |= set(session.scalars(select(Letter.id).where(Letter.case_id == case.id)))
-    return _Scope(case.id, case.target_id, frozenset(capture_ids), frozenset(letter_ids))
+    event_ids = {r["id"] for t, r in known if t == "case_events" and r.get("case_id") == case.id}
+    event_ids |= set(session.scalars(select(CaseEvent.id).where(CaseEvent.case_id == case.id)))
+    return _Scope(case.id, case.target_id, frozenset(capture_ids), frozenset(letter_ids), frozenset(event_ids))
 
 
 def describe(table: str, record: dict[str, Any]) -> str:
@@ -199,11 +207,12 @@ def describe(table: str, record: dict[str, Any]) -> str:
         day = record.get("letter_date")
         return f"courrier {number} du {day}" if day else f"courrier {number}"
     if table == "artefacts":
-        owner = (
-            f"capture {record.get('capture_id')}"
-            if record.get("capture_id") is not None
-            else f"courrier {record.get('letter_id')}"
-        )
+        if record.get("capture_id") is not None:
+            owner = f"capture {record.get('capture_id')}"
+        elif record.get("event_id") is not None:
+            owner = f"événement {record.get('event_id')}"
+        else:
+            owner = f"courrier {record.get('letter_id')}"
         return f"fichier {number} ({record.get('kind')}, {owner})"
     if table == "cases":
         return f"dossier {number} « {record.get('label')} »"
@@ -211,6 +220,8 @@ def describe(table: str, record: dict[str, Any]) -> str:
         return f"page surveillée {number} ({record.get('url')})"
     if table == "applicants":
         return f"identité du demandeur (dossier {record.get('case_id')})"
+    if table == "case_events":
+        return f"événement {number} du {record.get('event_date')} ({record.get('kind')})"
     return f"{table} {number}"
 
 
@@ -253,8 +264,14 @@ def _read_purges(session: Session, report: VerifyReport) -> list[Purge]:
         case = session.get(Case, purge.case_id)
         own = set() if case is None else set(
             session.scalars(
-                select(Artefact.id).outerjoin(Capture).outerjoin(Letter).where(
-                    (Capture.target_id == case.target_id) | (Letter.case_id == case.id)
+                select(Artefact.id)
+                .outerjoin(Capture)
+                .outerjoin(Letter)
+                .outerjoin(CaseEvent, Artefact.event_id == CaseEvent.id)
+                .where(
+                    (Capture.target_id == case.target_id)
+                    | (Letter.case_id == case.id)
+                    | (CaseEvent.case_id == case.id)
                 )
             )
         )
@@ -281,7 +298,7 @@ def _check_rows(
     """Compare every row in scope with its journal description; return the artefacts seen."""
     seen: set[tuple[str, int]] = set()
     artefacts: list[Artefact] = []
-    for model in (Target, Case, Capture, Letter, Artefact, Applicant):
+    for model in (Target, Case, Capture, Letter, CaseEvent, Artefact, Applicant):
         table = model.__tablename__
         unreadable = _report_unreadable(model.__tablename__, report)
         for row in readable_rows(session, model, unreadable):

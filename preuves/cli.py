@@ -26,6 +26,7 @@ from preuves import (
     cli_french,
     demo,
     dossier_commands,
+    event_commands,
     letter_commands,
     serve_commands,
     watch_commands,
@@ -68,6 +69,7 @@ serve_commands.register(app)
 demo.register(app)
 app.add_typer(case_commands.app, name="case")
 app.add_typer(letter_commands.app, name="letter")
+app.add_typer(event_commands.app, name="event")
 app.add_typer(applicant_commands.app, name="applicant")
 app.add_typer(serve_commands.app, name="user")
 

@@ -30,7 +30,7 @@ from dossier_builder.drafts import write_draft
 from dossier_builder.verify import verify_bundle
 from evidence.applicants import ApplicantFields, set_applicant
 from evidence.clock import SimulatedClock
-from evidence.letters import LetterInput, record_letter
+from evidence.letters import LetterInput, record_letter, record_receipt
 from evidence.localtime import PARIS
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
@@ -44,6 +44,17 @@ WEEKS = 4
 PREFECTURE_EMAIL = "pref-etrangers@demo.invalid"
 
 
+def demo_applicant(today: date) -> ApplicantFields:
+    """The demo's applicant: every field and answer the letters and the requête need."""
+    return ApplicantFields(
+        full_name="Demandeur DÉMO", birth_date=date(1990, 1, 1), birth_place="Exempleville",
+        nationality="exemplienne", postal_address="1 rue de l'Exemple\n95000 Cergy",
+        foreigner_number="0000000000", permit_expiry=today + timedelta(days=20),
+        civility="M.", application="renouvellement", on_anef=False, oqtf=False, refusal=False,
+        service_address="Service des étrangers (simulé)\n2 place de l'Exemple\n95000 Cergy",
+    )
+
+
 def _site_mode(attempt_index: int) -> str:
     """Mostly « no slot », as on a real saturated site, with the usual incidents."""
     if attempt_index % 11 == 5:
@@ -53,13 +64,36 @@ def _site_mode(attempt_index: int) -> str:
     return "noslot"
 
 
-def _receipt_png(sent: date) -> bytes:
+def _working_day(day: date) -> date:
+    """`day`, or the next day the prefecture works: no weekend, no French public holiday (a letter
+    posted on 11 November would not be believed)."""
+    while day.weekday() >= 5 or day in _public_holidays(day.year):
+        day += timedelta(days=1)
+    return day
+
+
+def _public_holidays(year: int) -> set[date]:
+    """France's public holidays (Anonymous Gregorian algorithm for Easter)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    leap = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * leap) // 433
+    month, day = divmod(h + leap - 7 * m + 114, 31)
+    easter = date(year, month, day + 1)
+    fixed = [(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)]
+    return {date(year, m_, d_) for m_, d_ in fixed} | {easter + timedelta(days=n) for n in (1, 39, 50)}
+
+
+def _receipt_png(received: date) -> bytes:
     """An « avis de réception » stand-in: a scan-like PNG saying what it is."""
     image = Image.new("RGB", (1240, 600), "white")
     pen = ImageDraw.Draw(image)
     lines = [
         "AVIS DE RÉCEPTION — DÉMONSTRATION (document simulé)",
-        f"Lettre recommandée n° 1A 000 000 0000 0 remise le {sent + timedelta(days=2):%d/%m/%Y}",
+        f"Lettre recommandée n° 1A 000 000 0000 0 remise le {received:%d/%m/%Y}",
         "Destinataire : Préfecture (simulée) — service des étrangers",
     ]
     font = ImageFont.truetype(str(font_path(SANS)), 34)
@@ -84,36 +118,56 @@ def _email(sent_at: datetime) -> bytes:
     return bytes(message)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Letters:
-    """The two letters the demo sends, on the days the simulated clock reaches."""
+    """The two letters the demo sends, on working days the simulated clock reaches, and the day
+    the prefecture signs the registered letter's avis de réception."""
 
     workspace: Workspace
     folder: Path
     first_day: date
+    registered_id: int | None = None
+
+    @property
+    def registered_day(self) -> date:
+        return _working_day(self.first_day + timedelta(days=9))
+
+    @property
+    def received_day(self) -> date:
+        return _working_day(self.registered_day + timedelta(days=2))
+
+    @property
+    def email_day(self) -> date:
+        return _working_day(self.first_day + timedelta(days=17))
 
     def due(self) -> list[tuple[date, Callable[[], None]]]:
-        return [
-            (self.first_day + timedelta(days=9), self._registered_letter),
-            (self.first_day + timedelta(days=17), self._email),
+        steps = [
+            (self.registered_day, self._registered_letter),
+            (self.received_day, self._receipt),
+            (self.email_day, self._email),
         ]
+        return sorted(steps, key=lambda step: step[0])
 
     def _registered_letter(self) -> None:
-        day = self.first_day + timedelta(days=9)
         draft = write_draft(self.workspace, CASE_LABEL, "demande-rdv", self.folder / "demande-rdv.pdf")
-        receipt = self.folder / "avis-de-reception.png"
-        receipt.write_bytes(_receipt_png(day))
-        record_letter(
+        # The subject recorded is the letter's own « Objet », read from the draft.
+        letter = record_letter(
             self.workspace, CASE_LABEL,
             LetterInput(
-                file=draft.path, direction="sent", channel="lrar", letter_date=day,
-                tracking="1A00000000000", subject="Demande de rendez-vous (lettre recommandée)",
-                proofs=(receipt,),
+                file=draft.path, direction="sent", channel="lrar", letter_date=self.registered_day,
+                tracking="1A00000000000",
             ),
         )
+        self.registered_id = letter.id
+
+    def _receipt(self) -> None:
+        assert self.registered_id is not None, "the avis de réception comes after the letter"
+        receipt = self.folder / "avis-de-reception.png"
+        receipt.write_bytes(_receipt_png(self.received_day))
+        record_receipt(self.workspace, CASE_LABEL, self.registered_id, self.received_day, [receipt])
 
     def _email(self) -> None:
-        sent_at = datetime.combine(self.first_day + timedelta(days=17), time(10, 12), PARIS)
+        sent_at = datetime.combine(self.email_day, time(10, 12), PARIS)
         path = self.folder / "courriel-relance.eml"
         path.write_bytes(_email(sent_at))
         record_letter(self.workspace, CASE_LABEL, LetterInput(file=path, direction="sent", channel="email"))
@@ -136,11 +190,7 @@ def run_demo(out_dir: Path) -> Path:
                 TargetSpec(f"{site.base_url}/booking/create/4963", "ezbooking", "16162",
                            "Préfecture du Val-d'Oise (simulée)", "Renouvellement de titre de séjour"),
             )
-            set_applicant(workspace, CASE_LABEL, ApplicantFields(
-                full_name="Demandeur DÉMO", birth_date=date(1990, 1, 1), birth_place="Exempleville",
-                nationality="exemplienne", postal_address="1 rue de l'Exemple\n95000 Cergy",
-                foreigner_number="0000000000", permit_expiry=today + timedelta(days=20),
-            ))
+            set_applicant(workspace, CASE_LABEL, demo_applicant(today))
             settings = CaptureSettings()
             plan = build_plan(first_day, weeks=WEEKS, per_day=1, min_interval=settings.min_interval, seed=2026)
             save_plan(workspace, case.target_id, plan)

@@ -8,17 +8,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dossier_builder.drafts import DRAFT_KINDS, write_draft
+from dossier_builder.drafts import DRAFT_KINDS, parse_options, write_draft
 from evidence.letters import (
     CHANNELS,
     DIRECTIONS,
     PROOF_KIND,
+    RECEIPT_KIND,
     LetterInput,
     LetterSummary,
     add_proofs,
     letter_summaries,
     paris_today,
     record_letter,
+    record_receipt,
 )
 from evidence.records import find_case
 from preuves.console import err, out, print_json
@@ -49,8 +51,19 @@ def add(
         ),
     ] = None,
     answers: Annotated[int | None, typer.Option("--answers", help="Numéro du courrier auquel celui-ci répond.")] = None,
+    received_on: Annotated[
+        str | None,
+        typer.Option("--received-on", help="Date à laquelle la préfecture l'a reçu (avis de réception)."),
+    ] = None,
+    receipt: Annotated[
+        list[Path] | None,
+        typer.Option("--receipt", metavar="<path>", help="L'avis de réception (avec --received-on)."),
+    ] = None,
 ) -> None:
-    """Enregistrer un courrier envoyé ou reçu, avec ses preuves d'envoi."""
+    """Enregistrer un courrier envoyé ou reçu, avec ses preuves d'envoi et de réception.
+
+    Un courrier envoyé qui contient encore un blanc « [à compléter …] » d'un brouillon est refusé.
+    """
     request = LetterInput(
         file=file,
         direction=direction,
@@ -60,6 +73,8 @@ def add(
         subject=subject,
         proofs=tuple(proof or ()),
         answers=answers,
+        received_on=parse_day(received_on, "date de réception") if received_on is not None else None,
+        receipts=tuple(receipt or ()),
     )
     with workspace_of(ctx) as workspace:
         letter = record_letter(workspace, case, request)
@@ -75,12 +90,28 @@ def proof(
     ctx: typer.Context,
     case: CaseArgument,
     letter: Annotated[int, typer.Argument(help="Numéro du courrier.")],
-    files: Annotated[list[Path], typer.Argument(help="Preuves : accusé de réception, avis de réception …")],
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Preuves : preuve de dépôt, avis de réception …")
+    ] = None,
+    received_on: Annotated[
+        str | None,
+        typer.Option(
+            "--received-on",
+            help="Date de réception par la préfecture : les fichiers donnés sont alors l'avis de réception.",
+        ),
+    ] = None,
 ) -> None:
-    """Joindre une preuve reçue plus tard (avis de réception …) à un courrier déjà enregistré."""
+    """Joindre une preuve reçue plus tard à un courrier déjà enregistré, ou la date à laquelle la
+    préfecture l'a reçu (avec son avis de réception)."""
+    paths = files or []
     with workspace_of(ctx) as workspace:
-        rows = add_proofs(workspace, case, letter, files)
-    err.print(f"{len(rows)} preuve(s) jointe(s) au courrier n° {letter}.")
+        if received_on is None:
+            add_proofs(workspace, case, letter, paths)
+        else:
+            event = record_receipt(workspace, case, letter, parse_day(received_on, "date de réception"), paths)
+            err.print(f"Courrier n° {letter} : reçu par la préfecture le {event.event_date:%d/%m/%Y}.")
+    if paths:
+        err.print(f"{len(paths)} preuve(s) jointe(s) au courrier n° {letter}.")
 
 
 def _answer_text(summary: LetterSummary) -> str:
@@ -110,16 +141,18 @@ def list_letters(
         return
     table = Table("N°", "Date", "Sens", "Moyen", "Objet", "Suivi", "Preuves", "Réponse")
     for s in summaries:
-        proofs = sum(1 for f in s.files if f.kind == PROOF_KIND)
+        proofs = sum(1 for f in s.files if f.kind in (PROOF_KIND, RECEIPT_KIND))
+        received = f"\nreçu le {s.received_on:%d/%m/%Y}" if s.received_on else ""
         table.add_row(
-            str(s.id), f"{s.letter_date:%d/%m/%Y}", DIRECTIONS[s.direction], s.channel,
+            str(s.id), f"{s.letter_date:%d/%m/%Y}{received}", DIRECTIONS[s.direction], s.channel,
             s.subject or "—", s.tracking or "—", str(proofs), _answer_text(s),
         )
     out.print(table)
     for s in summaries:
         if s.silence_since:
+            received = f", reçu le {s.received_on:%d/%m/%Y}" if s.received_on else ""
             err.print(
-                f"Courrier n° {s.id} du {s.letter_date:%d/%m/%Y} : sans réponse depuis plus de deux mois "
+                f"Courrier n° {s.id} du {s.letter_date:%d/%m/%Y}{received} : sans réponse depuis plus de deux mois "
                 f"(silence gardé par l'administration depuis le {s.silence_since:%d/%m/%Y})."
             )
 
@@ -130,11 +163,39 @@ def draft(
     case: CaseArgument,
     kind: Annotated[str, typer.Option("--kind", help=" ou ".join(DRAFT_KINDS) + ".")],
     out_file: Annotated[Path | None, typer.Option("--out", help="Fichier PDF à écrire.")] = None,
+    counsel: Annotated[
+        str | None, typer.Option("--counsel", help="Requête : nom de l'avocat qui représente le demandeur.")
+    ] = None,
+    bar: Annotated[str | None, typer.Option("--bar", help="Requête : barreau de l'avocat (Val-d'Oise, Paris …).")] = None,
+    legal_aid: Annotated[
+        bool,
+        typer.Option(
+            "--aide-juridictionnelle", help="Requête : demander l'aide juridictionnelle provisoire (loi du 10 juillet 1991, art. 20)."
+        ),
+    ] = False,
+    costs: Annotated[
+        int | None, typer.Option("--frais", help="Requête : somme demandée au titre de l'article L. 761-1 CJA (euros).")
+    ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Rédiger un courrier prêt à signer (ou un projet de requête) à partir du dossier."""
+    """Rédiger un courrier prêt à signer (ou la requête en référé) à partir du dossier.
+
+    Ce que seule une personne peut fournir reste un blanc visible « [à compléter : …] » ; les
+    dernières lignes les listent, avec la façon de les remplir.
+    """
+    options = parse_options(counsel, bar, legal_aid, costs, kind)
     with workspace_of(ctx) as workspace, spinner("Rédaction du PDF …"):
-        written = write_draft(workspace, case, kind, out_file)
+        written = write_draft(workspace, case, kind, out_file, options)
+    if as_json:
+        print_json(written.to_json())
+        return
     for warning in written.warnings:
         err.print(f"À vérifier : {warning}")
     err.print(f"{DRAFT_KINDS[kind]} écrit : {str(written.path)}")
+    if written.blanks:
+        err.print(f"Blancs à compléter avant l'envoi ou le dépôt ({len(written.blanks)}) :")
+        for blank in written.blanks:
+            err.print(f"  - {blank.what} : {blank.how}")
+    else:
+        err.print("Aucun blanc : relisez le document, puis signez-le.")
     out.print(str(written.path))

@@ -1,207 +1,228 @@
-"""Drafted letters and the draft requête: the facts are computed from the case, the requête lists
-exactly the dossier's pièces, and the marks (demo, lawyer review) are on every page."""
+"""Drafted letters: facts computed from the case, no blank where the data exists and every blank
+listed, agreement by civility, the request a relance or a referral cites, annexes by date and
+fingerprint (never court pièces), the signature at the end, and the marks on every page."""
 
 from __future__ import annotations
 
+import hashlib
 import io
-import re
+import json
 import stat
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from pypdf import PdfReader
+from sqlalchemy import select
 
-from dossier_builder.drafts import DEMO_WATERMARK, DRAFT_KINDS, LAWYER_WATERMARK, render_draft
-from dossier_builder.french import long_date
-from dossier_builder.pieces import plan_pieces
+from dossier_builder.drafts import DEMO_WATERMARK, LAWYER_WATERMARK, LETTER_KINDS, render_draft
 from evidence import journal
 from evidence.applicants import ApplicantFields, set_applicant
 from evidence.clock import SimulatedClock
 from evidence.errors import BadInput
-from evidence.letters import LetterInput, record_letter
-from evidence.records import CaptureFacts, NewArtefact, TargetSpec, add_case, find_case, record_capture
+from evidence.letter_text import find_blanks
+from evidence.models import Artefact, Capture
+from evidence.records import TargetSpec, add_case
 from evidence.workspace import Workspace, init_workspace
-from tests.evidence_helpers import pdf_bytes
-
-URL = "https://www.val-doise.gouv.fr/booking/create/11343"
-NOSLOT_TEXT = "Il n'existe plus de plage horaire libre pour votre demande de rendez-vous."
-TODAY = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
-# (UTC start, state). In Paris: 20/10 is summer time (UTC+02:00), the others winter time (UTC+01:00).
-ATTEMPTS = [
-    (datetime(2026, 10, 20, 7, 15, tzinfo=UTC), "noslot"),  # 09:15 Paris
-    (datetime(2026, 11, 2, 8, 30, tzinfo=UTC), "noslot"),  # 09:30
-    (datetime(2026, 11, 5, 13, 10, tzinfo=UTC), "noslot"),  # 14:10
-    (datetime(2026, 11, 10, 17, 45, tzinfo=UTC), "noslot"),  # 18:45
-    (datetime(2026, 11, 12, 9, 0, tzinfo=UTC), "error"),  # 10:00
-    (datetime(2026, 11, 13, 9, 0, tzinfo=UTC), "captcha"),  # 10:00
-    (datetime(2026, 11, 14, 9, 0, tzinfo=UTC), "slots"),  # 10:00 — not a failure
-    (datetime(2026, 11, 18, 6, 5, tzinfo=UTC), "noslot"),  # 07:05
-    (datetime(2026, 11, 24, 10, 0, tzinfo=UTC), "noslot"),  # 11:00
-]
-
-
-def fill_case(
-    workspace: Workspace, tmp_path: Path, letter_days: tuple[date, date, date] | None = (
-        date(2026, 9, 1), date(2026, 12, 1), date(2026, 12, 10)
-    )
-) -> None:
-    """The case, its attempts and applicant, and three letters: sent (never answered), sent, its answer."""
-    spec = TargetSpec(URL, "ezbooking", "16161", "Val-d'Oise", "renouvellement de titre de séjour")
-    case, _ = add_case(workspace, "dossier-1", spec, period_start=date(2026, 10, 1))
-    for number, (start, state) in enumerate(ATTEMPTS, start=1):
-        facts = CaptureFacts(
-            target_id=case.target_id, attempt_no=number, started_at=start,
-            finished_at=start + timedelta(seconds=5), url_requested=URL, final_url=URL + "/2",
-            http_status=200, state=state, platform="ezbooking",
-            evidence_text=NOSLOT_TEXT if state == "noslot" else state,
-        )
-        record_capture(workspace, facts, [NewArtefact("screenshot", "image/png", data=f"png {number}".encode())])
-    set_applicant(
-        workspace, "dossier-1",
-        ApplicantFields("Awa Traoré", date(1990, 3, 14), "Bamako", "malienne",
-                        "12 rue des Lilas\n95000 Cergy", "7501234567", date(2026, 12, 15)),
-    )
-    if letter_days is None:
-        return
-    (tmp_path / "lettre.pdf").write_bytes(pdf_bytes())
-
-    def letter(day: date, direction: str, channel: str, **extra: object) -> None:
-        record_letter(workspace, "dossier-1", LetterInput(tmp_path / "lettre.pdf", direction, channel, day, **extra))
-
-    first, second, answer = letter_days
-    letter(first, "sent", "lrar", tracking="1A 111 222 333 4")  # 1: never answered
-    letter(second, "sent", "email")  # 2
-    letter(answer, "received", "email", answers=2)  # 3
+from tests.draft_samples import (
+    ATTEMPTS,
+    CALL,
+    CASE,
+    EMAIL_SUBJECT,
+    IDENTITY,
+    NOSLOT_TEXT,
+    TODAY,
+    URL,
+    add_attempts,
+    make_case,
+    only_identity,
+    pages,
+    text,
+)
 
 
 @pytest.fixture
 def demo(tmp_path) -> Workspace:
+    """A demo workspace (simulated clock on 3 December 2026) holding the complete case."""
     workspace, _ = init_workspace(tmp_path / "demo", demo=True)
     workspace.use_clock(SimulatedClock(TODAY))
-    fill_case(workspace, tmp_path)
+    make_case(workspace, tmp_path)
     yield workspace
     workspace.close()
 
 
-def pages(pdf: bytes) -> list[str]:
-    """Each page's text, whitespace collapsed."""
-    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages]
-
-
-def lines(pdf: bytes) -> list[str]:
-    return [line.strip() for page in PdfReader(io.BytesIO(pdf)).pages for line in page.extract_text().splitlines()]
-
-
-def listed_pieces(pdf: bytes) -> list[tuple[int, str]]:
-    found = [re.fullmatch(r"Pièce n° (\d+) : (.+)", line) for line in lines(pdf)]
-    return [(int(m.group(1)), m.group(2)) for m in found if m]
-
-
-def planned_pieces(workspace: Workspace) -> list[tuple[int, str]]:
+def failed_hashes(workspace: Workspace, kind: str = "screenshot") -> list[str]:
+    """The SHA-256 of the failed attempts' screenshots of `kind`, in time order."""
     with workspace.reading() as session:
-        return [(p.number, p.label) for p in plan_pieces(session, find_case(session, "dossier-1"))]
+        return list(
+            session.scalars(
+                select(Artefact.sha256)
+                .join(Capture)
+                .where(Capture.state != "slots", Artefact.kind == kind)
+                .order_by(Capture.started_at)
+            )
+        )
 
 
-def test_letter_states_the_computed_facts(demo):
-    draft = render_draft(demo, "dossier-1", "demande-rdv")
-    text = " ".join(pages(draft.pdf))
+@pytest.mark.parametrize("kind", LETTER_KINDS)
+def test_letters_of_a_complete_case_hold_no_blank(demo, kind):
+    draft = render_draft(demo, CASE, kind)
+    texts = pages(draft.pdf)
+    whole = " ".join(texts)
+    assert draft.blanks == () and find_blanks(whole) == []
     for expected in (
-        # sender, addressee, place and date
-        "Awa Traoré", "12 rue des Lilas", "Né(e) le 14 mars 1990 à Bamako", "Nationalité : malienne",
-        "Numéro d'étranger : 7501234567", "Préfecture (Val-d'Oise)", "Service des étrangers",
-        "À Cergy, le 20 décembre 2026",
-        "Objet : demande de rendez-vous — renouvellement de titre de séjour",
-        "Mon titre de séjour a expiré le 15 décembre 2026.",
-        # the attempts: 8 failed ones (the one that showed slots is not counted)
+        "Mme Awa Traoré", "12 rue des Lilas", "Née le 14 mars 1990 à Bamako", "Nationalité : malienne",
+        "Numéro d'étranger : 7501234567", "À Cergy, le 3 décembre 2026",
+        "Mon titre de séjour expire le 15 décembre 2026.",
+        # annexes: the attempts by date and fingerprint, never the court bundle's pièces
+        "Annexe 1 : relevé des 8 tentatives infructueuses du 20 octobre 2026 au 24 novembre 2026",
+        "Annexe 2 : les 8 captures d'écran de ces tentatives, chacune avec sa date, son heure et son empreinte.",
+        "Annexe 1 — relevé des tentatives infructueuses", "Annexe 2 — captures d'écran",
+        "Tentative n° 8 — 24/11/2026 11:00:00 (UTC+01:00) — aucun créneau",
+    ):
+        assert expected in whole, expected
+    assert "Pièce n°" not in whole and "pièce n°" not in whole
+    for sha256 in failed_hashes(demo):
+        assert sha256 in whole.replace(" ", "")
+    images = {hashlib.sha256(image.data).digest() for page in PdfReader(io.BytesIO(draft.pdf)).pages for image in page.images}
+    assert len(images) == 8  # every failed attempt's screenshot, reproduced
+    # The signature closes the text, on the page of the closing formula, before the annexes.
+    signed = next(n for n, page in enumerate(texts) if "l'expression de" in page)
+    assert texts[signed].index("l'expression de") < texts[signed].index("Mme Awa Traoré Annexes")
+    assert all(DEMO_WATERMARK in page for page in texts) and LAWYER_WATERMARK not in whole
+
+
+def test_demande_states_the_computed_facts(demo):
+    draft = render_draft(demo, CASE, "demande-rdv")
+    whole = text(draft.pdf)
+    for expected in (
+        "Madame la Préfète, Monsieur le Préfet Préfecture du Val-d'Oise Service des migrations et de l'intégration "
+        "5 avenue Bernard Hirsch 95010 Cergy-Pontoise Cedex",
+        "Objet : demande de rendez-vous — Renouvellement de titre de séjour",
         f"Depuis le 20 octobre 2026, je me connecte régulièrement au site de prise de rendez-vous de la préfecture ({URL})",
         "Entre le 20 octobre 2026 et le 24 novembre 2026, j'ai effectué 8 tentatives, sur 8 jours différents "
         "répartis sur 5 semaines, à des heures variées (de 7 h 05 à 18 h 45).",
         "le site a indiqué qu'aucun créneau n'était disponible (6 fois)",
-        "le site était en erreur ou indisponible (1 fois)",
         "la tentative s'est arrêtée au code de sécurité (captcha) exigé avant l'affichage des créneaux (1 fois)",
         f"Le site affichait alors le message : « {NOSLOT_TEXT} »",
         "Ces tentatives ont eu lieu les 20 octobre 2026 ; 2, 5, 10, 12, 13, 18 et 24 novembre 2026",
-        # the letters already sent
-        "le 1er septembre 2026, par lettre recommandée avec avis de réception (n° de suivi 1A 111 222 333 4) — "
-        "sans réponse depuis plus de deux mois (silence gardé depuis le 1er novembre 2026)",
-        "le 1er décembre 2026, par courriel — réponse reçue le 10 décembre 2026",
-        # the annex: every failed attempt, Paris time with its offset
-        "Annexe — relevé des tentatives infructueuses", "8 tentatives",
-        "20/10/2026 09:15:00 (UTC+02:00) aucun créneau", "02/11/2026 09:30:00 (UTC+01:00) aucun créneau",
-        "18/11/2026 07:05:00 (UTC+01:00) aucun créneau", "12/11/2026 10:00:00 (UTC+01:00) erreur du site",
+        "le 12 novembre 2026, par lettre recommandée avec avis de réception (n° de suivi 1A 111 222 333 4), reçue par "
+        "vos services le 16 novembre 2026, objet : « Demande de rendez-vous — renouvellement de titre de séjour » — "
+        "sans réponse à ce jour",
+        f"le 19 novembre 2026, par courriel, objet : « {EMAIL_SUBJECT} » — réponse reçue le 27 novembre 2026",
+        f"le 20 novembre 2026, appel téléphonique à la préfecture : {CALL}",
+        "Annexe 3 : copie du courrier du 12 novembre 2026 (lettre recommandée avec avis de réception)",
+        "20/10/2026 09:15:00 (UTC+02:00) aucun créneau", "12/11/2026 10:00:00 (UTC+01:00) erreur du site",
     ):
-        assert expected in text, expected
-    assert "14/11/2026 10:00:00" not in text  # the attempt that showed slots
-    assert listed_pieces(draft.pdf) == planned_pieces(demo)
-    assert LAWYER_WATERMARK not in text
+        assert expected in whole, expected
+    assert "14/11/2026 10:00:00" not in whole  # the attempt that showed slots
     assert any("affiché des créneaux (14/11/2026 10:00:00 (UTC+01:00))" in w for w in draft.warnings)
     assert any("« arrêt au captcha »" in w for w in draft.warnings)
+    # The Objet is in the PDF's metadata too: `letter add` records it as the letter's own subject.
+    metadata = PdfReader(io.BytesIO(draft.pdf)).metadata
+    assert (metadata.author, metadata.subject) == (
+        "Preuves RDV", "demande de rendez-vous — Renouvellement de titre de séjour"
+    )
 
 
-def test_requete_lists_exactly_the_dossier_pieces(demo):
-    draft = render_draft(demo, "dossier-1", "requete-refere")
-    texts = pages(draft.pdf)
-    text = " ".join(texts)
-    assert listed_pieces(draft.pdf) == planned_pieces(demo)
-    assert len(planned_pieces(demo)) == 2 + 5 + 3  # note, chronology, five weeks of captures, three letters
+def test_relance_and_referral_cite_the_first_unanswered_request(demo):
+    relance = text(render_draft(demo, CASE, "relance").pdf)
     for expected in (
-        "Requête en référé « mesures utiles »".upper(),
-        "POUR Awa Traoré, né(e) le 14 mars 1990 à Bamako, de nationalité malienne, demeurant 12 rue des Lilas, "
-        "95000 Cergy, numéro d'étranger 7501234567.",
-        "CONTRE Le préfet territorialement compétent (Val-d'Oise).",
-        "Depuis le 20 octobre 2026, je me connecte régulièrement",
-        "le détail de chacune, avec son heure, figure dans les pièces n° 3 à 7",
-        "(pièce n° 8) — sans réponse depuis plus de deux mois",
-        "A. Sur l'urgence", "Mon titre de séjour a expiré le 15 décembre 2026.",
-        "l'urgence est en principe présumée (CE, 9 juin 2022, n° 453391)",
-        "B. Sur l'utilité de la mesure et l'absence de contestation sérieuse",
-        "malgré 8 tentatives effectuées du 20 octobre 2026 au 24 novembre 2026 (pièces n° 3 à 7)",
-        "sur 5 semaines distinctes, n'ont pas été effectuées la même semaine (CE, 10 juin 2020, n° 435594)",
-        "dans un délai de 15 jours à compter de la notification de l'ordonnance à intervenir, "
-        "sous astreinte de 100 euros par jour de retard",
-        "Note pour la relecture",
-        "Fait à Cergy, le 20 décembre 2026",
+        "Objet : relance — demande de rendez-vous du 12 novembre 2026 — Renouvellement de titre de séjour",
+        "Par lettre recommandée avec avis de réception du 12 novembre 2026 (n° de suivi 1A 111 222 333 4), reçue par "
+        "vos services le 16 novembre 2026, je vous ai demandé un rendez-vous",
+        "Cette demande est restée sans réponse à ce jour, 17 jours après sa réception.",
+        "J'ai également saisi la préfecture : le 19 novembre 2026, par courriel",
+        "je me verrai contrainte de saisir le juge des référés",
     ):
-        assert expected in text, expected
-    for page in texts:
-        assert LAWYER_WATERMARK in page and DEMO_WATERMARK in page
+        assert expected in relance, expected
+    assert relance.count("du 12 novembre 2026, par lettre recommandée") == 0  # cited once, not listed again
+    referral = text(render_draft(demo, CASE, "defenseur-des-droits").pdf)
+    for expected in (
+        "Défenseur des droits Libre réponse 71120 75342 Paris CEDEX 07",
+        "Objet : réclamation — impossibilité d'obtenir un rendez-vous en préfecture",
+        "relative au service des étrangers de la préfecture du Val-d'Oise",
+        "J'ai demandé ce rendez-vous à la préfecture par lettre recommandée avec avis de réception du 12 novembre 2026 "
+        "(n° de suivi 1A 111 222 333 4), reçue par la préfecture le 16 novembre 2026.",
+        "passage au guichet de la préfecture : Renvoyée vers le site internet",
+    ):
+        assert expected in referral, expected
 
 
-@pytest.mark.parametrize("kind", list(DRAFT_KINDS))
-def test_demo_marks_every_page(demo, kind):
-    draft = render_draft(demo, "dossier-1", kind)
-    texts = pages(draft.pdf)
-    assert len(texts) == draft.pages >= 2
-    assert all(DEMO_WATERMARK in page for page in texts)
+@pytest.mark.parametrize(
+    ("civility", "expected", "absent"),
+    [
+        ("M.", ("M. Awa Traoré", "Né le 14 mars 1990", "je me verrai contraint de saisir"), ("Née", "(e)")),
+        ("Mme", ("Mme Awa Traoré", "Née le 14 mars 1990", "je me verrai contrainte de saisir"), ("Né le", "(e)")),
+        (None, ("[à compléter : civilité du demandeur]", "Né(e) le 14 mars 1990", "contraint(e)"), ("Mme", "M. ")),
+    ],
+)
+def test_agreement_follows_the_civility(tmp_path, civility, expected, absent):
+    workspace, _ = init_workspace(tmp_path / "ws", demo=True)
+    workspace.use_clock(SimulatedClock(TODAY))
+    make_case(workspace, tmp_path, ApplicantFields(**{**vars(IDENTITY), "civility": civility}))
+    draft = render_draft(workspace, CASE, "relance")
+    whole = text(draft.pdf)
+    for words in expected:
+        assert words in whole, words
+    for words in absent:
+        assert words not in whole.replace("Madame la Préfète, Monsieur le Préfet", ""), words
+    assert [b.key for b in draft.blanks] == ([] if civility else ["civility"])
+    workspace.close()
 
 
-def real_letter_days() -> tuple[date, date, date]:
-    """A real workspace runs on the system clock: its letters must be dated in the past."""
-    today = datetime.now(UTC).date()
-    return today - timedelta(days=90), today - timedelta(days=20), today - timedelta(days=10)
+def test_listed_blanks_are_exactly_what_is_missing(tmp_path):
+    workspace, _ = init_workspace(tmp_path / "ws", demo=True)
+    workspace.use_clock(SimulatedClock(TODAY))
+    make_case(workspace, tmp_path, only_identity(), prefecture=None, url="https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/")
+    draft = render_draft(workspace, CASE, "demande-rdv")
+    assert [b.key for b in draft.blanks] == [
+        "civility", "postal_address", "birth_date", "birth_place", "nationality", "prefecture", "service_address", "place",
+    ]
+    whole = text(draft.pdf)
+    assert set(find_blanks(whole)) == {b.what for b in draft.blanks}
+    assert draft.blanks[6].how == 'preuves applicant set 1 --service-address "service;rue;code postal ville"'
+    # Filled in, the same blanks disappear.
+    set_applicant(workspace, CASE, ApplicantFields(**{**vars(IDENTITY), "departement": "95"}))
+    filled = render_draft(workspace, CASE, "demande-rdv")
+    assert filled.blanks == () and find_blanks(text(filled.pdf)) == []
+    assert "Préfecture du Val-d'Oise" in text(filled.pdf)
+    workspace.close()
+
+
+def test_annexes_are_the_screenshots_of_the_drafts_date(tmp_path):
+    """A letter drafted on 11 November lists the four attempts made by then, each by its date and
+    the fingerprint of the dated copy it reproduces (its own, though the raw pages are alike)."""
+    workspace, _ = init_workspace(tmp_path / "ws", demo=True)
+    workspace.use_clock(SimulatedClock(datetime(2026, 11, 11, 9, 0, tzinfo=UTC)))
+    case, _ = add_case(workspace, CASE, TargetSpec(URL, "ezbooking", "16161", "Val-d'Oise", "Renouvellement de titre de séjour"))
+    add_attempts(workspace, case.target_id, ATTEMPTS[:4], dated=True)
+    set_applicant(workspace, CASE, IDENTITY)
+    whole = text(render_draft(workspace, CASE, "demande-rdv").pdf)
+    assert "Annexe 1 : relevé des 4 tentatives infructueuses du 20 octobre 2026 au 10 novembre 2026" in whole
+    assert "Tentative n° 4 — 10/11/2026 18:45:00 (UTC+01:00)" in whole and "Tentative n° 5" not in whole
+    assert "semaine du 9 au 15 novembre" not in whole and "Pièce" not in whole
+    dated = failed_hashes(workspace, "screenshot_annotated")
+    assert len(set(dated)) == 4 and len(set(failed_hashes(workspace))) == 1
+    for sha256 in dated:
+        assert f"SHA-256 {sha256}" in whole
+    workspace.close()
 
 
 def test_real_workspace_drafts_carry_no_demo_mark(workspace, tmp_path):
-    days = real_letter_days()
-    fill_case(workspace, tmp_path, days)
-    for kind in ("relance", "defenseur-des-droits"):
-        text = " ".join(pages(render_draft(workspace, "dossier-1", kind).pdf))
-        assert DEMO_WATERMARK not in text and LAWYER_WATERMARK not in text
-    relance = " ".join(pages(render_draft(workspace, "dossier-1", "relance").pdf))
-    # The relance refers to the letter left unanswered, not to the later one that was answered.
-    assert f"Objet : relance — demande de rendez-vous du {long_date(days[0])}" in relance
-    assert f"Par lettre recommandée avec avis de réception du {long_date(days[0])} (n° de suivi 1A 111 222 333 4)" in relance
-    assert "Cette demande est restée sans réponse depuis plus de deux mois." in relance
-    defenseur = " ".join(pages(render_draft(workspace, "dossier-1", "defenseur-des-droits").pdf))
-    assert "Défenseur des droits Libre réponse 71120 75342 Paris CEDEX 07" in defenseur
+    with time_machine.travel(TODAY, tick=False):
+        make_case(workspace, tmp_path)
+        for kind in ("relance", "defenseur-des-droits"):
+            whole = text(render_draft(workspace, CASE, kind).pdf)
+            assert DEMO_WATERMARK not in whole and LAWYER_WATERMARK not in whole
 
 
 def test_relance_needs_a_letter_sent(tmp_path):
-    workspace, _ = init_workspace(tmp_path / "ws")
-    fill_case(workspace, tmp_path, None)
+    workspace, _ = init_workspace(tmp_path / "ws", demo=True)
+    workspace.use_clock(SimulatedClock(TODAY))
+    make_case(workspace, tmp_path, letters=False)
     with pytest.raises(BadInput, match="^une relance suppose un courrier déjà envoyé"):
-        render_draft(workspace, "dossier-1", "relance")
+        render_draft(workspace, CASE, "relance")
     workspace.close()
 
 
@@ -212,26 +233,79 @@ def test_draft_needs_the_applicant(workspace):
     assert str(raised.value) == "identité du demandeur inconnue : renseignez-la avec « preuves applicant set 1 »"
 
 
-def test_draft_command_writes_an_owner_only_pdf(workspace, cli, tmp_path):
-    fill_case(workspace, tmp_path, real_letter_days())
-    with workspace.reading() as session:
-        before = journal.head(session)
-    out = tmp_path / "demande.pdf"
-    result = cli("letter", "draft", "dossier-1", "--kind", "demande-rdv", "--out", str(out))
-    assert (result.code, result.out) == (0, f"{out}\n"), result.err
-    assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    assert "Awa Traoré" in " ".join(pages(out.read_bytes()))
-    assert f"Demande de rendez-vous écrit : {out}" in result.err
-    assert "À vérifier : 1 tentative a affiché des créneaux" in result.err
-    with workspace.reading() as session:
-        assert journal.head(session) == before  # a draft is no evidence: nothing journaled
+def test_draft_command_lists_the_blanks_and_writes_an_owner_only_pdf(workspace, cli, tmp_path):
+    with time_machine.travel(TODAY, tick=False):
+        make_case(workspace, tmp_path, only_identity(civility="Mme"), letters=False)
+        with workspace.reading() as session:
+            before = journal.head(session)
+        out = tmp_path / "demande.pdf"
+        result = cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(out))
+        assert (result.code, result.out) == (0, f"{out}\n"), result.err
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+        assert "Mme Awa Traoré" in text(out.read_bytes())
+        assert "À vérifier : 1 tentative a affiché des créneaux" in result.err
+        # The last lines: what is left blank, and how to fill it.
+        assert result.err.splitlines()[-8:] == [
+            f"Demande de rendez-vous écrit : {out}",
+            "Blancs à compléter avant l'envoi ou le dépôt (6) :",
+            '  - adresse postale du demandeur : preuves applicant set 1 --address "rue;code postal ville"',
+            "  - date de naissance : preuves applicant set 1 --birth-date AAAA-MM-JJ",
+            '  - lieu de naissance : preuves applicant set 1 --birth-place "…"',
+            '  - nationalité : preuves applicant set 1 --nationality "…"',
+            "  - adresse postale du service des étrangers : "
+            'preuves applicant set 1 --service-address "service;rue;code postal ville"',
+            '  - ville où le document est signé : preuves applicant set 1 --address "…;95000 Cergy" '
+            "(la dernière ligne : code postal et ville)",
+        ]
+        listed = json.loads(cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(out), "--json").out)
+        assert listed["path"] == str(out) and listed["pages"] >= 3
+        assert [b["key"] for b in listed["blanks"]] == [
+            "postal_address", "birth_date", "birth_place", "nationality", "service_address", "place"
+        ]
+        with workspace.reading() as session:
+            assert journal.head(session) == before  # a draft is no evidence: nothing journaled
 
-    unknown = cli("letter", "draft", "dossier-1", "--kind", "plainte", "--out", str(tmp_path / "p.pdf"))
+        assert cli("applicant", "set", CASE, *_all_options()).code == 0
+        done = cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(out))
+        assert done.err.splitlines()[-1] == "Aucun blanc : relisez le document, puis signez-le."
+
+    unknown = cli("letter", "draft", CASE, "--kind", "plainte", "--out", str(tmp_path / "p.pdf"))
     assert (unknown.code, unknown.err.strip()) == (
         2,
         "Erreur : type de courrier inconnu : 'plainte' (valeurs possibles : demande-rdv, relance, "
         "defenseur-des-droits, requete-refere)",
     )
     assert not (tmp_path / "p.pdf").exists()
-    missing_dir = cli("letter", "draft", "dossier-1", "--kind", "relance", "--out", str(tmp_path / "nope" / "r.pdf"))
+    missing_dir = cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(tmp_path / "nope" / "r.pdf"))
     assert (missing_dir.code, missing_dir.err.strip()) == (2, f"Erreur : {tmp_path / 'nope'} : dossier inexistant")
+
+
+def _all_options() -> list[str]:
+    return [
+        "--birth-date", "1990-03-14", "--birth-place", "Bamako", "--nationality", "malienne",
+        "--address", "12 rue des Lilas;95000 Cergy", "--service-address", "Service des étrangers;1 rue X;95000 Cergy",
+    ]
+
+
+def test_a_draft_with_a_blank_cannot_be_recorded_as_sent_and_a_finished_one_keeps_its_objet(workspace, cli, tmp_path):
+    with time_machine.travel(TODAY, tick=False):
+        make_case(workspace, tmp_path, only_identity(civility="Mme"), letters=False)
+        draft = tmp_path / "demande.pdf"
+        assert cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(draft)).code == 0
+        refused = cli("letter", "add", CASE, "--file", str(draft), "--date", "2026-12-03",
+                      "--direction", "sent", "--channel", "lrar")
+        assert (refused.code, refused.err.strip()) == (
+            2,
+            f"Erreur : {draft} : blanc non complété « adresse postale du demandeur » (et 5 autre(s)) : "
+            "complétez le courrier avant de l'enregistrer comme envoyé",
+        )
+        assert json.loads(cli("letter", "list", CASE, "--json").out) == []
+
+        assert cli("applicant", "set", CASE, *_all_options()).code == 0
+        assert cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(draft)).code == 0
+        accepted = cli("letter", "add", CASE, "--file", str(draft), "--date", "2026-12-03",
+                       "--direction", "sent", "--channel", "lrar")
+        assert accepted.code == 0, accepted.err
+        [letter] = json.loads(cli("letter", "list", CASE, "--json").out)
+        assert letter["subject"] == "demande de rendez-vous — Renouvellement de titre de séjour"
+        assert letter["files"][0]["sha256"] == hashlib.sha256(draft.read_bytes()).hexdigest()

@@ -32,6 +32,8 @@ IDENTITY_OPTIONS = (
     "--name", NAME, "--birth-date", "14/03/1990", "--birth-place", "Bamako",
     "--nationality", "malienne", "--address", "12 rue des Lilas;95000 Cergy",
     "--foreigner-number", "75 0123 4567", "--permit-expiry", "2026-12-15",
+    "--civility", "Monsieur", "--demande", "Renouvellement", "--anef", "non", "--oqtf", "non", "--refus", "non",
+    "--departement", "Val-d'Oise", "--service-address", "Service des étrangers;5 avenue Bernard Hirsch;95010 Cergy",
 )
 # Values that must never be found in the journal once the identity is set.
 IDENTITY_VALUES = ("Dupont", "Jean", "Baptiste", NUMBER, "Bamako", "malienne", "Lilas", "Cergy", "1990-03-14", "2026-12-15")
@@ -423,6 +425,8 @@ def test_applicant_set_by_options_then_show(ws, cli):
     assert shown == {
         "full_name": NAME, "birth_date": "1990-03-14", "birth_place": "Bamako", "nationality": "malienne",
         "postal_address": "12 rue des Lilas\n95000 Cergy", "foreigner_number": NUMBER, "permit_expiry": "2026-12-15",
+        "civility": "M.", "application": "renouvellement", "on_anef": False, "oqtf": False, "refusal": False,
+        "departement": "95", "service_address": "Service des étrangers\n5 avenue Bernard Hirsch\n95010 Cergy",
     }
     again = cli("applicant", "set", CASE, "--name", NAME)
     assert again.code == 0 and again.err.strip() == "Identité inchangée."
@@ -435,16 +439,26 @@ def test_applicant_set_by_options_then_show(ws, cli):
 
 
 def test_applicant_set_asks_each_field(ws, cli, monkeypatch):
-    answers = [NAME, "31/02/1990", "14/03/1990", "Bamako", "malienne", "12 rue des Lilas ; 95000 Cergy", NUMBER, ""]
+    answers = [
+        NAME, "Mlle", "Mme", "31/02/1990", "14/03/1990", "Bamako", "malienne", "12 rue des Lilas ; 95000 Cergy", NUMBER, "",
+        "renouvellement", "peut-être", "non", "non", "non", "", "",
+    ]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(answers) + "\n"))
     result = cli("applicant", "set", CASE)
     assert result.code == 0, result.err
     assert "Nom et prénom" in result.err and "Date de naissance" in result.err
     assert "date de naissance invalide : '31/02/1990'" in result.err  # asked again, not stored
+    assert "civilité invalide : 'Mlle' (M. ou Mme attendu)" in result.err
+    assert "réponse invalide pour --anef : 'peut-être' (oui ou non attendu)" in result.err
+    assert "Obligation de quitter le territoire (OQTF) en cours ? oui ou non" in result.err
     shown = json.loads(cli("applicant", "show", CASE, "--json").out)
     assert (shown["birth_date"], shown["postal_address"], shown["foreigner_number"], shown["permit_expiry"]) == (
         "1990-03-14", "12 rue des Lilas\n95000 Cergy", NUMBER, None
     )
+    assert (shown["civility"], shown["application"], shown["on_anef"], shown["oqtf"], shown["refusal"]) == (
+        "Mme", "renouvellement", False, False, False
+    )
+    assert shown["departement"] is None and shown["service_address"] is None
 
 
 @pytest.mark.parametrize(
@@ -456,6 +470,12 @@ def test_applicant_set_asks_each_field(ws, cli, monkeypatch):
         (("--birth-place", "Bamako"), "Erreur : le nom du demandeur est obligatoire (option --name)"),
         (("--name", "X", "--birth-date", "14-03-1990"),
          "Erreur : date de naissance invalide : '14-03-1990' (attendu AAAA-MM-JJ ou JJ/MM/AAAA)"),
+        (("--name", "X", "--civility", "Mlle"), "Erreur : civilité invalide : 'Mlle' (M. ou Mme attendu)"),
+        (("--name", "X", "--demande", "changement"),
+         "Erreur : demande invalide : 'changement' (premiere ou renouvellement attendu)"),
+        (("--name", "X", "--oqtf", "sans doute"), "Erreur : réponse invalide pour --oqtf : 'sans doute' (oui ou non attendu)"),
+        (("--name", "X", "--departement", "99"),
+         "Erreur : département inconnu : '99' (code comme 95 ou nom comme Val-d'Oise attendu)"),
     ],
 )
 def test_applicant_bad_input(ws, cli, args, line):

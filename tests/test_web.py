@@ -114,12 +114,14 @@ def test_local_dashboard_from_new_case_to_downloaded_bundle(workspace, site, bro
         page.get_by_label("Moyen").select_option("lrar")
         page.get_by_label("Date (lue").fill("2026-11-02")
         page.get_by_label("Objet").fill("Demande de rendez-vous")
+        page.get_by_label("Reçu par la préfecture le").fill("2026-11-04")
         page.get_by_label("Preuves d'envoi").set_input_files(
             {"name": "accuse.png", "mimeType": "image/png", "buffer": sample_png("Accusé")}
         )
         page.get_by_role("button", name="Enregistrer le courrier").click()
         expect(page.get_by_text("Courrier n° 1 du 02/11/2026 enregistré.")).to_be_visible()
         expect(page.locator("#courriers + table")).to_contain_text("demande-rdv.pdf")
+        expect(page.locator("#courriers + table")).to_contain_text("reçu le 04/11/2026")
 
         # The bundle: progress page, then the zip.
         page.get_by_role("button", name="Constituer le dossier pour Télérecours").click()

@@ -16,6 +16,9 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# The append-only tables this revision creates (evidence.models.APPEND_ONLY_TABLES grew later).
+APPEND_ONLY = ("journal_entries", "captures", "artefacts", "letters")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -103,13 +106,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("entry_hash", name="uq_journal_entries_entry_hash"),
     )
     op.create_index("ix_journal_entries_kind", "journal_entries", ["kind"])
-    for statement in create_statements(op.get_bind().dialect.name):
+    for statement in create_statements(op.get_bind().dialect.name, APPEND_ONLY):
         op.execute(statement)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for statement in drop_statements(dialect):
+    for statement in drop_statements(dialect, APPEND_ONLY):
         op.execute(statement)
     for table in ("journal_entries", "artefacts", "letters", "captures", "cases", "targets"):
         op.drop_table(table)

@@ -149,6 +149,7 @@ def add_letter(case_id: int) -> Response:
                         for n, proof in enumerate(request.files.getlist("proofs"), 1) if proof.filename
                     ),
                     answers=form.get("answers", type=int),
+                    received_on=_optional_day(form.get("received_on"), "date de réception"),
                 ),
             )
         except PreuvesError as exc:
@@ -168,5 +169,5 @@ def _save(upload: FileStorage, folder: Path, fallback: str) -> Path:
     return path
 
 
-def _optional_day(text: str | None) -> date | None:
-    return parse_day(text, "date du courrier") if text else None
+def _optional_day(text: str | None, what: str = "date du courrier") -> date | None:
+    return parse_day(text, what) if text else None
