@@ -299,18 +299,18 @@ def test_events_are_append_only_and_checked_by_verify(ws, cli, tmp_path):
             ) in problems
 
 
-def test_records_made_before_schema_0010_still_verify(ws, cli, tmp_path):
+def test_records_made_before_schema_0009_still_verify(ws, cli, tmp_path):
     """An identity without the new answers hashes as the seven fields did before them, and a file
     record has no event_id: what older versions journaled still equals the rows."""
     letter = tmp_path / "l.pdf"
     letter.write_bytes(pdf_bytes())
     assert cli("applicant", "set", CASE, "--name", "Awa Traoré", "--birth-place", "Bamako").code == 0
     assert sent_lrar(cli, letter).code == 0
-    before_0010 = {
+    before_0009 = {
         "full_name": "Awa Traoré", "birth_date": None, "birth_place": "Bamako", "nationality": None,
         "postal_address": None, "foreigner_number": None, "permit_expiry": None,
     }
-    canonical = json.dumps(before_0010, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(before_0009, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     [applicant] = entries(ws, "applicant.set")
     assert applicant["data"]["applicant"]["fields_sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
     [recorded] = entries(ws, "letter.recorded")

@@ -4,8 +4,8 @@ applicant's answers the requête needs (civility, kind of application, ANEF, OQT
 `case_events` is append-only like the other evidence tables. Columns are added with plain
 ADD COLUMN (no batch rebuild), so the triggers of `artefacts` stay.
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 from evidence.models import UTCDateTime
 from evidence.triggers import create_statements, drop_statements
 
-revision = "0010"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
