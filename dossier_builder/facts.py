@@ -23,7 +23,8 @@ from evidence.anchor_proofs import (
     journal_tree,
     proof_record,
 )
-from evidence.models import Applicant, Artefact, Capture, Case, Letter
+from evidence.localtime import PARIS
+from evidence.models import Applicant, Artefact, Capture, Case, Letter, PlannedAttempt
 from evidence.purge import open_case
 from evidence.workspace import Workspace
 
@@ -129,6 +130,9 @@ class DossierFacts:
     generated_at: datetime
     demo: bool
     anchors: tuple[AnchorSummary, ...] = ()
+    # Accompanied attempts (helper B): the planned times of those nobody started within their window,
+    # counted apart from the attempts made (see capture/accompanied.py).
+    missed_accompanied: tuple[datetime, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -217,6 +221,22 @@ def gather(
         generated_at=now,
         demo=demo,
         anchors=anchors,
+        missed_accompanied=missed_accompanied(session, case, date_from, date_to),
+    )
+
+
+def missed_accompanied(session: Session, case: Case, date_from: date | None, date_to: date | None) -> tuple[datetime, ...]:
+    """When the accompanied attempts nobody started were planned (Europe/Paris days within the period)."""
+    rows = session.scalars(
+        select(PlannedAttempt.planned_at).where(
+            PlannedAttempt.target_id == case.target_id, PlannedAttempt.mode == "accompanied",
+            PlannedAttempt.status == "missed",
+        ).order_by(PlannedAttempt.planned_at)
+    )
+    return tuple(
+        moment for moment in rows
+        if (date_from is None or moment.astimezone(PARIS).date() >= date_from)
+        and (date_to is None or moment.astimezone(PARIS).date() <= date_to)
     )
 
 

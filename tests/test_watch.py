@@ -13,12 +13,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from capture.plan import PlannedTime, build_plan, save_plan
@@ -30,9 +27,10 @@ from evidence.errors import WorkspaceError
 from evidence.models import Capture, JournalEntry, PlannedAttempt
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
-from evidence.workspace import CONFIG_NAME, Workspace, init_workspace, open_workspace
+from evidence.workspace import CONFIG_NAME, Workspace, open_workspace
 from simsite.requestlog import LoggedRequest
 from simsite.server import SimulatedSite
+from tests.alert_helpers import alert_channels
 from tests.tsa_helpers import LocalTsa, make_authority
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
@@ -53,14 +51,6 @@ def statuses(workspace):
 def test_a_real_workspace_refuses_a_simulated_clock(workspace):
     with pytest.raises(WorkspaceError, match="horloge simulée refusée"):
         workspace.use_clock(SimulatedClock(datetime(2026, 1, 5, tzinfo=UTC)))
-
-
-@pytest.fixture
-def demo_workspace(database, tmp_path):
-    workspace, _ = init_workspace(tmp_path / "demo", demo=True)
-    workspace.use_clock(SimulatedClock(datetime(2026, 11, 29, 12, tzinfo=UTC)))
-    yield workspace
-    workspace.close()
 
 
 def test_simulated_weeks_of_attempts_each_done_once(demo_workspace, site, browser, fast_settings):
@@ -95,67 +85,23 @@ def test_attempt_missed_beyond_grace_is_recorded(demo_workspace, site, browser, 
     assert verify_workspace(workspace).ok
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-class _Webhook(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Webhook.received.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 def test_slots_alert_reaches_email_and_webhook(demo_workspace, site, browser, fast_settings):
     workspace = demo_workspace
-    mailbox = _Mailbox()
-    smtp_port = _free_port()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    _Webhook.received.clear()  # the handler's list outlives a test: this module runs twice
-    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
-    try:
-        target_id = classic_target(workspace, site)
-        at = workspace.clock.now() + timedelta(minutes=5)
-        save_plan(workspace, target_id, [PlannedTime(at, "midday", "regular")])
-        workspace.clock.set(at)
-        site.mode = "slots"
-        urls = (
-            f"mailto://127.0.0.1:{smtp_port}"
-            "?from=preuves@example.org&to=avocat@example.org&mode=insecure",
-            f"json://127.0.0.1:{hook.server_address[1]}/alerte",
-        )
-        runner = PlanRunner(workspace, browser, fast_settings, WatchSettings(alert_urls=urls))
+    target_id = classic_target(workspace, site)
+    at = workspace.clock.now() + timedelta(minutes=5)
+    save_plan(workspace, target_id, [PlannedTime(at, "midday", "regular")])
+    workspace.clock.set(at)
+    site.mode = "slots"
+    with alert_channels() as channels:
+        runner = PlanRunner(workspace, browser, fast_settings, WatchSettings(alert_urls=channels.urls))
         assert runner.run_due() == 1
-    finally:
-        smtp.stop()
-        hook.shutdown()
-    [raw] = mailbox.messages
-    mail = message_from_bytes(raw)
+    [_] = channels.mails
+    mail = channels.mail()
     assert "Créneaux disponibles" in str(mail["Subject"]) or "Cr=C3=A9neaux" in str(mail["Subject"])
-    parts = list(mail.walk())
-    text = next(p for p in parts if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    text = channels.mail_text()
     assert f"{site.base_url}/booking/create/4963/" in text and "Dossiers concernés : Dupont" in text
-    assert any(p.get_content_type() == "image/png" for p in parts)
-    [posted] = _Webhook.received
+    assert any(p.get_content_type() == "image/png" for p in mail.walk())
+    [posted] = channels.posts
     assert "Réservez vous-même" in posted["message"]
     with workspace.reading() as session:
         entry = session.scalars(select(JournalEntry).where(JournalEntry.kind == "alert.sent")).one()
