@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from capture.chromium import BrowserService
-from capture.plan import PlanResult, plan_target, saved_plan
+from capture.plan import plan_target, saved_plan
 from capture.scheduler import daily_anchor, serve
 from capture.settings import CaptureSettings
 from capture.states import State
@@ -25,32 +25,18 @@ from evidence.models import Case, PlannedAttempt
 from evidence.purge import open_case
 from evidence.records import find_case
 from evidence.workspace import Workspace
-from evidence.stats import WINDOWS
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
-
-WINDOW_LABELS = {name: label for name, label, *_ in WINDOWS}
-STATUS_LABELS = {
-    "planned": "prévue", "reminded": "rappel envoyé", "running": "en cours", "done": "faite", "missed": "manquée",
-    "failed": "échouée", "cancelled": "annulée",
-}
-REASON_LABELS = {
-    "regular": "tentative régulière",
-    "monday_morning": "lundi matin (mise en ligne)",
-    "month_release": "1er ou 15 du mois (mise en ligne)",
-    "early_evening": "début de soirée (mise en ligne)",
-    "announced_release": "juste après la mise en ligne annoncée",
-}
-MODE_LABELS = {"unattended": "automatique", "accompanied": "accompagnée"}
-WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-
-
-def french_moment(moment: datetime) -> str:
-    """'lun. 07/12/2026 09:14' (Europe/Paris)."""
-    local = moment.astimezone(PARIS)
-    return f"{WEEKDAYS[local.weekday()]} {local:%d/%m/%Y %H:%M}"
-
+from preuves.plan_text import (
+    MODE_LABELS,
+    REASON_LABELS,
+    STATUS_LABELS,
+    WINDOW_LABELS,
+    french_moment,
+    plan_summary,
+    window_label,
+)
 
 def plan(
     ctx: typer.Context,
@@ -78,7 +64,7 @@ def plan(
     with workspace_of(ctx) as workspace:
         with workspace.reading() as session:
             found = open_case(session, case) if making else find_case(session, case)
-            target_id, label, case_id = found.target_id, found.label, found.id
+            target_id, case_id = found.target_id, found.id
         if making:
             settings = CaptureSettings.from_config(workspace.section("capture"))
             result = plan_target(
@@ -88,7 +74,8 @@ def plan(
                 mode=None if accompanied is None else ("accompanied" if accompanied else "unattended"),
                 min_interval=settings.min_interval, seed=secrets.randbits(32), replace=replace,
             )
-            _explain(result, label)
+            for line in plan_summary(result, str(case_id)):
+                err.print(line)
         rows = saved_plan(workspace, target_id)
     if as_json:
         print_json([row.planned_at.astimezone(PARIS).isoformat() for row in rows])
@@ -100,36 +87,13 @@ def plan(
     for row in rows:
         table.add_row(
             french_moment(row.planned_at),
-            WINDOW_LABELS.get(row.window, "nuit").split(" (")[0],
+            window_label(row.window),
             REASON_LABELS.get(row.reason, row.reason),
             MODE_LABELS.get(row.mode, row.mode),
             STATUS_LABELS.get(row.status, row.status),
         )
     out.print(table)
     err.print(f"{len(rows)} tentative(s) au plan.")
-
-
-def _explain(result: PlanResult, label: str) -> None:
-    """How the plan was made, in the words a person needs to trust it."""
-    if result.cancelled:
-        err.print(f"{result.cancelled} tentative(s) prévue(s) de l'ancien plan remplacée(s).")
-    if result.times:
-        err.print(
-            f"Plan établi : {len(result.times)} tentative(s) du {french_moment(result.times[0].at)} au "
-            f"{french_moment(result.times[-1].at)}, {result.per_day} par jour ouvré — les moments habituels de "
-            "mise en ligne (lundi matin, 1er et 15 du mois, début de soirée) en font partie."
-        )
-    if result.closed:
-        days = ", ".join(f"{day:%d/%m/%Y} ({name})" for day, name in sorted(result.closed.items()))
-        err.print(f"Jours fériés sans tentative : {days}.")
-    if result.announced:
-        err.print(f"Une tentative juste après la mise en ligne annoncée pour le {french_moment(result.announced)}.")
-    if result.mode == "accompanied":
-        err.print(
-            "Tentatives accompagnées : un captcha protège cette page à chaque visite. À chaque heure prévue, "
-            f"« preuves watch » (ou « preuves serve ») vous le rappelle ; commencez alors « preuves capture "
-            f"{label!r} --assisted » ou le bouton du tableau de bord, et résolvez le captcha vous-même."
-        )
 
 
 def watch(

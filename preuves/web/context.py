@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
+from capture.watch import WatchSettings
 from evidence.accounts import organisation_of
 from evidence.models import Capture, Case
 from evidence.workspace import Workspace
@@ -30,6 +31,11 @@ class WebState:
     shared_browser: BrowserService | None = None
     _own_browser: BrowserService | None = None
     _browser_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def watch_settings(self) -> WatchSettings:
+        """The workspace's [watch] and [alerts] settings (an accompanied attempt's window)."""
+        return WatchSettings.from_config(self.workspace.section("watch"), self.workspace.section("alerts"))
 
     @property
     def exports(self) -> Path:
