@@ -119,6 +119,17 @@ class PlanResult:
     cancelled: int = 0  # future attempts of the previous plan
 
 
+def _check(first_day: date, weeks: int, per_day: int, mode: str | None) -> None:
+    if not 1 <= weeks <= 26:
+        raise BadInput("nombre de semaines invalide : entre 1 et 26")
+    if not 1 <= per_day <= len(WINDOWS):
+        raise BadInput(f"tentatives par jour invalides : entre 1 et {len(WINDOWS)}")
+    if first_day.year > LAST_PLANNABLE_YEAR:
+        raise BadInput(f"date de début invalide : {first_day:%d/%m/%Y} (au plus tard en {LAST_PLANNABLE_YEAR})")
+    if mode is not None and mode not in MODES:
+        raise BadInput(f"type de tentatives inconnu : {mode!r}")
+
+
 def build_plan(
     first_day: date,
     *,
@@ -138,14 +149,7 @@ def build_plan(
     too. `announced`, a publication time the platform gave, gets an attempt just after it — on a day
     without attempts (a weekend), one more, the only one of that day.
     """
-    if not 1 <= weeks <= 26:
-        raise BadInput("nombre de semaines invalide : entre 1 et 26")
-    if not 1 <= per_day <= len(WINDOWS):
-        raise BadInput(f"tentatives par jour invalides : entre 1 et {len(WINDOWS)}")
-    if first_day.year > LAST_PLANNABLE_YEAR:
-        raise BadInput(f"date de début invalide : {first_day:%d/%m/%Y} (au plus tard en {LAST_PLANNABLE_YEAR})")
-    if mode not in MODES:
-        raise BadInput(f"type de tentatives inconnu : {mode!r}")
+    _check(first_day, weeks, per_day, mode)
     last_day = first_day + timedelta(days=weeks * 7 - 1)
     closed = dict(closed) if closed is not None else public_holidays(first_day, last_day)
     if announced is not None and not first_day <= announced.astimezone(PARIS).date() <= last_day:
@@ -248,10 +252,11 @@ def plan_target(
     """Make and save the target's plan: the platform's kind of attempts unless `mode` is given, the
     public holidays of the prefecture's place, an attempt after an announced publication."""
     start = first_plannable_day(workspace, first_day)
+    _check(start, weeks, per_day, mode)
     with workspace.reading() as session:
         target = session.get_one(Target, target_id)
         url, prefecture, platform = target.url, target.prefecture, target.platform
-    last_day = start + timedelta(days=7 * min(max(weeks, 1), 26) - 1)
+    last_day = start + timedelta(days=7 * weeks - 1)
     closed = public_holidays(start, last_day, local_law_subdivision(url, prefecture))
     mode = mode or get_platform(platform).attempt_mode
     announced = announced_release(workspace, target_id)
