@@ -9,11 +9,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from evidence.models import Capture, PlannedAttempt
@@ -21,25 +20,12 @@ from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
 from evidence.workspace import CONFIG_NAME
 from tests.alert_helpers import free_port
-from tests.web_helpers import dashboard, page_browser
+from tests.polling import wait_for
+from tests.web_helpers import chromium, dashboard, page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
 
 RDVPREF = "https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/reservation/demarche/1922/"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with page_browser() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(locale="fr-FR")
-    context.set_default_timeout(30_000)
-    yield context.new_page()
-    context.close()
 
 
 def planned(workspace) -> list[PlannedAttempt]:
@@ -120,22 +106,13 @@ def test_an_accompanied_attempt_due_now_leads_to_its_button(workspace, page, mon
     assert [row.status for row in planned(workspace)] == ["reminded"]
 
 
-def _wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def _serve(workspace, *options: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "preuves", "--home", str(workspace.home), "serve", "--port", str(port), *options],
         stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
-    assert _wait_until(lambda: _answers(port) or server.poll() is not None, 30) and server.poll() is None
+    assert wait_for(lambda: _answers(port) or server.poll() is not None, 30) and server.poll() is None
     return server, port
 
 
@@ -172,7 +149,7 @@ def test_preuves_serve_follows_the_plans_itself_unless_told_not_to(workspace, si
                 return session.scalar(select(func.count()).select_from(Capture))
 
         if watching:
-            assert _wait_until(lambda: captured() == 1, 60)
+            assert wait_for(lambda: captured() == 1, 60)
         else:
             time.sleep(5)  # two passes a watcher would have made: nothing is done here
     finally:
