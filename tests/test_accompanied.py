@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from capture.accompanied import assisted_capture, open_windows
+from capture.alerts import AlertResult, Message, notify
 from capture.chromium import BrowserService
 from capture.plan import PlannedTime, save_plan
 from capture.settings import CaptureSettings
@@ -191,3 +192,28 @@ def test_a_window_opens_a_quarter_of_an_hour_early_and_closes_after_its_length(d
     assert still.closes == at.at + WINDOW
     workspace.clock.set(at.at + WINDOW + timedelta(seconds=1))
     assert open_windows(workspace, WINDOW) == []
+
+
+def test_a_desktop_notification_is_sent_where_notify_send_exists(tmp_path, monkeypatch):
+    """A stand-in `notify-send` on the PATH (a real program, recording its arguments); without a
+    session or without the program, nothing is sent and nothing fails."""
+    received = tmp_path / "notifications.txt"
+    program = tmp_path / "bin" / "notify-send"
+    program.parent.mkdir()
+    program.write_text(f'#!/bin/sh\nprintf "%s|" "$@" >> {received}\n', encoding="utf-8")
+    program.chmod(0o755)
+    message = Message("Tentative accompagnée à faire maintenant", "Pour commencer : …")
+    monkeypatch.setenv("PATH", f"{program.parent}:/usr/bin:/bin")
+    monkeypatch.setenv("DISPLAY", ":99")
+    assert notify([], message, desktop=True) == AlertResult(0, 0, True)
+    assert received.read_text(encoding="utf-8") == (
+        "--app-name=Preuves RDV|Tentative accompagnée à faire maintenant|Pour commencer : …|"
+    )
+    assert notify([], message, desktop=False).desktop is False
+    monkeypatch.delenv("DISPLAY")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert notify([], message, desktop=True).desktop is False
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert notify([], message, desktop=True).desktop is False
+    assert received.read_text(encoding="utf-8").count("|") == 3
