@@ -17,6 +17,7 @@ compared; replacing a plan is explicit.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -79,8 +80,37 @@ def _random_between(rng: random.Random, begin: datetime, end: datetime, step: ti
     return first + step * rng.randrange(max(int((end - first) / step), 1))
 
 
-def _day_releases(day: date, announced: datetime | None) -> list[_Release]:
-    """The release moments of a day, the most telling first."""
+DAY_HOURS = (8, 21)  # the four hour windows (evidence.stats.WINDOWS); outside them is night
+
+
+def parse_hours(text: str) -> tuple[int, int]:
+    """'9-18' or '9h-18h' → (9, 18): the hours (Europe/Paris) a person can be there."""
+    found = re.fullmatch(r"\s*(\d{1,2})\s*h?\s*-\s*(\d{1,2})\s*h?\s*", text)
+    hours = (int(found.group(1)), int(found.group(2))) if found else None
+    if hours is None or not 0 <= hours[0] < hours[1] <= 24:
+        raise BadInput(f"heures invalides : {text!r} (attendu par exemple 9-18, de 0 à 24)")
+    return hours
+
+
+def _clock(hour: int) -> time:
+    return time(23, 59, 59) if hour == 24 else time(hour)
+
+
+def day_windows(hours: tuple[int, int] = DAY_HOURS) -> list[tuple[str, time, time]]:
+    """The hour windows within the person's hours: each cut to them, the first and the last stretched
+    to them when more is asked for (early morning, night), those left under half an hour dropped."""
+    first, last = _clock(hours[0]), _clock(hours[1])
+    windows = []
+    for index, (name, _label, start, end) in enumerate(WINDOWS):
+        begin = first if index == 0 else max(start, first)
+        finish = last if index == len(WINDOWS) - 1 else min(end, last)
+        if datetime.combine(date.min, finish) - datetime.combine(date.min, begin) >= timedelta(minutes=30):
+            windows.append((name, begin, finish))
+    return windows
+
+
+def _day_releases(day: date, announced: datetime | None, hours: tuple[int, int]) -> list[_Release]:
+    """The release moments of a day within the person's hours, the most telling first."""
     releases = []
     if announced is not None and announced.astimezone(PARIS).date() == day:
         releases.append(_Release("announced_release", announced + AFTER_ANNOUNCEMENT[0], announced + AFTER_ANNOUNCEMENT[1]))
@@ -93,7 +123,11 @@ def _day_releases(day: date, announced: datetime | None) -> list[_Release]:
         fixed.append(("early_evening", EARLY_EVENING))
     for reason, (start, end) in fixed:
         releases.append(_Release(reason, datetime.combine(day, start, PARIS), datetime.combine(day, end, PARIS)))
-    return releases
+    opens, closes = datetime.combine(day, _clock(hours[0]), PARIS), datetime.combine(day, _clock(hours[1]), PARIS)
+    return [
+        _Release(r.reason, max(r.earliest, opens), min(r.latest, closes))
+        for r in releases if max(r.earliest, opens) < min(r.latest, closes)
+    ]
 
 
 def _take_place(times: list[PlannedTime], at: datetime, reason: str) -> None:
@@ -117,13 +151,16 @@ class PlanResult:
     closed: dict[date, str] = field(default_factory=dict)  # public holidays skipped in the span
     announced: datetime | None = None  # the publication time an attempt follows, if any
     cancelled: int = 0  # future attempts of the previous plan
+    hours: tuple[int, int] = DAY_HOURS
 
 
-def _check(first_day: date, weeks: int, per_day: int, mode: str | None) -> None:
+def _check(first_day: date, weeks: int, per_day: int, mode: str | None, hours: tuple[int, int]) -> None:
     if not 1 <= weeks <= 26:
         raise BadInput("nombre de semaines invalide : entre 1 et 26")
-    if not 1 <= per_day <= len(WINDOWS):
-        raise BadInput(f"tentatives par jour invalides : entre 1 et {len(WINDOWS)}")
+    windows = len(day_windows(hours))
+    if not 1 <= per_day <= windows:
+        within = "" if hours == DAY_HOURS else f" dans ces heures ({hours[0]} h – {hours[1]} h)"
+        raise BadInput(f"tentatives par jour invalides : entre 1 et {windows}{within}")
     if first_day.year > LAST_PLANNABLE_YEAR:
         raise BadInput(f"date de début invalide : {first_day:%d/%m/%Y} (au plus tard en {LAST_PLANNABLE_YEAR})")
     if mode is not None and mode not in MODES:
@@ -141,15 +178,17 @@ def build_plan(
     mode: str = "unattended",
     closed: Mapping[date, str] | None = None,
     announced: datetime | None = None,
+    hours: tuple[int, int] = DAY_HOURS,
 ) -> list[PlannedTime]:
     """The attempt times from `first_day` for `weeks` weeks, working days only, sorted.
 
     `closed` are the public holidays (computed for the span if not given); `busy` are times already
     planned on the same host for other pages: the new times keep the politeness interval from them
     too. `announced`, a publication time the platform gave, gets an attempt just after it — on a day
-    without attempts (a weekend), one more, the only one of that day.
+    without attempts (a weekend), one more, the only one of that day. `hours` are those a person can
+    be there (Europe/Paris): by default the day's four windows, 8 h to 21 h, never the night.
     """
-    _check(first_day, weeks, per_day, mode)
+    _check(first_day, weeks, per_day, mode, hours)
     last_day = first_day + timedelta(days=weeks * 7 - 1)
     closed = dict(closed) if closed is not None else public_holidays(first_day, last_day)
     if announced is not None and not first_day <= announced.astimezone(PARIS).date() <= last_day:
@@ -158,23 +197,22 @@ def build_plan(
     step = STEP[mode]
     busy_sorted = sorted(busy)
     planned: list[PlannedTime] = []
+    windows = day_windows(hours)
     working_index = 0
     for offset in range(weeks * 7):
         day = first_day + timedelta(days=offset)
         if is_working_day(day, closed):
             # Rotate the windows from one working day to the next so that all of them are used.
-            rotation = [WINDOWS[(working_index + i) % len(WINDOWS)] for i in range(per_day)]
+            rotation = [windows[(working_index + i) % len(windows)] for i in range(per_day)]
             working_index += 1
-            day_times = [
-                PlannedTime(
-                    _random_between(rng, datetime.combine(day, start, PARIS), datetime.combine(day, end, PARIS), step),
-                    name, "regular", mode,
-                )
-                for name, _label, start, end in rotation
+            moments = [
+                _random_between(rng, datetime.combine(day, start, PARIS), datetime.combine(day, end, PARIS), step)
+                for _name, start, end in rotation
             ]
+            day_times = [PlannedTime(at, window_of(at), "regular", mode) for at in moments]
         else:
             day_times = []
-        for release in _day_releases(day, announced):
+        for release in _day_releases(day, announced, hours):
             at = _random_between(rng, release.earliest, release.latest, step)
             if day_times:
                 _take_place(day_times, at, release.reason)
@@ -248,11 +286,12 @@ def plan_target(
     min_interval: timedelta = timedelta(minutes=10),
     seed: int = 0,
     replace: bool = False,
+    hours: tuple[int, int] = DAY_HOURS,
 ) -> PlanResult:
     """Make and save the target's plan: the platform's kind of attempts unless `mode` is given, the
     public holidays of the prefecture's place, an attempt after an announced publication."""
     start = first_plannable_day(workspace, first_day)
-    _check(start, weeks, per_day, mode)
+    _check(start, weeks, per_day, mode, hours)
     with workspace.reading() as session:
         target = session.get_one(Target, target_id)
         url, prefecture, platform = target.url, target.prefecture, target.platform
@@ -262,12 +301,12 @@ def plan_target(
     announced = announced_release(workspace, target_id)
     times = build_plan(
         start, weeks=weeks, per_day=per_day, min_interval=min_interval, seed=seed,
-        busy=busy_on_host(workspace, target_id), mode=mode, closed=closed, announced=announced,
+        busy=busy_on_host(workspace, target_id), mode=mode, closed=closed, announced=announced, hours=hours,
     )
     cancelled = save_plan(workspace, target_id, times, replace=replace)
     followed = announced if any(t.reason == "announced_release" for t in times) else None
     skipped = {day: name for day, name in closed.items() if day.weekday() < 5}
-    return PlanResult(times, per_day, mode, skipped, followed, cancelled)
+    return PlanResult(times, per_day, mode, skipped, followed, cancelled, hours)
 
 
 def upcoming_count(workspace: Workspace, target_id: int) -> int:

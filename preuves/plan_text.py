@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from capture.plan import PlanResult
+from capture.plan import DAY_HOURS, PlanResult
 from evidence.localtime import PARIS
 from evidence.stats import WINDOWS
 
@@ -44,6 +44,12 @@ def plan_summary(result: PlanResult, case_reference: str) -> list[str]:
             f"Plan établi : {len(result.times)} tentative(s) du {french_moment(result.times[0].at)} au "
             f"{french_moment(result.times[-1].at)}, {result.per_day} par jour ouvré — les moments habituels de "
             "mise en ligne (lundi matin, 1er et 15 du mois, début de soirée) en font partie."
+        )
+    if result.hours != DAY_HOURS:
+        night = result.hours[0] < DAY_HOURS[0] or result.hours[1] > DAY_HOURS[1]
+        lines.append(
+            f"Heures choisies : de {result.hours[0]} h à {result.hours[1]} h"
+            f"{' (la nuit comprise, comme demandé)' if night else ''}."
         )
     if result.closed:
         days = ", ".join(f"{day:%d/%m/%Y} ({name})" for day, name in sorted(result.closed.items()))

@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from capture.chromium import BrowserService
-from capture.plan import plan_target, saved_plan
+from capture.plan import DAY_HOURS, parse_hours, plan_target, saved_plan
 from capture.scheduler import daily_anchor, serve
 from capture.settings import CaptureSettings
 from capture.states import State
@@ -55,11 +55,17 @@ def plan(
             help="Tentatives accompagnées (vous résolvez un captcha) ou automatiques ; par défaut, selon la plateforme.",
         ),
     ] = None,
+    hours: Annotated[
+        str | None,
+        typer.Option(
+            "--hours", help="Heures où vous pouvez être là, par exemple 9-18 (8-21 par défaut ; au-delà : la nuit aussi)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Liste JSON des dates prévues.")] = False,
 ) -> None:
     """Afficher le plan des tentatives de la page du dossier ; --new ou --replace pour l'établir."""
     making = new or replace
-    if not making and (weeks, per_day, from_, accompanied) != (None, None, None, None):
+    if not making and (weeks, per_day, from_, accompanied, hours) != (None, None, None, None, None):
         raise BadInput("pour établir un plan, ajoutez --new (ou --replace pour remplacer le plan en cours)")
     with workspace_of(ctx) as workspace:
         with workspace.reading() as session:
@@ -73,6 +79,7 @@ def plan(
                 weeks=4 if weeks is None else weeks, per_day=3 if per_day is None else per_day,
                 mode=None if accompanied is None else ("accompanied" if accompanied else "unattended"),
                 min_interval=settings.min_interval, seed=secrets.randbits(32), replace=replace,
+                hours=parse_hours(hours) if hours else DAY_HOURS,
             )
             for line in plan_summary(result, str(case_id)):
                 err.print(line)

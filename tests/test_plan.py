@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from capture.plan import PlanExists, build_plan, plan_target, save_plan, saved_plan
+from capture.plan import PlanExists, build_plan, parse_hours, plan_target, save_plan, saved_plan
 from capture.working_days import local_law_subdivision, public_holidays
 from evidence.errors import BadInput
 from evidence.localtime import PARIS
@@ -133,6 +133,28 @@ def test_an_announced_publication_gets_an_attempt_just_after_it():
     assert [p.reason for p in plan if p.at.astimezone(PARIS).date() == on_sunday.date()] == ["announced_release"]
 
 
+def test_a_plan_keeps_to_the_hours_a_person_can_be_there():
+    """No night attempt unless asked: by default 8 h to 21 h; a person's hours cut the windows; more hours
+    asked for stretch the first and last ones."""
+    def hours_of(plan) -> set[float]:
+        return {p.at.astimezone(PARIS).hour + p.at.astimezone(PARIS).minute / 60 for p in plan}
+
+    default = build_plan(MONDAY, weeks=4, per_day=4, seed=1, mode="accompanied")
+    assert 8 <= min(hours_of(default)) and max(hours_of(default)) < 21
+    at_work = build_plan(MONDAY, weeks=4, per_day=2, seed=1, mode="accompanied", hours=(11, 17))
+    assert 11 <= min(hours_of(at_work)) and max(hours_of(at_work)) < 17 + 10 / 60  # the politeness push, at most
+    assert set(_per_day(at_work).values()) == {2}
+    with pytest.raises(BadInput, match=r"entre 1 et 1 dans ces heures \(12 h – 13 h\)"):
+        build_plan(MONDAY, weeks=1, per_day=3, hours=(12, 13))
+    night = build_plan(MONDAY, weeks=4, per_day=4, seed=2, hours=(5, 24))
+    assert min(hours_of(night)) < 8 and max(hours_of(night)) >= 21
+    assert "night" in {p.window for p in night} and all(p.window == window_of(p.at) for p in night)
+    assert [parse_hours(text) for text in ("9-18", "9h-18h", " 0 - 24 ")] == [(9, 18), (9, 18), (0, 24)]
+    for wrong in ("18-9", "9", "25-26", "9-18-20", "neuf-dix-huit"):
+        with pytest.raises(BadInput, match="heures invalides"):
+            parse_hours(wrong)
+
+
 @pytest.mark.parametrize(("weeks", "per_day"), [(0, 3), (27, 3), (4, 0), (4, 5)])
 def test_bad_plan_sizes_are_refused(weeks, per_day):
     with pytest.raises(BadInput):
@@ -237,9 +259,12 @@ def test_case_add_says_which_attempts_the_platform_allows_and_plan_follows(cli):
     assert "accompagnée" in made.out and "automatique" not in made.out
     classic = cli("case", "add", "Cergy", "--url", "https://www.val-doise.gouv.fr/booking/create/11343")
     assert "tentatives automatiques : l'outil les fait seul, aux heures du plan." in classic.err
-    forced = cli("plan", "Cergy", "--new", "--accompanied", "--weeks", "1", "--from", "2099-03-23", "--json")
-    assert forced.code == 0
+    forced = cli("plan", "Cergy", "--new", "--accompanied", "--weeks", "1", "--from", "2099-03-23", "--json",
+                 "--hours", "18-21", "--per-day", "1")
+    assert forced.code == 0, forced.err
     assert all(datetime.fromisoformat(t).minute % 5 == 0 for t in json.loads(forced.out))
+    assert all(18 <= datetime.fromisoformat(t).hour < 21 for t in json.loads(forced.out))
+    assert "Heures choisies : de 18 h à 21 h." in forced.err
 
 
 def test_plans_of_pages_on_one_host_keep_the_interval_between_them(cli):

@@ -7,7 +7,7 @@ import secrets
 from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from capture.plan import MODES, plan_target
+from capture.plan import DAY_HOURS, MODES, parse_hours, plan_target
 from evidence.errors import BadInput, PreuvesError
 from preuves.parsing import parse_day
 from preuves.plan_text import plan_summary
@@ -42,6 +42,7 @@ def make(case_id: int) -> Response:
             per_day=_number("per_day", 3, "tentatives par jour"),
             mode=mode, min_interval=web.settings.min_interval, seed=secrets.randbits(32),
             replace=bool(form.get("replace")),
+            hours=parse_hours(form["hours"]) if form.get("hours", "").strip() else DAY_HOURS,
         )
     except PreuvesError as exc:
         flash(f"Plan refusé : {exc}", "error")
