@@ -78,6 +78,7 @@ def _give_back(workspace: Workspace, planned_id: int, identity: str) -> None:
             .where(PlannedAttempt.id == planned_id, PlannedAttempt.status == "running",
                    PlannedAttempt.claimed_by == identity)
             .values(status=BACK_TO_PLAN, claimed_by=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
         )
 
 

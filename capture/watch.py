@@ -397,6 +397,7 @@ class PlanRunner:
                 update(PlannedAttempt)
                 .where(PlannedAttempt.id == planned.id, PlannedAttempt.status == "running")
                 .values(status=BACK_TO_PLAN, claimed_by=None, claimed_at=None)
+                .execution_options(synchronize_session=False)
             )
         return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from capture.accompanied import assisted_capture, open_windows
 from capture.alerts import AlertResult, Message, notify
 from capture.chromium import BrowserService
 from capture.plan import PlannedTime, save_plan
+from capture.politeness import PolitenessRefusal
 from capture.settings import CaptureSettings
 from capture.states import State
 from capture.watch import PlanRunner, WatchSettings
@@ -28,12 +30,13 @@ from dossier_builder.facts import facts_of, missed_accompanied
 from dossier_builder.verify import verify_bundle
 from evidence.case_status import case_status
 from evidence.models import Capture, Case, JournalEntry, PlannedAttempt, Target
-from evidence.records import TargetSpec, add_case
+from evidence.records import NewArtefact, TargetSpec, add_case, record_capture
 from evidence.verify import verify_workspace
 from preuves.demo_person import person_acts
 from simsite.server import SimulatedSite
 from tests.alert_helpers import alert_channels
 from tests.assisted_helpers import DEMARCHE, display  # noqa: F401 (fixture)
+from tests.capture_samples import sample_facts
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
 WINDOW = timedelta(minutes=60)
@@ -192,6 +195,24 @@ def test_a_window_opens_a_quarter_of_an_hour_early_and_closes_after_its_length(d
     assert still.closes == at.at + WINDOW
     workspace.clock.set(at.at + WINDOW + timedelta(seconds=1))
     assert open_windows(workspace, WINDOW) == []
+
+
+def test_an_assisted_capture_refused_gives_its_planned_attempt_back(demo_workspace, site, browser):
+    """Too soon after another attempt on the host: nothing is walked, and the reminded attempt is still to do."""
+    workspace = demo_workspace
+    case = rdvpref_case(workspace, site)
+    [at] = plan_accompanied(workspace, case.target_id, 1)
+    workspace.clock.set(at.at)
+    PlanRunner(workspace, browser, CaptureSettings(), WatchSettings()).run_due()
+    earlier = replace(sample_facts(case.target_id, 1, at.at - timedelta(minutes=3)), url_requested=site.base_url)
+    record_capture(workspace, earlier, [NewArtefact("screenshot", "image/png", data=b"png")])
+    with workspace.reading() as session:
+        target = session.get_one(Target, case.target_id)
+    with pytest.raises(PolitenessRefusal):
+        assisted_capture(workspace, target, browser, CaptureSettings(), WINDOW)
+    [row] = plan_rows(workspace)
+    assert (row.status, row.claimed_by, row.capture_id) == ("reminded", None, None)
+    assert [w.planned_id for w in open_windows(workspace, WINDOW)] == [row.id]
 
 
 def test_a_desktop_notification_is_sent_where_notify_send_exists(tmp_path, monkeypatch):
