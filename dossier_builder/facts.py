@@ -22,6 +22,7 @@ from evidence.anchor_proofs import (
     first_anchor_covering,
     journal_tree,
     proof_record,
+    waiting_since,
 )
 from evidence.localtime import PARIS
 from evidence.models import Applicant, Artefact, Capture, Case, Letter, PlannedAttempt
@@ -130,6 +131,7 @@ class DossierFacts:
     generated_at: datetime
     demo: bool
     anchors: tuple[AnchorSummary, ...] = ()
+    anchor_waiting_since: datetime | None = None  # a token asked for, not obtained yet
     # Accompanied attempts (helper B): the planned times of those nobody started within their window,
     # counted apart from the attempts made (see capture/accompanied.py).
     missed_accompanied: tuple[datetime, ...] = ()
@@ -221,6 +223,7 @@ def gather(
         generated_at=now,
         demo=demo,
         anchors=anchors,
+        anchor_waiting_since=waiting_since(session),
         missed_accompanied=missed_accompanied(session, case, date_from, date_to),
     )
 
