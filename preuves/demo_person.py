@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Awaitable, Callable
 
 from playwright.async_api import Browser, Page
@@ -44,7 +45,17 @@ async def person_solves_the_captcha(chromium: Browser) -> None:
 
 
 def person_acts(browser: BrowserService, person: Person = person_solves_the_captcha) -> threading.Thread:
-    """Start the person acting in the browser the tool is about to open its page in."""
-    acting = threading.Thread(target=lambda: browser.run(person), name="demo-person", daemon=True)
+    """Start the person, who acts in the browser once the tool's attempt has begun there (on the browser
+    that attempt holds, even if it was just started afresh)."""
+
+    def act() -> None:
+        deadline = time.monotonic() + WINDOW_WAIT_S
+        while not browser.attempts_in_progress:
+            if time.monotonic() > deadline:
+                return  # the tool never opened its page: nothing to act on
+            time.sleep(0.05)
+        browser.beside(person)
+
+    acting = threading.Thread(target=act, name="demo-person", daemon=True)
     acting.start()
     return acting

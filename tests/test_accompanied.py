@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from capture.accompanied import assisted_capture, open_windows
 from capture.alerts import AlertResult, Message, notify
-from capture.chromium import BrowserService
+from capture.chromium import BrowserService, Recycling
 from capture.plan import PlannedTime, save_plan
 from capture.politeness import PolitenessRefusal
 from capture.settings import CaptureSettings
@@ -213,6 +213,23 @@ def test_an_assisted_capture_refused_gives_its_planned_attempt_back(demo_workspa
     [row] = plan_rows(workspace)
     assert (row.status, row.claimed_by, row.capture_id) == ("reminded", None, None)
     assert [w.planned_id for w in open_windows(workspace, WINDOW)] == [row.id]
+
+
+def test_the_person_acts_in_the_browser_the_attempt_holds_even_just_recycled(workspace):
+    """The browser is started afresh between attempts (here after each one): the person, who acts beside the
+    attempt and is not counted as one, still finds the page the tool opened, in the new browser."""
+    settings = CaptureSettings(min_interval=timedelta(0), assisted_timeout_s=60)
+    with SimulatedSite(mode="noslot") as site, BrowserService(recycling=Recycling(after_attempts=1)) as window:
+        case = rdvpref_case(workspace, site)
+        with workspace.reading() as session:
+            target = session.get_one(Target, case.target_id)
+        for _ in range(2):
+            acting = person_acts(window)
+            done = assisted_capture(workspace, target, window, settings, WINDOW)
+            acting.join(timeout=30)
+            assert done.outcome.classification.state is State.NOSLOT, done.outcome.capture.error
+        assert window.restarts == 1
+        assert site.completion_requests() == [r for r in site.requests if "_validerCaptcha" in r.path]
 
 
 def test_a_desktop_notification_is_sent_where_notify_send_exists(tmp_path, monkeypatch):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import threading
 import time
 from collections.abc import Awaitable, Callable
 
@@ -22,6 +21,7 @@ from capture.states import State
 from evidence.models import Target
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
+from preuves.demo_person import person_acts
 from simsite.server import SimulatedSite
 from tests.assisted_helpers import DEMARCHE, captcha_page, display, person_solves_the_captcha  # noqa: F401 (fixture)
 
@@ -39,8 +39,7 @@ def assisted_attempt(
     case, _ = add_case(workspace, label, TargetSpec(site.base_url + DEMARCHE, "rdvpref"))
     with workspace.reading() as session:
         target = session.get(Target, case.target_id)
-    acting = threading.Thread(target=lambda: browser.run(person))
-    acting.start()
+    acting = person_acts(browser, person)
     outcome = capture_target(workspace, target, browser, CaptureSettings(assisted_timeout_s=60), assisted=True)
     acting.join(timeout=30)
     return outcome
