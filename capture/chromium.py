@@ -127,6 +127,21 @@ class BrowserService:
         future: Future[T] = asyncio.run_coroutine_threadsafe(self._run(job), self._loop)
         return future.result()
 
+    @property
+    def attempts_in_progress(self) -> int:
+        return self._running
+
+    def beside(self, job: Callable[[Browser], Awaitable[T]]) -> T:
+        """Run `job(browser)` on the browser of the attempt in progress, not counted as an attempt: what a
+        person does in an assisted attempt's window. It never starts, restarts or recycles the browser."""
+
+        async def run() -> T:
+            if self._browser is None or not self._running:
+                raise BrowserUnavailable("aucune tentative en cours dans ce navigateur")
+            return await job(self._browser)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result()
+
     async def _run(self, job: Callable[[Browser], Awaitable[T]]) -> T:
         browser = await self._ensure_browser()
         try:

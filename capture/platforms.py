@@ -39,6 +39,13 @@ class Platform:
     blocked_paths: tuple[re.Pattern[str], ...]
     """Requests that complete a booking or touch a captcha; the browser layer aborts them (matched on the URL)."""
     build_steps: StepBuilder = field(repr=False)
+    captcha_on_every_visit: bool = False
+    """A captcha guards every visit: an unattended attempt only records it, so a person must accompany each one."""
+
+    @property
+    def attempt_mode(self) -> str:
+        """The attempts this platform allows: "unattended", or "accompanied" (a person solves the captcha)."""
+        return "accompanied" if self.captcha_on_every_visit else "unattended"
 
     def matches(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -153,8 +160,13 @@ def _platform(
     paths: tuple[str, ...],
     blocked: tuple[str, ...],
     build_steps: StepBuilder,
+    *,
+    captcha_on_every_visit: bool = False,
 ) -> Platform:
-    return Platform(name, display_name, _patterns(*hosts), _patterns(*paths), _patterns(*blocked), build_steps)
+    return Platform(
+        name, display_name, _patterns(*hosts), _patterns(*paths), _patterns(*blocked), build_steps,
+        captcha_on_every_visit,
+    )
 
 
 GENERIC = _platform(
@@ -186,6 +198,7 @@ PLATFORMS: dict[str, Platform] = {
             (r"/rdvpref/",),
             _RDVPREF_BLOCKED,
             _rdvpref_steps,
+            captcha_on_every_visit=True,
         ),
         _platform(
             "eappointment94",

@@ -76,15 +76,18 @@ def anchor_job(home: str) -> None:
 
 
 def sync_job(home: str) -> None:
-    """Each pass: take over the attempts of dead watchers, schedule what falls due before the next."""
+    """Each pass: take over the attempts of dead watchers, schedule what falls due before the next,
+    record the accompanied attempts nobody started in their window."""
     runner = _RUNNERS.get(home)
     if runner is not None:
         runner.free_dead_claims()
         _schedule_pending(runner, _SCHEDULERS[home])
+        runner.expire_windows()
 
 
 def _schedule_pending(runner: PlanRunner, scheduler: BackgroundScheduler) -> None:
-    """A job for each planned attempt due before the next pass; those beyond their grace are missed.
+    """A job for each planned attempt due before the next pass (an accompanied one's job sends its
+    reminder); those beyond their grace, or their window, are missed.
 
     Only the near future is mirrored into the job store: a month-long plan of many cases would
     otherwise cost a committed write per attempt at every start.
@@ -92,14 +95,14 @@ def _schedule_pending(runner: PlanRunner, scheduler: BackgroundScheduler) -> Non
     home = str(runner.workspace.home)
     now = runner.workspace.clock.now()
     known = {job.id for job in scheduler.get_jobs()}
-    for planned_id, planned_at in runner.pending(until=now + 2 * runner.settings.poll):
-        if now - planned_at > runner.settings.grace:
-            runner.mark(planned_id, "missed", "heure prévue dépassée de plus que le délai de grâce")
+    for due in runner.pending(until=now + 2 * runner.settings.poll):
+        if runner.too_late(due):
+            runner.mark(due.id, "missed", runner.late_reason(due), only_from=("planned",))
             continue
-        job_id = f"{JOB_PREFIX}{planned_id}"
+        job_id = f"{JOB_PREFIX}{due.id}"
         if job_id not in known:
             scheduler.add_job(
-                run_planned_job, "date", run_date=max(planned_at, now), args=[home, planned_id],
+                run_planned_job, "date", run_date=max(due.planned_at, now), args=[home, due.id],
                 id=job_id, replace_existing=True,
             )
 
@@ -120,7 +123,9 @@ def serve(runner: PlanRunner, stop: threading.Event) -> None:
 
     def on_missed(event: JobExecutionEvent) -> None:
         if event.job_id.startswith(JOB_PREFIX):
-            runner.mark(int(event.job_id.removeprefix(JOB_PREFIX)), "missed", "heure prévue dépassée")
+            runner.mark(
+                int(event.job_id.removeprefix(JOB_PREFIX)), "missed", "heure prévue dépassée", only_from=("planned",)
+            )
 
     _RUNNERS[home], _SCHEDULERS[home] = runner, scheduler
     runner.reconcile()

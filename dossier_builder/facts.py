@@ -26,7 +26,8 @@ from evidence.anchor_proofs import (
 )
 from evidence.events import KIND_LABELS
 from evidence.letters import receipt_dates
-from evidence.models import Applicant, Artefact, Capture, Case, CaseEvent, Letter
+from evidence.localtime import PARIS
+from evidence.models import Applicant, Artefact, Capture, Case, CaseEvent, Letter, PlannedAttempt
 from evidence.purge import open_case
 from evidence.workspace import Workspace
 
@@ -173,6 +174,9 @@ class DossierFacts:
     anchors: tuple[AnchorSummary, ...] = ()
     anchor_waiting_since: datetime | None = None  # a token asked for, not obtained yet
     events: tuple[EventFacts, ...] = ()
+    # Accompanied attempts (helper B): the planned times of those nobody started within their window,
+    # counted apart from the attempts made (see capture/accompanied.py).
+    missed_accompanied: tuple[datetime, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -266,6 +270,22 @@ def gather(
         anchors=anchors,
         anchor_waiting_since=waiting_since(session),
         events=_events(session, case, date_from, date_to),
+        missed_accompanied=missed_accompanied(session, case, date_from, date_to),
+    )
+
+
+def missed_accompanied(session: Session, case: Case, date_from: date | None, date_to: date | None) -> tuple[datetime, ...]:
+    """When the accompanied attempts nobody started were planned (Europe/Paris days within the period)."""
+    rows = session.scalars(
+        select(PlannedAttempt.planned_at).where(
+            PlannedAttempt.target_id == case.target_id, PlannedAttempt.mode == "accompanied",
+            PlannedAttempt.status == "missed",
+        ).order_by(PlannedAttempt.planned_at)
+    )
+    return tuple(
+        moment for moment in rows
+        if (date_from is None or moment.astimezone(PARIS).date() >= date_from)
+        and (date_to is None or moment.astimezone(PARIS).date() <= date_to)
     )
 
 

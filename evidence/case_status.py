@@ -25,8 +25,23 @@ def case_status(workspace: Workspace, case: Case, since: datetime | None = None)
         attempts = session.execute(query).all()
         planned = session.scalar(
             select(func.count()).select_from(PlannedAttempt).where(
-                PlannedAttempt.target_id == case.target_id, PlannedAttempt.status == "planned"
+                PlannedAttempt.target_id == case.target_id, PlannedAttempt.status.in_(("planned", "reminded"))
             )
+        )
+        next_planned = session.scalar(
+            select(func.min(PlannedAttempt.planned_at)).where(
+                PlannedAttempt.target_id == case.target_id, PlannedAttempt.status == "planned",
+                PlannedAttempt.planned_at >= workspace.clock.now(),
+            )
+        )
+        # Planned attempts that did not happen, counted apart from the attempts made: an accompanied
+        # one nobody started in its window, an unattended one no watcher performed in time.
+        missed = dict(
+            session.execute(
+                select(PlannedAttempt.mode, func.count()).where(
+                    PlannedAttempt.target_id == case.target_id, PlannedAttempt.status == "missed"
+                ).group_by(PlannedAttempt.mode)
+            ).all()
         )
         letters_sent = session.scalar(
             select(func.count()).select_from(Letter).where(
@@ -39,6 +54,9 @@ def case_status(workspace: Workspace, case: Case, since: datetime | None = None)
         "id": case.id,
         "attempts_done": stats.attempts,
         "attempts_planned": planned,
+        "next_attempt": next_planned.isoformat() if next_planned else None,
+        "accompanied_missed": missed.get("accompanied", 0),
+        "unattended_missed": missed.get("unattended", 0),
         "distinct_days": stats.distinct_days,
         "distinct_weeks": stats.distinct_weeks,
         "hour_windows": list(stats.windows),

@@ -361,7 +361,9 @@ class PlannedAttempt(Base):
     """One attempt time of a target's capture plan, and what became of it.
 
     `status` moves from "planned" to "done" (with the capture), "missed" or "cancelled"; each move
-    is also a journal entry, so planned and done can be compared.
+    is also a journal entry, so planned and done can be compared. An accompanied attempt (`mode`
+    "accompanied": a person solves the captcha) goes through "reminded" when its reminder is sent,
+    and is "missed" if nobody starts it within its window.
     """
 
     __tablename__ = "planned_attempts"
@@ -379,6 +381,8 @@ class PlannedAttempt(Base):
     # given back to the plan (see capture.watch.PlanRunner.reconcile).
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mode: Mapped[str] = mapped_column(String(20), default="unattended", server_default="unattended")
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 # Tables whose rows are written once; the migrations protect them with triggers.

@@ -124,7 +124,9 @@ def _record(session: Session, case: Case, now: datetime) -> Purge:
     cancelled = 0
     if not shared_page:
         for planned in session.scalars(
-            select(PlannedAttempt).where(PlannedAttempt.target_id == case.target_id, PlannedAttempt.status == "planned")
+            select(PlannedAttempt).where(
+                PlannedAttempt.target_id == case.target_id, PlannedAttempt.status.in_(("planned", "reminded"))
+            )
         ):
             planned.status = "cancelled"
             cancelled += 1

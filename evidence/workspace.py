@@ -51,11 +51,17 @@ DEFAULT_CONFIG = """\
 # grace_minutes = 30
 # Relecture des plans, en secondes : nouveaux plans, tentatives laissées par une surveillance arrêtée.
 # poll_seconds = 60
+# Tentatives accompagnées (captcha à résoudre) : temps laissé pour commencer après l'heure prévue, en minutes.
+# accompanied_window_minutes = 60
 
 [alerts]
 # Adresses Apprise à prévenir quand des créneaux apparaissent, par exemple
 # urls = ["mailto://utilisateur:motdepasse@exemple.fr", "ntfy://mon-sujet"]
 # urls = []
+# Notification sur le bureau de cet ordinateur (notify-send), quand il y en a un.
+# desktop = true
+# Adresse du tableau de bord citée dans les rappels (sinon : celle de « preuves serve » qui surveille).
+# dashboard_url = "http://127.0.0.1:8000"
 
 [letters]
 # Taille maximale d'un courrier ou d'une preuve importés, en Mo.

@@ -7,11 +7,14 @@ from typing import Annotated
 
 import typer
 
+from capture.accompanied import assisted_capture
 from capture.attempt import AttemptOutcome, capture_target
 from capture.chromium import BrowserService, require_display
 from capture.classify import classify as classify_page
+from capture.platforms import get_platform
 from capture.settings import CaptureSettings
 from capture.states import State
+from capture.watch import WatchSettings
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
 from evidence.purge import open_case
@@ -45,12 +48,21 @@ def capture(
 def run_one_capture(
     workspace: Workspace, case_reference: str, settings: CaptureSettings, *, assisted: bool = False
 ) -> AttemptOutcome:
+    """One attempt now; an assisted one performs the planned accompanied attempt whose window is open."""
     with workspace.reading() as session:
         target = open_case(session, case_reference).target
     err.print(f"Tentative sur {target.url} …")
+    if not assisted and get_platform(target.platform).captcha_on_every_visit:
+        err.print("Un captcha protège cette page à chaque visite : sans --assisted, la tentative s'arrêtera dessus.")
     waiting = "Résolvez le captcha dans la fenêtre ; l'outil enregistre …" if assisted else "Tentative en cours …"
     with BrowserService(settings.chromium_path, headless=not assisted) as browser, spinner(waiting):
-        return capture_target(workspace, target, browser, settings, assisted=assisted)
+        if not assisted:
+            return capture_target(workspace, target, browser, settings)
+        window = WatchSettings.from_config(workspace.section("watch"), workspace.section("alerts")).accompanied_window
+        done = assisted_capture(workspace, target, browser, settings, window)
+    if done.planned_id is not None:
+        err.print(f"Tentative accompagnée prévue n° {done.planned_id} : faite.")
+    return done.outcome
 
 
 def report_outcome(outcome: AttemptOutcome) -> None:

@@ -17,6 +17,7 @@ from evidence.localtime import paris_time
 from evidence.models import Capture, Case
 from evidence.purge import purge_case
 from evidence.records import add_case, find_case
+from preuves.attempt_modes import mode_sentence
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.progress import progress_bar
@@ -53,6 +54,8 @@ def add(
         case, reused = add_case(workspace, label, spec, notes=notes, organisation=organisation)
     shared = " (page déjà surveillée pour un autre dossier)" if reused else ""
     err.print(f"Dossier « {case.label} » créé, plateforme {spec.platform}{shared}.")
+    err.print(mode_sentence(spec.platform))
+    err.print(f"Prochaine étape : le plan des tentatives, « preuves plan {case.id} --new ».")
     out.print(str(case.id))
 
 

@@ -2,8 +2,15 @@
 
 A demo workspace is created as such (its journal says so), so it may run on a simulated clock:
 four weeks of planned attempts are performed in a minute or two, two letters are sent to the
-prefecture (which never answers), and the exhibit bundle is built. Every document made from it
+prefecture (which never answers), and the exhibit bundles are built. Every document made from it
 is watermarked « DÉMONSTRATION — données simulées ».
+
+Two cases: one on the classic booking module, filled by unattended attempts; one on the simulated
+RDV Préfecture, whose captcha guards every visit, filled by accompanied attempts. For those, the
+watcher sends its reminder, and the demo's scripted person (`preuves.demo_person`) answers it: it
+starts the assisted capture and types the code in the page the tool opened — headless here, as the
+demo has no screen — getting the code from the simulated site's own test control. A few reminders are
+left unanswered on purpose, to show what a missed accompanied attempt looks like.
 """
 
 from __future__ import annotations
@@ -21,10 +28,13 @@ import typer
 from PIL import Image, ImageDraw, ImageFont
 from rich.progress import Progress
 
+from capture.accompanied import assisted_capture
 from capture.chromium import BrowserService
-from capture.plan import build_plan, save_plan
+from capture.plan import PlannedTime, build_plan, save_plan
+from capture.politeness import PolitenessRefusal, check_interval
 from capture.settings import CaptureSettings
 from capture.watch import PlanRunner, WatchSettings
+from capture.working_days import is_working_day, public_holidays
 from dossier_builder.build import build_dossier
 from dossier_builder.drafts import write_draft
 from dossier_builder.verify import verify_bundle
@@ -32,15 +42,21 @@ from evidence.applicants import ApplicantFields, set_applicant
 from evidence.clock import SimulatedClock
 from evidence.letters import LetterInput, record_letter, record_receipt
 from evidence.localtime import PARIS
+from evidence.models import Target
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
 from evidence.workspace import Workspace, init_workspace
 from preuves.console import err, out
+from preuves.demo_person import person_acts
 from simsite.server import SimulatedSite
 from templates import SANS, font_path
 
 CASE_LABEL = "Démonstration titre de séjour"
+ACCOMPANIED_LABEL = "Démonstration RDV Préfecture"
 WEEKS = 4
+# The scripted person answers a reminder these minutes after it (in turn), and leaves some unanswered.
+ANSWER_DELAYS = (2, 6, 1, 11, 4)
+UNANSWERED_EVERY = 6
 PREFECTURE_EMAIL = "pref-etrangers@demo.invalid"
 
 
@@ -65,26 +81,12 @@ def _site_mode(attempt_index: int) -> str:
 
 
 def _working_day(day: date) -> date:
-    """`day`, or the next day the prefecture works: no weekend, no French public holiday (a letter
-    posted on 11 November would not be believed)."""
-    while day.weekday() >= 5 or day in _public_holidays(day.year):
+    """`day`, or the next day the post office and the prefecture work: no weekend, no French public holiday
+    (a letter posted on 11 November would not be believed)."""
+    closed = public_holidays(day, day + timedelta(days=10))
+    while not is_working_day(day, closed):
         day += timedelta(days=1)
     return day
-
-
-def _public_holidays(year: int) -> set[date]:
-    """France's public holidays (Anonymous Gregorian algorithm for Easter)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    leap = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 19 * leap) // 433
-    month, day = divmod(h + leap - 7 * m + 114, 31)
-    easter = date(year, month, day + 1)
-    fixed = [(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)]
-    return {date(year, m_, d_) for m_, d_ in fixed} | {easter + timedelta(days=n) for n in (1, 39, 50)}
 
 
 def _receipt_png(received: date) -> bytes:
@@ -173,8 +175,15 @@ class _Letters:
         record_letter(self.workspace, CASE_LABEL, LetterInput(file=path, direction="sent", channel="email"))
 
 
-def run_demo(out_dir: Path) -> Path:
-    """Run the demo into a new folder under `out_dir`; return the folder of the exhibit bundle."""
+@dataclass(frozen=True)
+class _Figures:
+    unattended: int
+    accompanied: int
+    missed: int
+
+
+def run_demo(out_dir: Path) -> list[Path]:
+    """Run the demo into a new folder under `out_dir`; return the folders of the exhibit bundles."""
     today = datetime.now(UTC).astimezone(PARIS).date()
     run_dir = out_dir.resolve() / f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     workspace, _ = init_workspace(run_dir / "espace-de-travail", demo=True)
@@ -190,49 +199,107 @@ def run_demo(out_dir: Path) -> Path:
                 TargetSpec(f"{site.base_url}/booking/create/4963", "ezbooking", "16162",
                            "Préfecture du Val-d'Oise (simulée)", "Renouvellement de titre de séjour"),
             )
+            accompanied, _ = add_case(
+                workspace, ACCOMPANIED_LABEL,
+                TargetSpec(f"{site.base_url}/rdvpref/reservation/demarche/2200/", "rdvpref", None,
+                           "Préfecture de l'Essonne (simulée)", "Renouvellement de titre de séjour"),
+            )
             set_applicant(workspace, CASE_LABEL, demo_applicant(today))
             settings = CaptureSettings()
             plan = build_plan(first_day, weeks=WEEKS, per_day=1, min_interval=settings.min_interval, seed=2026)
             save_plan(workspace, case.target_id, plan)
+            # On the same simulated host: the accompanied plan keeps the politeness interval from the other.
+            with_person = build_plan(
+                first_day, weeks=WEEKS, per_day=1, min_interval=settings.min_interval, seed=2027,
+                busy=[p.at for p in plan], mode="accompanied",
+            )
+            save_plan(workspace, accompanied.target_id, with_person)
             letters = _Letters(workspace, letters_folder, first_day).due()
-            runner = PlanRunner(workspace, browser, settings, WatchSettings())
+            watch = WatchSettings()
+            runner = PlanRunner(workspace, browser, settings, watch)
+            person = _ScriptedPerson(workspace, browser, settings, watch, accompanied.target_id)
+            timeline = sorted(plan + with_person, key=lambda p: p.at)
             with Progress(console=err, transient=True) as progress:
-                task = progress.add_task("Tentatives simulées sur 4 semaines", total=len(plan))
-                for index, planned in enumerate(plan):
+                task = progress.add_task("Tentatives simulées sur 4 semaines", total=len(timeline))
+                for index, planned in enumerate(timeline):
                     while letters and letters[0][0] <= planned.at.astimezone(PARIS).date():
                         day, send = letters.pop(0)
                         clock.set(datetime.combine(day, time(9, 30), PARIS))
                         send()
-                    site.mode = _site_mode(index)
-                    clock.set(planned.at)
-                    runner.run_due()
+                    site.mode = _site_mode(index) if planned.mode == "unattended" else "noslot"
+                    clock.set(max(planned.at, clock.now()))
+                    runner.run_due()  # an unattended attempt, or an accompanied one's reminder
+                    if planned.mode == "accompanied":
+                        person.answer(planned)
                     progress.advance(task)
-        clock.set(datetime.combine(today, time(8, 0), PARIS))
-        dossier = run_dir / "dossier"
-        with Progress(console=err, transient=True) as progress:
-            task = progress.add_task("Construction du dossier", total=None)
-            build_dossier(
-                workspace, CASE_LABEL, dossier,
-                progress=lambda step, done, total: progress.update(
-                    task, description=step, completed=done, total=total
-                ),
-            )
-        _report(workspace, dossier, len(plan))
+            clock.set(datetime.combine(today, time(8, 0), PARIS))
+            runner.expire_windows()
+        figures = _Figures(len(plan), len(with_person), person.unanswered)
+        dossiers = []
+        for label, folder in ((ACCOMPANIED_LABEL, "dossier-rdv-prefecture"), (CASE_LABEL, "dossier")):
+            dossiers.append(run_dir / folder)
+            with Progress(console=err, transient=True) as progress:
+                task = progress.add_task(f"Construction du dossier « {label} »", total=None)
+                build_dossier(
+                    workspace, label, dossiers[-1],
+                    progress=lambda step, done, total: progress.update(
+                        task, description=step, completed=done, total=total
+                    ),
+                )
+        _report(workspace, dossiers, figures)
     finally:
         workspace.close()
-    return dossier
+    return dossiers
 
 
-def _report(workspace: Workspace, dossier: Path, attempts: int) -> None:
+@dataclass
+class _ScriptedPerson:
+    """The demo's person: answers the reminders of the accompanied plan (all but a few) by starting
+    the assisted capture and typing the simulated captcha's code in the page the tool opened."""
+
+    workspace: Workspace
+    browser: BrowserService
+    settings: CaptureSettings
+    watch: WatchSettings
+    target_id: int
+    answered: int = 0
+    unanswered: int = 0
+
+    def answer(self, planned: PlannedTime) -> None:
+        if (self.answered + self.unanswered) % UNANSWERED_EVERY == UNANSWERED_EVERY - 1:
+            self.unanswered += 1  # nobody was there: the window closes, the attempt is recorded as missed
+            return
+        clock = self.workspace.clock
+        assert isinstance(clock, SimulatedClock)
+        clock.set(planned.at + timedelta(minutes=ANSWER_DELAYS[self.answered % len(ANSWER_DELAYS)]))
+        with self.workspace.reading() as session:
+            target = session.get_one(Target, self.target_id)
+        while True:
+            try:
+                check_interval(self.workspace, target.host, self.settings.min_interval)
+                break
+            except PolitenessRefusal as refusal:  # the other case's attempt was too recent: the person waits
+                clock.set(refusal.retry_at or clock.now() + timedelta(minutes=5))
+        acting = person_acts(self.browser)
+        assisted_capture(self.workspace, target, self.browser, self.settings, self.watch.accompanied_window)
+        acting.join()
+        self.answered += 1
+
+
+def _report(workspace: Workspace, dossiers: list[Path], figures: _Figures) -> None:
     report = verify_workspace(workspace)
-    bundle = verify_bundle(workspace, dossier)
-    err.print(f"{attempts} tentatives simulées sur {WEEKS} semaines, 2 courriers sans réponse.")
+    err.print(
+        f"{figures.unattended} tentatives automatiques et {figures.accompanied} tentatives accompagnées "
+        f"({figures.missed} manquées) simulées sur {WEEKS} semaines, 2 courriers sans réponse."
+    )
     err.print(
         f"Vérification de l'espace : {'intact' if report.ok else 'PROBLÈMES'} — tête du journal "
         f"n° {report.head.seq}, {report.head.entry_hash}"
     )
-    err.print(f"Vérification du dossier : {'intact' if bundle.ok else 'PROBLÈMES'}")
-    err.print(f"Pièces : {', '.join(p.name for p in sorted(dossier.glob('PJ*.pdf')))}")
+    for dossier in dossiers:
+        bundle = verify_bundle(workspace, dossier)
+        err.print(f"Vérification du dossier {dossier.name} : {'intact' if bundle.ok else 'PROBLÈMES'}")
+        err.print(f"Pièces : {', '.join(p.name for p in sorted(dossier.glob('PJ*.pdf')))}")
     err.print(f"Pour parcourir la démonstration dans un navigateur : preuves --home {workspace.home} serve")
 
 
@@ -240,8 +307,8 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = Path("demo-output"),
 ) -> None:
     """Démonstration complète contre un site de préfecture simulé en local."""
-    dossier = run_demo(out_dir)
-    out.print(str(dossier))
+    for dossier in run_demo(out_dir):
+        out.print(str(dossier))
 
 
 def register(app: typer.Typer) -> None:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from capture.chromium import BrowserService
+from capture.scheduler import serve as watch_plans
+from capture.settings import CaptureSettings
+from capture.watch import PlanRunner, WatchSettings
 from evidence.account_models import Organisation, User
 from evidence.accounts import add_user, change_password, has_accounts, remove_user
 from evidence.errors import BadInput
@@ -28,31 +34,68 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Adresse d'écoute ; autre que 127.0.0.1 : comptes obligatoires.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port d'écoute.")] = 8000,
+    no_watch: Annotated[
+        bool,
+        typer.Option("--no-watch", help="Ne pas suivre les plans ici (des « preuves watch » séparés s'en chargent)."),
+    ] = False,
 ) -> None:
-    """Ouvrir le tableau de bord web sur cet espace de travail."""
+    """Ouvrir le tableau de bord web sur cet espace de travail, et suivre les plans (sauf --no-watch)."""
     with workspace_of(ctx) as workspace:
         accounts = has_accounts(workspace)
         if not accounts and not is_loopback(host):
             raise BadInput(
                 f"écoute sur {host} refusée sans comptes : créez-en un d'abord (« preuves user add NOM --organisation ORG »)"
             )
-        web = create_app(workspace, accounts=accounts)
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-        try:
-            server = make_server(web, host, port)
-        except OSError as exc:
-            raise BadInput(f"impossible d'écouter sur {host}:{port} ({exc.strerror})") from exc
-        if warning := exposure_warning(host, accounts, web.extensions["preuves"].web_settings):
-            err.print(warning)
-        mode = "avec comptes (connexion obligatoire)" if accounts else "local, sans comptes"
-        err.print(f"Tableau de bord {mode} : http://{_url_host(host)}:{server.effective_port}/  (Ctrl-C pour arrêter)")
-        signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops it as Ctrl-C does
-        try:
-            server.run()  # returns on Ctrl-C (waitress catches KeyboardInterrupt itself)
-        finally:
-            server.close()
-            web.extensions["preuves"].close()
+        capture_settings = CaptureSettings.from_config(workspace.section("capture"))
+        watch_settings = WatchSettings.from_config(workspace.section("watch"), workspace.section("alerts"))
+        with BrowserService(capture_settings.chromium_path) as browser:
+            web = create_app(workspace, accounts=accounts, settings=capture_settings, browser=browser)
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+            try:
+                server = make_server(web, host, port)
+            except OSError as exc:
+                raise BadInput(f"impossible d'écouter sur {host}:{port} ({exc.strerror})") from exc
+            if warning := exposure_warning(host, accounts, web.extensions["preuves"].web_settings):
+                err.print(warning)
+            url = f"http://{_url_host(host)}:{server.effective_port}"
+            mode = "avec comptes (connexion obligatoire)" if accounts else "local, sans comptes"
+            err.print(f"Tableau de bord {mode} : {url}/  (Ctrl-C pour arrêter)")
+            signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops it as Ctrl-C does
+            watcher = None if no_watch else _start_watcher(
+                PlanRunner(
+                    workspace, browser, capture_settings,
+                    replace(watch_settings, dashboard_url=watch_settings.dashboard_url or url), report=err.print,
+                )
+            )
+            try:
+                server.run()  # returns on Ctrl-C (waitress catches KeyboardInterrupt itself)
+            finally:
+                server.close()
+                if watcher is not None:
+                    err.print("Arrêt de la surveillance : fin de la tentative en cours…")
+                    watcher.stop()
+                web.extensions["preuves"].close()
         err.print("Tableau de bord arrêté.")
+
+
+@dataclass(frozen=True)
+class _Watcher:
+    """The plans followed in this process, beside the dashboard (the same work as `preuves watch`)."""
+
+    thread: threading.Thread
+    stopping: threading.Event
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
+def _start_watcher(runner: PlanRunner) -> _Watcher:
+    stopping = threading.Event()
+    thread = threading.Thread(target=watch_plans, args=(runner, stopping), name="preuves-watch", daemon=True)
+    thread.start()
+    err.print(f"Surveillance des plans dans ce processus ({len(runner.pending())} tentative(s) prévue(s)).")
+    return _Watcher(thread, stopping)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

@@ -13,66 +13,90 @@ from rich.table import Table
 from sqlalchemy import select
 
 from capture.chromium import BrowserService
-from capture.plan import build_plan, busy_on_host, save_plan, saved_plan
+from capture.plan import DAY_HOURS, parse_hours, plan_target, saved_plan
 from capture.scheduler import daily_anchor, serve
 from capture.settings import CaptureSettings
-from capture.watch import PlanRunner, WatchSettings
+from capture.states import State
+from capture.watch import Due, PlanRunner, WatchSettings
 from evidence.case_status import case_status
+from evidence.errors import BadInput
 from evidence.localtime import PARIS, paris_time
-from evidence.models import Case
+from evidence.models import Case, PlannedAttempt
 from evidence.purge import open_case
 from evidence.records import find_case
-from evidence.stats import WINDOWS
+from evidence.workspace import Workspace
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
-
-WINDOW_LABELS = {name: label for name, label, *_ in WINDOWS}
-STATUS_LABELS = {
-    "planned": "prévue", "running": "en cours", "done": "faite", "missed": "manquée",
-    "failed": "échouée", "cancelled": "annulée",
-}
-REASON_LABELS = {
-    "regular": "tentative régulière",
-    "monday_morning": "lundi matin (mise en ligne)",
-    "month_release": "1er ou 15 du mois (mise en ligne)",
-    "early_evening": "début de soirée (mise en ligne)",
-}
-
+from preuves.plan_text import (
+    MODE_LABELS,
+    REASON_LABELS,
+    STATUS_LABELS,
+    WINDOW_LABELS,
+    french_moment,
+    plan_summary,
+    window_label,
+)
 
 def plan(
     ctx: typer.Context,
     case: CaseArgument,
-    weeks: Annotated[int, typer.Option(help="Nombre de semaines.")] = 4,
-    per_day: Annotated[int, typer.Option("--per-day", help="Tentatives par jour ouvré.")] = 3,
-    from_: Annotated[str | None, typer.Option("--from", help="Premier jour (AAAA-MM-JJ).")] = None,
-    show: Annotated[bool, typer.Option("--show", help="Afficher le plan enregistré.")] = False,
+    new: Annotated[bool, typer.Option("--new", help="Établir un plan (refusé si un plan est en cours).")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Remplacer le plan en cours par un nouveau.")] = False,
+    weeks: Annotated[int | None, typer.Option(help="Nombre de semaines (4 par défaut).")] = None,
+    per_day: Annotated[
+        int | None, typer.Option("--per-day", help="Tentatives par jour ouvré, mises en ligne comprises (3 par défaut).")
+    ] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="Premier jour (AAAA-MM-JJ), aujourd'hui au plus tôt.")] = None,
+    accompanied: Annotated[
+        bool | None,
+        typer.Option(
+            "--accompanied/--unattended",
+            help="Tentatives accompagnées (vous résolvez un captcha) ou automatiques ; par défaut, selon la plateforme.",
+        ),
+    ] = None,
+    hours: Annotated[
+        str | None,
+        typer.Option(
+            "--hours", help="Heures où vous pouvez être là, par exemple 9-18 (8-21 par défaut ; au-delà : la nuit aussi)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Liste JSON des dates prévues.")] = False,
 ) -> None:
-    """Établir (ou afficher) le plan des tentatives de la page du dossier."""
+    """Afficher le plan des tentatives de la page du dossier ; --new ou --replace pour l'établir."""
+    making = new or replace
+    if not making and (weeks, per_day, from_, accompanied, hours) != (None, None, None, None, None):
+        raise BadInput("pour établir un plan, ajoutez --new (ou --replace pour remplacer le plan en cours)")
     with workspace_of(ctx) as workspace:
         with workspace.reading() as session:
-            target_id = (find_case(session, case) if show else open_case(session, case)).target_id
-        if not show:
+            found = open_case(session, case) if making else find_case(session, case)
+            target_id, case_id = found.target_id, found.id
+        if making:
             settings = CaptureSettings.from_config(workspace.section("capture"))
-            first_day = parse_day(from_, "date de début") if from_ else workspace.clock.now().astimezone(PARIS).date()
-            times = build_plan(
-                first_day, weeks=weeks, per_day=per_day, min_interval=settings.min_interval,
-                seed=secrets.randbits(32), busy=busy_on_host(workspace, target_id),
+            result = plan_target(
+                workspace, target_id,
+                first_day=parse_day(from_, "date de début") if from_ else None,
+                weeks=4 if weeks is None else weeks, per_day=3 if per_day is None else per_day,
+                mode=None if accompanied is None else ("accompanied" if accompanied else "unattended"),
+                min_interval=settings.min_interval, seed=secrets.randbits(32), replace=replace,
+                hours=parse_hours(hours) if hours else DAY_HOURS,
             )
-            cancelled = save_plan(workspace, target_id, times)
-            if cancelled:
-                err.print(f"{cancelled} tentative(s) prévue(s) de l'ancien plan remplacée(s).")
+            for line in plan_summary(result, str(case_id)):
+                err.print(line)
         rows = saved_plan(workspace, target_id)
     if as_json:
         print_json([row.planned_at.astimezone(PARIS).isoformat() for row in rows])
         return
-    table = Table("Date et heure (Paris)", "Plage", "Raison", "État")
+    if not rows:
+        err.print(f"Aucun plan pour ce dossier : établissez-le avec « preuves plan {case_id} --new ».")
+        return
+    table = Table("Date et heure (Paris)", "Plage", "Raison", "Tentative", "État")
     for row in rows:
         table.add_row(
-            f"{row.planned_at.astimezone(PARIS):%a %d/%m/%Y %H:%M}",
-            WINDOW_LABELS.get(row.window, row.window).split(" (")[0],
+            french_moment(row.planned_at),
+            window_label(row.window),
             REASON_LABELS.get(row.reason, row.reason),
+            MODE_LABELS.get(row.mode, row.mode),
             STATUS_LABELS.get(row.status, row.status),
         )
     out.print(table)
@@ -92,7 +116,9 @@ def watch(
                 runner = PlanRunner(workspace, browser, capture_settings, settings, report=err.print)
                 runner.reconcile()
                 done = runner.run_due()
+                upcoming = runner.next_due()
             err.print(f"{done} tentative(s) faite(s).")
+            err.print(_next_due_line(workspace, upcoming))
             # A running watcher's daily anchor, for those who run passes from a timer instead.
             daily_anchor(workspace, err.print)
             return
@@ -111,6 +137,16 @@ def watch(
             err.print("Surveillance arrêtée.")
 
 
+def _next_due_line(workspace: Workspace, due: Due | None) -> str:
+    if due is None:
+        return "Aucune tentative prévue : établissez un plan avec « preuves plan DOSSIER --new »."
+    with workspace.reading() as session:
+        target_id = session.scalar(select(PlannedAttempt.target_id).where(PlannedAttempt.id == due.id))
+        labels = list(session.scalars(select(Case.label).where(Case.target_id == target_id, Case.active.is_(True))))
+    kind = "accompagnée, captcha à résoudre" if due.mode == "accompanied" else "automatique"
+    return f"Prochaine tentative : {french_moment(due.planned_at)} ({kind} ; {', '.join(labels)})."
+
+
 def status(
     ctx: typer.Context,
     as_json: JsonFlag = False,
@@ -123,6 +159,8 @@ def status(
     if as_json:
         print_json(statuses)
         return
+    if not statuses:
+        err.print("Aucun dossier. Créez-en un avec « preuves case add NOM --url … ».")
     for s in statuses:
         out.print(f"{s['case']} (n° {s['id']})", style="bold")
         out.print(
@@ -130,10 +168,19 @@ def status(
             f"{s['distinct_days']} jour(s), {s['distinct_weeks']} semaine(s), "
             f"plages : {', '.join(WINDOW_LABELS.get(w, 'nuit') for w in s['hour_windows']) or '—'}"
         )
-        states = ", ".join(f"{state} : {count}" for state, count in s["per_state"].items()) or "—"
+        states = ", ".join(f"{State(state).label} : {count}" for state, count in s["per_state"].items()) or "—"
         out.print(f"  États : {states} ; courriers envoyés : {s['letters_sent']}")
+        if s["accompanied_missed"] or s["unattended_missed"]:
+            out.print(
+                f"  Tentatives prévues non faites (comptées à part) : {s['accompanied_missed']} accompagnée(s) "
+                f"manquée(s), {s['unattended_missed']} automatique(s) manquée(s)"
+            )
         if s["last_attempt"]:
             out.print(f"  Dernière tentative : {paris_time(datetime.fromisoformat(s['last_attempt']))}")
+        if s["next_attempt"]:
+            out.print(f"  Prochaine tentative prévue : {french_moment(datetime.fromisoformat(s['next_attempt']))}")
+        elif not s["attempts_planned"]:
+            out.print(f"  Aucune tentative prévue : établissez un plan avec « preuves plan {s['id']} --new ».")
         for warning in s["warnings"]:
             out.print(f"  Preuves encore faibles : {warning}", style="yellow")
 

@@ -33,7 +33,7 @@ def shoot(page: Page, folder: Path, name: str, *, full_page: bool = False) -> No
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="preuves-screenshots-") as scratch:
-        dossier = run_demo(Path(scratch))
+        dossier = run_demo(Path(scratch))[-1]  # the classic case's bundle
         workspace = open_workspace(dossier.parent / "espace-de-travail")
         try:
             with dashboard(workspace, accounts=False) as base, page_browser() as chromium:

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, make_url, text
 from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
 from evidence import tsa_defaults
+from evidence.clock import SimulatedClock
 from evidence.workspace import DATABASE_URL_ENV, Workspace, init_workspace
 from preuves.cli import run
 from simsite.server import SimulatedSite
@@ -110,6 +111,15 @@ def database(request: pytest.FixtureRequest) -> str:
 def workspace(database: str, tmp_path: Path) -> Iterator[Workspace]:
     """A migrated workspace in <tmp>/ws, on the test's database."""
     ws, _ = init_workspace(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def demo_workspace(database: str, tmp_path: Path) -> Iterator[Workspace]:
+    """A migrated demo workspace on a simulated clock (Sunday 29 November 2026, 13:00 in Paris)."""
+    ws, _ = init_workspace(tmp_path / "demo", demo=True)
+    ws.use_clock(SimulatedClock(datetime(2026, 11, 29, 12, tzinfo=UTC)))
     yield ws
     ws.close()
 

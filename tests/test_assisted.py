@@ -7,15 +7,12 @@ the tool's own code only opens the page, waits and records.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import subprocess
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 
 from capture.attempt import AttemptOutcome, capture_target
 from capture.chromium import BrowserService
@@ -24,48 +21,14 @@ from capture.states import State
 from evidence.models import Target
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
-from simsite.rdvpref import captcha_code
+from preuves.demo_person import person_acts
 from simsite.server import SimulatedSite
+from tests.assisted_helpers import DEMARCHE, captcha_page, display, person_solves_the_captcha  # noqa: F401 (fixture)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb absent (apt-get install xvfb)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    number = f":{90 + os.getpid() % 50}"
-    server = subprocess.Popen(
-        ["Xvfb", number, "-screen", "0", "1400x1000x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    time.sleep(0.5)
-    previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = number
-    yield number
-    if previous is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = previous
-    server.terminate()
-    server.wait(timeout=10)
-
-
-DEMARCHE = "/rdvpref/reservation/demarche/7788/"
-
-
-async def captcha_page(chromium: Browser) -> Page:
-    """The visible window's page, once it shows the captcha form."""
-    for _ in range(300):  # up to 30 s: a loaded machine is slow to open a visible window
-        pages = [page for context in chromium.contexts for page in context.pages]
-        if pages and "/cgu/" in pages[0].url:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the captcha page never opened in the visible window")
-    await pages[0].wait_for_selector("#captchaFormulaireExtInput")
-    return pages[0]
 
 
 def assisted_attempt(
@@ -76,19 +39,10 @@ def assisted_attempt(
     case, _ = add_case(workspace, label, TargetSpec(site.base_url + DEMARCHE, "rdvpref"))
     with workspace.reading() as session:
         target = session.get(Target, case.target_id)
-    acting = threading.Thread(target=lambda: browser.run(person))
-    acting.start()
+    acting = person_acts(browser, person)
     outcome = capture_target(workspace, target, browser, CaptureSettings(assisted_timeout_s=60), assisted=True)
     acting.join(timeout=30)
     return outcome
-
-
-async def person_solves_the_captcha(chromium: Browser) -> None:
-    """What a person does in the window: read the code in the image, type it, press « Suivant »."""
-    page = await captcha_page(chromium)
-    captcha_id = await page.get_attribute('input[name="captchaId"]', "value")
-    await page.fill("#captchaFormulaireExtInput", captcha_code(captcha_id or ""))
-    await page.click('button[formaction*="_validerCaptcha"]')
 
 
 def test_person_solves_captcha_tool_records_every_page(workspace, display):

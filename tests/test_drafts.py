@@ -8,7 +8,7 @@ import hashlib
 import io
 import json
 import stat
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 import time_machine

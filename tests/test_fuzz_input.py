@@ -192,7 +192,7 @@ def test_case_add(cli, home, label, url, allow_any_domain, counter):
 @given(text=day_texts)
 def test_plan_from(cli, home, text):
     before = journal_head(home)
-    assert_clear_outcome(cli("plan", "Dupont", f"--from={text}", "--weeks=1", "--json"), before, home)
+    assert_clear_outcome(cli("plan", "Dupont", "--replace", f"--from={text}", "--weeks=1", "--json"), before, home)
 
 
 @CLI
@@ -200,7 +200,7 @@ def test_plan_from(cli, home, text):
 def test_garbage_configuration(cli, home, config):
     """Each command that reads the configuration: the workspace opening, and the capture settings."""
     write_config(home, config)
-    for command in (("case", "list", "--json"), ("plan", "Dupont", "--weeks=1", "--json")):
+    for command in (("case", "list", "--json"), ("plan", "Dupont", "--replace", "--weeks=1", "--json")):
         before = journal_head(home)
         assert_clear_outcome(cli(*command), before, home)
 
@@ -214,7 +214,7 @@ def test_command_line_fuzz_long(cli, home, label, url, counter, config):
     assert_clear_outcome(cli(*args, "--", label), before, home)
     write_config(home, config)
     before = journal_head(home)
-    assert_clear_outcome(cli("plan", "Dupont", "--weeks=1", "--json"), before, home)
+    assert_clear_outcome(cli("plan", "Dupont", "--replace", "--weeks=1", "--json"), before, home)
 
 
 # ----------------------------------------------------------------------------- letter imports
@@ -416,11 +416,11 @@ def test_config_not_utf8(cli, home):
 @pytest.mark.parametrize("value", ["inf", "1e300", "100000000000000"])
 def test_config_huge_interval(cli, home, value):
     (home / "preuves.toml").write_text(f"[capture]\nmin_interval_minutes = {value}\n", encoding="utf-8")
-    assert_clear_outcome(cli("plan", "Dupont"), journal_head(home), home)
+    assert_clear_outcome(cli("plan", "Dupont", "--replace"), journal_head(home), home)
 
 
 def test_plan_from_the_end_of_time(cli, home):
-    assert_clear_outcome(cli("plan", "Dupont", "--from=9999-12-30"), journal_head(home), home)
+    assert_clear_outcome(cli("plan", "Dupont", "--replace", "--from=9999-12-30"), journal_head(home), home)
 
 
 def test_what_case_add_accepts_the_capture_can_walk(cli, home):

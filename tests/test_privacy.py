@@ -166,7 +166,7 @@ def test_a_purged_case_takes_no_new_evidence(workspace, cli, two_cases, tmp_path
         ("dossier", "Traoré", "--out", str(tmp_path / "pieces")),
         ("letter", "add", "Traoré", "--file", str(letter), "--date", "2026-11-20", "--direction", "sent", "--channel", "lrar"),
         ("capture", "Traoré"),
-        ("plan", "Traoré"),
+        ("plan", "Traoré", "--new"),
         ("case", "export", "Traoré", "--out", str(tmp_path / "x.zip")),
     ):
         result = cli(*args, home=workspace.home)

@@ -13,12 +13,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from capture.plan import PlannedTime, build_plan, save_plan
@@ -30,9 +27,12 @@ from evidence.errors import WorkspaceError
 from evidence.models import Capture, JournalEntry, PlannedAttempt
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
-from evidence.workspace import CONFIG_NAME, Workspace, init_workspace, open_workspace
+from evidence.workspace import CONFIG_NAME, Workspace, open_workspace
+from preuves.plan_text import french_moment
 from simsite.requestlog import LoggedRequest
 from simsite.server import SimulatedSite
+from tests.alert_helpers import alert_channels
+from tests.polling import wait_for
 from tests.tsa_helpers import LocalTsa, make_authority
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
@@ -53,14 +53,6 @@ def statuses(workspace):
 def test_a_real_workspace_refuses_a_simulated_clock(workspace):
     with pytest.raises(WorkspaceError, match="horloge simulée refusée"):
         workspace.use_clock(SimulatedClock(datetime(2026, 1, 5, tzinfo=UTC)))
-
-
-@pytest.fixture
-def demo_workspace(database, tmp_path):
-    workspace, _ = init_workspace(tmp_path / "demo", demo=True)
-    workspace.use_clock(SimulatedClock(datetime(2026, 11, 29, 12, tzinfo=UTC)))
-    yield workspace
-    workspace.close()
 
 
 def test_simulated_weeks_of_attempts_each_done_once(demo_workspace, site, browser, fast_settings):
@@ -95,80 +87,27 @@ def test_attempt_missed_beyond_grace_is_recorded(demo_workspace, site, browser, 
     assert verify_workspace(workspace).ok
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-class _Webhook(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Webhook.received.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 def test_slots_alert_reaches_email_and_webhook(demo_workspace, site, browser, fast_settings):
     workspace = demo_workspace
-    mailbox = _Mailbox()
-    smtp_port = _free_port()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    _Webhook.received.clear()  # the handler's list outlives a test: this module runs twice
-    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
-    try:
-        target_id = classic_target(workspace, site)
-        at = workspace.clock.now() + timedelta(minutes=5)
-        save_plan(workspace, target_id, [PlannedTime(at, "midday", "regular")])
-        workspace.clock.set(at)
-        site.mode = "slots"
-        urls = (
-            f"mailto://127.0.0.1:{smtp_port}"
-            "?from=preuves@example.org&to=avocat@example.org&mode=insecure",
-            f"json://127.0.0.1:{hook.server_address[1]}/alerte",
-        )
-        runner = PlanRunner(workspace, browser, fast_settings, WatchSettings(alert_urls=urls))
+    target_id = classic_target(workspace, site)
+    at = workspace.clock.now() + timedelta(minutes=5)
+    save_plan(workspace, target_id, [PlannedTime(at, "midday", "regular")])
+    workspace.clock.set(at)
+    site.mode = "slots"
+    with alert_channels() as channels:
+        runner = PlanRunner(workspace, browser, fast_settings, WatchSettings(alert_urls=channels.urls))
         assert runner.run_due() == 1
-    finally:
-        smtp.stop()
-        hook.shutdown()
-    [raw] = mailbox.messages
-    mail = message_from_bytes(raw)
+    [_] = channels.mails
+    mail = channels.mail()
     assert "Créneaux disponibles" in str(mail["Subject"]) or "Cr=C3=A9neaux" in str(mail["Subject"])
-    parts = list(mail.walk())
-    text = next(p for p in parts if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    text = channels.mail_text()
     assert f"{site.base_url}/booking/create/4963/" in text and "Dossiers concernés : Dupont" in text
-    assert any(p.get_content_type() == "image/png" for p in parts)
-    [posted] = _Webhook.received
+    assert any(p.get_content_type() == "image/png" for p in mail.walk())
+    [posted] = channels.posts
     assert "Réservez vous-même" in posted["message"]
     with workspace.reading() as session:
         entry = session.scalars(select(JournalEntry).where(JournalEntry.kind == "alert.sent")).one()
     assert json.loads(entry.payload)["data"]["delivered"] == 2
-
-
-def _wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture
@@ -285,12 +224,12 @@ def test_sigkill_mid_plan_then_restart_loses_and_duplicates_nothing(workspace, s
     """Six attempts on six hosts, a few seconds apart; the watcher is killed after the first ones."""
     _plan_one_attempt_per_site(workspace, six_sites, spacing_s=2)
     watcher = start_watcher()
-    assert _wait_for(lambda: _count(workspace, Capture) >= 2, 60), watcher.communicate(timeout=5)
+    assert wait_for(lambda: _count(workspace, Capture) >= 2, 60), watcher.communicate(timeout=5)
     os.killpg(watcher.pid, signal.SIGKILL)
     watcher.wait()
     assert _count(workspace, Capture) < 6
     restarted = start_watcher()
-    finished = _wait_for(lambda: _done(workspace) == 6, 90)
+    finished = wait_for(lambda: _done(workspace) == 6, 90)
     errors = _stop(restarted)
     assert finished, errors
     _assert_each_planned_attempt_done_once(workspace, 6)
@@ -307,7 +246,7 @@ def test_two_watchers_perform_one_plan_each_attempt_once(workspace, six_sites, s
     one of them claims it."""
     _plan_one_attempt_per_site(workspace, six_sites, spacing_s=0)
     watchers = [start_watcher(), start_watcher()]
-    finished = _wait_for(lambda: _done(workspace) == 6, 90)
+    finished = wait_for(lambda: _done(workspace) == 6, 90)
     errors = _stop(*watchers)
     assert finished, errors
     _assert_each_planned_attempt_done_once(workspace, 6)
@@ -322,17 +261,17 @@ def test_a_watcher_killed_mid_attempt_leaves_it_to_the_other(workspace, six_site
     sites[0].mode = "hang"
     _plan_one_attempt_per_site(workspace, sites, spacing_s=1)
     first = start_watcher()
-    assert _wait_for(lambda: list(_claims_of(workspace, first).values()) == ["running"], 60)
+    assert wait_for(lambda: list(_claims_of(workspace, first).values()) == ["running"], 60)
     [held] = _claims_of(workspace, first)
     second = start_watcher()
-    assert _wait_for(lambda: "done" in _claims_of(workspace, second).values(), 60)
+    assert wait_for(lambda: "done" in _claims_of(workspace, second).values(), 60)
     assert _claims_of(workspace, first) == {held: "running"}  # a live watcher's claim is left alone
     # The site recovers before the kill: the second watcher, which may take the attempt over at
     # once, must not walk into the hang itself (its stop would then wait out the attempt's limit).
     sites[0].mode = "noslot"
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
-    finished = _wait_for(lambda: _done(workspace) == 3, 60)
+    finished = wait_for(lambda: _done(workspace) == 3, 60)
     errors = _stop(second)
     assert finished, errors
     assert set(_claims_of(workspace, second)) == set(statuses(workspace))
@@ -420,6 +359,7 @@ def test_watch_once_does_what_is_due_and_exits(cli, workspace, site):
     result = cli("watch", "--once", home=workspace.home)
     assert result.code == 0, result.err
     assert "1 tentative(s) faite(s)." in result.err
+    assert f"Prochaine tentative : {french_moment(now + timedelta(days=1))} (automatique ; Dupont)." in result.err
     assert sorted(statuses(workspace).values()) == ["done", "planned"]
     assert _count(workspace, Capture) == 1
 
@@ -513,7 +453,7 @@ def test_a_stop_signal_lets_the_attempt_in_progress_finish(workspace, start_watc
     with _sites_on_own_hosts(1, page_delay_s=PAGE_DELAY_S) as sites:
         _plan_one_attempt_per_site(workspace, sites, spacing_s=0, lead_s=2)
         watcher = start_watcher()
-        assert _wait_for(lambda: _booking_requests(sites[0]), 60), watcher.communicate(timeout=5)
+        assert wait_for(lambda: _booking_requests(sites[0]), 60), watcher.communicate(timeout=5)
         signalled = datetime.now(UTC)
         [err] = _stop(watcher, send=send)
         pages = _booking_requests(sites[0])
@@ -543,7 +483,7 @@ def test_different_hosts_in_parallel_up_to_the_configured_limit(workspace, start
     with _sites_on_own_hosts(3, page_delay_s=PAGE_DELAY_S) as sites:
         _plan_one_attempt_per_site(workspace, sites, spacing_s=0, lead_s=2)
         watcher = start_watcher()
-        finished = _wait_for(lambda: _done(workspace) == 3, 60)
+        finished = wait_for(lambda: _done(workspace) == 3, 60)
         errors = _stop(watcher)
         assert finished, errors
         # From an attempt's first booking page to the answer to its last one.

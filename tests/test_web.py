@@ -18,12 +18,11 @@ import sys
 import time
 import urllib.request
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from weasyprint import HTML
 
@@ -34,25 +33,11 @@ from evidence.models import Artefact, Capture, Case, JournalEntry
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
 from tests.evidence_helpers import record_sample_captures, sample_png
-from tests.web_helpers import dashboard, page_browser
+from tests.web_helpers import chromium, dashboard, page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
 
 PASSWORD = "un mot de passe assez long"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with page_browser() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(locale="fr-FR", accept_downloads=True)
-    context.set_default_timeout(30_000)
-    yield context.new_page()
-    context.close()
 
 
 def wait_for_job(page: Page) -> None:

@@ -13,12 +13,14 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from capture.attempt import capture_target
+from capture.accompanied import assisted_capture
+from capture.attempt import AttemptOutcome, capture_target
 from capture.chromium import BrowserService, require_display
 from capture.states import State
 from dossier_builder.build import build_dossier
 from evidence.anchors import anchor_before_dossier
 from evidence.errors import BadInput
+from evidence.models import Target
 from evidence.purge import open_case
 from evidence.verify import verify_workspace
 from preuves.web.context import WebState, case_or_404, state
@@ -51,7 +53,7 @@ def capture_assisted(case_id: int) -> Response:
         require_display()
     except BadInput as exc:
         abort(400, str(exc))
-    return _start(case_id, "capture", "Tentative assistée (résolvez le captcha dans la fenêtre)", _assisted)
+    return _start(case_id, "capture", "Tentative accompagnée (résolvez le captcha dans la fenêtre)", _assisted)
 
 
 @blueprint.route("/dossiers/<int:case_id>/constituer", methods=["POST"])
@@ -91,14 +93,22 @@ def _job_or_404(job_id: str) -> Job:
 # --- the work of each job, run in a worker thread -----------------------------------------
 
 
-def _capture(web: WebState, case_id: int, progress: Progress, *, browser: BrowserService | None = None) -> dict[str, Any]:
+def _capture(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:
     progress("ouverture de la page de réservation", 0, 1)
-    with web.workspace.reading() as session:  # access was checked when the job was started
-        target = open_case(session, str(case_id)).target
-    outcome = capture_target(web.workspace, target, browser or web.browser(), web.settings, assisted=browser is not None)
+    outcome = capture_target(web.workspace, _target(web, case_id), web.browser(), web.settings)
     progress("tentative enregistrée", 1, 1)
+    return _result(outcome)
+
+
+def _target(web: WebState, case_id: int) -> Target:
+    with web.workspace.reading() as session:  # access was checked when the job was started
+        return open_case(session, str(case_id)).target
+
+
+def _result(outcome: AttemptOutcome, planned_id: int | None = None) -> dict[str, Any]:
     capture, found = outcome.capture, outcome.classification
     return {
+        "planned_id": planned_id,
         "capture_id": capture.id,
         "state": found.state.value,
         "evidence_text": found.evidence_text,
@@ -109,8 +119,13 @@ def _capture(web: WebState, case_id: int, progress: Progress, *, browser: Browse
 
 
 def _assisted(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:
+    """A visible window: the person solves the captcha there; it performs the accompanied attempt due now."""
+    progress("résolvez le captcha dans la fenêtre ouverte", 0, 1)
+    target = _target(web, case_id)
     with BrowserService(web.settings.chromium_path, headless=False) as window:
-        return _capture(web, case_id, progress, browser=window)
+        done = assisted_capture(web.workspace, target, window, web.settings, web.watch_settings.accompanied_window)
+    progress("tentative enregistrée", 1, 1)
+    return _result(done.outcome, done.planned_id)
 
 
 def _dossier(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:

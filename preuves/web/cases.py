@@ -12,7 +12,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
-from capture.platforms import PLATFORMS, checked_target
+from capture.accompanied import open_windows
+from capture.platforms import checked_target, get_platform
 from evidence.accounts import visible_cases
 from evidence.case_status import case_status
 from evidence.errors import PreuvesError
@@ -26,7 +27,9 @@ from evidence.letters import (
 )
 from evidence.models import Artefact, Capture, PlannedAttempt
 from evidence.records import add_case
+from preuves.attempt_modes import every_platform, mode_sentence
 from preuves.parsing import parse_day
+from preuves.plan_text import MODE_LABELS, REASON_LABELS
 from preuves.web.context import attempts_since, case_or_404, state, viewer, visible_attempts
 from preuves.web.security import without_server_paths
 
@@ -36,7 +39,7 @@ PAGE_SIZE = 48  # attempts per page of a case's timeline
 UPCOMING = 8  # planned attempts shown ahead
 MAX_PAGE = 100_000  # a larger page number would overflow the query's OFFSET
 STATUS_LABELS = {
-    "planned": "prévues", "done": "faites", "missed": "manquées", "failed": "échouées",
+    "planned": "prévues", "reminded": "rappel envoyé", "done": "faites", "missed": "manquées", "failed": "échouées",
     "running": "en cours",
 }
 
@@ -48,7 +51,8 @@ def index() -> str:
         cases = visible_cases(session, viewer().organisation_id)
         since = {case.id: attempts_since(session, case.target_id) for case in cases}
     statuses = [(case, case_status(web.workspace, case, since[case.id])) for case in cases]
-    return render_template("index.html", statuses=statuses)
+    due = {window.target_id for window in open_windows(web.workspace, web.watch_settings.accompanied_window)}
+    return render_template("index.html", statuses=statuses, due=[case for case in cases if case.target_id in due])
 
 
 @blueprint.route("/dossiers/nouveau", methods=["GET", "POST"])
@@ -66,10 +70,11 @@ def new_case() -> str | Response:
                 notes=form.get("notes") or None, organisation=viewer().organisation,
             )
         except PreuvesError as exc:
-            return render_template("new_case.html", error=str(exc), form=form, platforms=PLATFORMS), 400
+            return render_template("new_case.html", error=str(exc), form=form, platforms=every_platform()), 400
         flash(f"Dossier « {case.label} » créé.")
-        return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("new_case.html", error=None, form=form, platforms=PLATFORMS)
+        flash(f"{mode_sentence(spec.platform)} Établissez maintenant le plan des tentatives.")
+        return redirect(url_for("cases.show", case_id=case.id, _anchor="plan"))
+    return render_template("new_case.html", error=None, form=form, platforms=every_platform())
 
 
 @blueprint.route("/dossiers/<int:case_id>")
@@ -105,7 +110,7 @@ def show(case_id: int) -> str:
         }
         upcoming = list(
             session.scalars(
-                select(PlannedAttempt.planned_at).where(
+                select(PlannedAttempt).where(
                     PlannedAttempt.target_id == target.id, PlannedAttempt.status == "planned"
                 ).order_by(PlannedAttempt.planned_at).limit(UPCOMING)
             )
@@ -117,6 +122,9 @@ def show(case_id: int) -> str:
         case=case, target=target, status=case_status(web.workspace, case, since),
         attempts=attempts, thumbnails=thumbnails, page=page, pages=max(1, -(-total // PAGE_SIZE)),
         plan={STATUS_LABELS.get(k, k): v for k, v in plan.items() if k != "cancelled"}, upcoming=upcoming,
+        now_due=open_windows(web.workspace, web.watch_settings.accompanied_window, target.id),
+        attempts_sentence=mode_sentence(target.platform), attempt_mode=get_platform(target.platform).attempt_mode,
+        mode_labels=MODE_LABELS, reason_labels=REASON_LABELS,
         letters=letters, directions=DIRECTIONS, channels=CHANNELS, today=paris_today(web.workspace),
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
+from capture.watch import WatchSettings
 from evidence.account_models import CaseOrganisation
 from evidence.accounts import has_accounts, organisation_of
 from evidence.models import Capture, Case
@@ -54,6 +55,11 @@ class WebState:
         """Whether pages need a signed-in user: asked of the database at each request, so that a
         server started without accounts closes as soon as one is created."""
         return self.started_with_accounts or has_accounts(self.workspace)
+
+    @property
+    def watch_settings(self) -> WatchSettings:
+        """The workspace's [watch] and [alerts] settings (an accompanied attempt's window)."""
+        return WatchSettings.from_config(self.workspace.section("watch"), self.workspace.section("alerts"))
 
     @property
     def exports(self) -> Path:
