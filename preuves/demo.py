@@ -58,6 +58,7 @@ WEEKS = 4
 ANSWER_DELAYS = (2, 6, 1, 11, 4)
 UNANSWERED_EVERY = 6
 PREFECTURE_EMAIL = "pref-etrangers@demo.invalid"
+LETTER_TIME = time(9, 30)
 
 
 def demo_applicant(today: date) -> ApplicantFields:
@@ -222,9 +223,11 @@ def run_demo(out_dir: Path) -> list[Path]:
             with Progress(console=err, transient=True) as progress:
                 task = progress.add_task("Tentatives simulées sur 4 semaines", total=len(timeline))
                 for index, planned in enumerate(timeline):
-                    while letters and letters[0][0] <= planned.at.astimezone(PARIS).date():
+                    # A letter goes at 9:30 on its day, between that day's attempts: never past an attempt's
+                    # time, which the clock would then have overtaken (the attempt would count as missed).
+                    while letters and datetime.combine(letters[0][0], LETTER_TIME, PARIS) <= planned.at:
                         day, send = letters.pop(0)
-                        clock.set(datetime.combine(day, time(9, 30), PARIS))
+                        clock.set(datetime.combine(day, LETTER_TIME, PARIS))
                         send()
                     site.mode = _site_mode(index) if planned.mode == "unattended" else "noslot"
                     clock.set(max(planned.at, clock.now()))
