@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from capture import platform_rules
+from capture.rules import Rule
 from capture.steps import Action, Step, StepError
 from evidence.errors import BadInput
 from evidence.records import TargetSpec
@@ -38,6 +40,10 @@ class Platform:
     path_patterns: tuple[re.Pattern[str], ...]
     blocked_paths: tuple[re.Pattern[str], ...]
     """Requests that complete a booking or touch a captcha; the browser layer aborts them (matched on the URL)."""
+    booking_paths: tuple[re.Pattern[str], ...] | None
+    """Paths of the pages that show a booking result; None: any page (a site the user named, without preset)."""
+    rules: tuple[Rule, ...] = field(repr=False)
+    """How to read its pages (see `capture/platform_rules.py`)."""
     build_steps: StepBuilder = field(repr=False)
 
     def matches(self, url: str) -> bool:
@@ -49,6 +55,12 @@ class Platform:
 
     def is_blocked(self, url: str) -> bool:
         return any(p.search(url) for p in self.blocked_paths)
+
+    def is_booking_page(self, url: str | None) -> bool:
+        """Whether a page at this address can show a booking result (an unknown address is given the benefit)."""
+        if url is None or self.booking_paths is None:
+            return True
+        return any(p.search(urlsplit(url).path) for p in self.booking_paths)
 
     def steps(self, url: str, counter: str | None = None) -> tuple[Step, ...]:
         """The steps to walk for a case; a step that would open a blocked URL is refused."""
@@ -152,9 +164,14 @@ def _platform(
     hosts: tuple[str, ...],
     paths: tuple[str, ...],
     blocked: tuple[str, ...],
+    booking: tuple[str, ...] | None,
+    rules: tuple[Rule, ...],
     build_steps: StepBuilder,
 ) -> Platform:
-    return Platform(name, display_name, _patterns(*hosts), _patterns(*paths), _patterns(*blocked), build_steps)
+    booking_paths = None if booking is None else _patterns(*booking)
+    return Platform(
+        name, display_name, _patterns(*hosts), _patterns(*paths), _patterns(*blocked), booking_paths, rules, build_steps
+    )
 
 
 GENERIC = _platform(
@@ -164,6 +181,8 @@ GENERIC = _platform(
     (),
     # Whatever the host, never let a known completion request through.
     _EZBOOKING_BLOCKED + _RDVPREF_BLOCKED + _EAPPOINTMENT_BLOCKED + _ANCT_BLOCKED,
+    None,
+    platform_rules.GENERIC,
     _goto_only("ce site"),
 )
 
@@ -177,6 +196,8 @@ PLATFORMS: dict[str, Platform] = {
             (r"pprdv\.interieur\.gouv\.fr",),
             (r"/booking/create/\d+",),
             _EZBOOKING_BLOCKED,
+            (r"/booking/create/\d+",),
+            platform_rules.EZBOOKING,
             _ezbooking_steps,
         ),
         _platform(
@@ -185,6 +206,8 @@ PLATFORMS: dict[str, Platform] = {
             (r"(?:www\.)?rdv-prefecture\.interieur\.gouv\.fr",),
             (r"/rdvpref/",),
             _RDVPREF_BLOCKED,
+            (r"/rdvpref/reservation/demarche/\d+/creneau(?:/|$)",),
+            platform_rules.RDVPREF,
             _rdvpref_steps,
         ),
         _platform(
@@ -193,6 +216,8 @@ PLATFORMS: dict[str, Platform] = {
             (r"rdv-etrangers-94\.interieur\.gouv\.fr",),
             (r"/eAppointmentpref\d+/",),
             _EAPPOINTMENT_BLOCKED,
+            (r"/eAppointmentpref\d+/",),
+            platform_rules.EAPPOINTMENT,
             _goto_only("eAppointment du Val-de-Marne"),
         ),
         _platform(
@@ -201,6 +226,8 @@ PLATFORMS: dict[str, Platform] = {
             (r"rdv\.anct\.gouv\.fr",),
             (r"^/prendre_rdv",),
             _ANCT_BLOCKED,
+            (r"^/prendre_rdv(?:/|$)", r"^/users/rdvs/\d+/creneaux"),
+            platform_rules.ANCT,
             _goto_only("RDV Service Public"),
         ),
         GENERIC,
