@@ -21,7 +21,7 @@ from http import HTTPStatus
 from zoneinfo import ZoneInfo
 
 from capture.page import Page, marker
-from capture.platform_rules import CLOUDFLARE, ERRORS, RDVPREF_NEXT_RELEASE
+from capture.platform_rules import CLOUDFLARE, RDVPREF_NEXT_RELEASE
 from capture.platforms import Platform, detect_platform, get_platform
 from capture.rules import Decisive, Finding, Rule
 from capture.states import State
@@ -65,9 +65,11 @@ def classify(
     """
     preset: Platform = get_platform(platform) if platform else detect_platform(url or "")
     page = Page.parse(html)
-    booking_page = preset.is_booking_page(url)
+    # A known platform's address says whether it is a booking page, even when another preset was named.
+    booking_page = preset.is_booking_page(url) and detect_platform(url or "").is_booking_page(url)
     if http_status is not None and _error_status(http_status):
-        finding = _first(CLOUDFLARE + ERRORS, page, dialogs) or Finding(State.ERROR, _status_explanation(http_status))
+        errors = CLOUDFLARE + tuple(rule for rule in preset.rules if rule.state is State.ERROR)
+        finding = _first(errors, page, dialogs) or Finding(State.ERROR, _status_explanation(http_status))
     else:
         usable = tuple(rule for rule in preset.rules if booking_page or not rule.is_result)
         finding = _first(usable, page, dialogs) or Finding(State.UNKNOWN, _no_result(page, preset, booking_page))

@@ -163,6 +163,10 @@ class Page:
     def text_length(self) -> int:
         return sum(len(block) for block in self.blocks)
 
+    def first_text(self, selector: str) -> str | None:
+        """The visible text of the first shown element matching ``selector`` that has any."""
+        return next((" ".join(blocks) for _, blocks in self.regions(selector) if blocks), None)
+
     def regions(self, selector: str) -> Iterator[tuple[LexborNode, list[str]]]:
         """Each visible element matching ``selector`` with its visible text blocks."""
         for node in self.select(selector):

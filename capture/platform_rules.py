@@ -62,6 +62,7 @@ ERROR_TEXTS = (
     "The server returned an invalid or incomplete response",
     "No server is available to handle this request",
     "403 Forbidden",
+    "404 Not Found",
     "429 Too Many Requests",
     "500 Internal Server Error",
     "502 Bad Gateway",
@@ -127,7 +128,7 @@ EZBOOKING: tuple[Rule, ...] = (
 )
 
 RDVPREF_MESSAGE = ".q-pa-md"
-RDVPREF_SLOTS = Rule(State.SLOTS, "body", elements='li.radio-card input[name="trhId"]',
+RDVPREF_SLOTS = Rule(State.SLOTS, "body", elements='li.radio-card:has(input[name="trhId"])',
                      explanation="{count} créneau(x) proposé(s) au choix sur la page.")
 RDVPREF: tuple[Rule, ...] = (
     *COMMON,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from capture import platform_rules
+from capture.page import check_selector
 from capture.rules import Rule
 from capture.steps import Action, Step, StepError
 from evidence.errors import BadInput
@@ -44,6 +45,8 @@ class Platform:
     """Paths of the pages that show a booking result; None: any page (a site the user named, without preset)."""
     rules: tuple[Rule, ...] = field(repr=False)
     """How to read its pages (see `capture/platform_rules.py`)."""
+    procedure_selector: str | None
+    """Where its pages name the procedure (démarche), as the site displays it."""
     build_steps: StepBuilder = field(repr=False)
 
     def matches(self, url: str) -> bool:
@@ -117,6 +120,7 @@ def _ezbooking_steps(url: str, counter: str | None) -> tuple[Step, ...]:
                 f'input[name="planning"][value="{counter}"]',
                 f"Choisir le guichet {counter}",
                 when=_PLANNING_RADIOS,
+                choice=True,
             ),
             Step(
                 Action.CLICK_BUTTON,
@@ -128,17 +132,50 @@ def _ezbooking_steps(url: str, counter: str | None) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-_RDVPREF_BASE = re.compile(r"^(.*?/rdvpref/reservation/demarche/\d+)(?:/|$)")
+_RDVPREF_BASE = re.compile(r"^(.*?/rdvpref/reservation/demarche/\d+)(?:/(creneau)/?)?(?:/|$)")
 
 
 def _rdvpref_steps(url: str, counter: str | None) -> tuple[Step, ...]:
-    """Open the conditions page, which holds the captcha: an unattended capture ends there."""
+    """Open the conditions page, which holds the captcha: an unattended capture ends there.
+
+    An address of the slot page itself is opened as it is (the site sends a visitor without a session back to
+    the captcha).
+    """
     _no_counter("RDV Préfecture", counter)
     base = _RDVPREF_BASE.match(urlsplit(url).path)
     if base is None:
         expected = "…/rdvpref/reservation/demarche/<numéro>/"
         raise StepError(f"Adresse RDV Préfecture attendue ({expected}) : {url!r}")
+    if base.group(2):
+        return (Step(Action.GOTO, f"{_origin(url)}{base.group(1)}/creneau/", "Ouvrir la page des créneaux"),)
     return (Step(Action.GOTO, f"{_origin(url)}{base.group(1)}/cgu/", "Ouvrir la page de la démarche"),)
+
+
+_EAPPOINTMENT_MOTIVES = 'input[name="selectedMotiveKeyList"]'
+
+
+def _eappointment_steps(url: str, counter: str | None) -> tuple[Step, ...]:
+    """The motive page; with a configured motive, tick it, press « Continuer » and wait for the answer: the
+    site says « no slot » in a dialog (recorded by the runner), or shows its calendar."""
+    steps = [Step(Action.GOTO, url, "Ouvrir la page de prise de rendez-vous")]
+    if counter is not None:
+        steps += [
+            Step(
+                Action.CHECK,
+                f'{_EAPPOINTMENT_MOTIVES}[value="{counter}"]',
+                f"Choisir le motif {counter}",
+                when=_EAPPOINTMENT_MOTIVES,
+                choice=True,
+            ),
+            Step(
+                Action.CLICK_BUTTON,
+                'input#nextButtonId[value="Continuer"]',
+                "Cliquer sur « Continuer »",
+                when=_EAPPOINTMENT_MOTIVES,
+            ),
+            Step(Action.WAIT_IDLE, "", "Attendre la réponse du site"),
+        ]
+    return tuple(steps)
 
 
 def _goto_only(display_name: str) -> StepBuilder:
@@ -166,11 +203,13 @@ def _platform(
     blocked: tuple[str, ...],
     booking: tuple[str, ...] | None,
     rules: tuple[Rule, ...],
+    procedure_selector: str | None,
     build_steps: StepBuilder,
 ) -> Platform:
     booking_paths = None if booking is None else _patterns(*booking)
     return Platform(
-        name, display_name, _patterns(*hosts), _patterns(*paths), _patterns(*blocked), booking_paths, rules, build_steps
+        name, display_name, _patterns(*hosts), _patterns(*paths), _patterns(*blocked), booking_paths, rules,
+        procedure_selector and check_selector(procedure_selector), build_steps,
     )
 
 
@@ -183,6 +222,7 @@ GENERIC = _platform(
     _EZBOOKING_BLOCKED + _RDVPREF_BLOCKED + _EAPPOINTMENT_BLOCKED + _ANCT_BLOCKED,
     None,
     platform_rules.GENERIC,
+    None,
     _goto_only("ce site"),
 )
 
@@ -198,6 +238,7 @@ PLATFORMS: dict[str, Platform] = {
             _EZBOOKING_BLOCKED,
             (r"/booking/create/\d+",),
             platform_rules.EZBOOKING,
+            ".breadcrumb .last",
             _ezbooking_steps,
         ),
         _platform(
@@ -208,6 +249,7 @@ PLATFORMS: dict[str, Platform] = {
             _RDVPREF_BLOCKED,
             (r"/rdvpref/reservation/demarche/\d+/creneau(?:/|$)",),
             platform_rules.RDVPREF,
+            "main h1",
             _rdvpref_steps,
         ),
         _platform(
@@ -218,7 +260,8 @@ PLATFORMS: dict[str, Platform] = {
             _EAPPOINTMENT_BLOCKED,
             (r"/eAppointmentpref\d+/",),
             platform_rules.EAPPOINTMENT,
-            _goto_only("eAppointment du Val-de-Marne"),
+            None,
+            _eappointment_steps,
         ),
         _platform(
             "anct",
@@ -228,6 +271,7 @@ PLATFORMS: dict[str, Platform] = {
             _ANCT_BLOCKED,
             (r"^/prendre_rdv(?:/|$)", r"^/users/rdvs/\d+/creneaux"),
             platform_rules.ANCT,
+            "main .card h2",
             _goto_only("RDV Service Public"),
         ),
         GENERIC,

@@ -162,9 +162,11 @@ def test_rdvpref_result_pages_at_another_address_are_no_result(name: str) -> Non
     assert result.next_release is None
 
 
-def test_rdvpref_help_page_quoting_the_messages_is_unknown() -> None:
-    result = classify(html(REBUILT / "rdvpref_aide.html"), "https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/aide/")
-    assert (result.state, result.platform) == (State.UNKNOWN, "rdvpref")
+@pytest.mark.parametrize("platform", [None, "rdvpref", "generic"])
+def test_rdvpref_help_page_quoting_the_messages_is_unknown(platform: str | None) -> None:
+    help_page = "https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/aide/"
+    result = classify(html(REBUILT / "rdvpref_aide.html"), help_page, platform)
+    assert result.state is State.UNKNOWN
     assert "l'adresse n'est pas une page de réservation" in result.evidence_text
 
 
