@@ -1,6 +1,7 @@
 """Tell the user at once when slots appear, through every channel they configured (Apprise URLs:
 email, ntfy, Telegram, Signal, webhooks …). The tool books nothing: the message says where to book
-by hand, and attaches the dated screenshot where the channel allows.
+by hand, and attaches the dated screenshot where the channel allows. The same channels say when a
+site starts refusing the tool (capture/block_alert.py).
 """
 
 from __future__ import annotations
@@ -37,10 +38,15 @@ def slots_message(capture: Capture, case_labels: list[str]) -> tuple[str, str]:
 def send_slots_alert(
     urls: list[str], capture: Capture, case_labels: list[str], screenshot: Path | None
 ) -> AlertResult:
-    """Notify every configured channel; each channel fails or succeeds on its own."""
+    """Notify every configured channel of the slots shown, with the dated screenshot."""
+    title, body = slots_message(capture, case_labels)
+    return notify(urls, title, body, screenshot)
+
+
+def notify(urls: list[str], title: str, body: str, screenshot: Path | None = None) -> AlertResult:
+    """Send to every configured channel; each channel fails or succeeds on its own."""
     if not urls:
         return AlertResult(0, 0)
-    title, body = slots_message(capture, case_labels)
     # Blobs have no file extension: name the attachment and give its type explicitly.
     attachment = (
         apprise.AppriseAttachment(f"file://{screenshot}?mime=image/png&name=capture-datee.png")

@@ -58,7 +58,7 @@ def capture_target(
     platform = get_platform(target.platform)
     steps = platform.steps(target.url, target.counter)
     with host_turn(workspace, target.host):
-        check_interval(workspace, target.host, settings.min_interval)
+        check_interval(workspace, target.host, settings.min_interval, settings.block_pause)
         attempt_no = next_attempt_no(workspace, target.id)
         plan = WalkPlan(
             url=target.url,

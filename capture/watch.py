@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 
 from capture.alerts import send_slots_alert
 from capture.attempt import AttemptOutcome, capture_target
+from capture.block_alert import alert_block_episode
 from capture.chromium import BrowserService
 from capture.politeness import PolitenessRefusal
 from capture.settings import CaptureSettings
@@ -224,6 +225,10 @@ class PlanRunner:
             outcome = self._attempt(planned, target)
         if outcome is not None and outcome.classification.state is State.SLOTS:
             self._alert(outcome, target)
+        elif outcome is not None and outcome.classification.block is not None:
+            urls = list(self.settings.alert_urls)
+            if alert_block_episode(self.workspace, outcome.capture, target, urls, self.capture_settings):
+                self.report(f"{target.host} refuse les tentatives : pause automatique, alerte envoyée.")
         return outcome
 
     def _attempt(self, planned: PlannedAttempt, target: Target) -> AttemptOutcome | None:
