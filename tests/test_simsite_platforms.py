@@ -170,3 +170,8 @@ def test_every_mode_is_documented() -> None:
     documentation = source.split("MODES: tuple[str, ...] = (", 1)[1].split('"""', 2)[1]
     assert len(set(MODES)) == len(MODES)
     assert [mode for mode in MODES if f'"{mode}"' not in documentation] == []
+
+
+def test_every_mode_is_in_the_user_documentation() -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "platforms.md").read_text(encoding="utf-8")
+    assert [mode for mode in MODES if f"`{mode}`" not in guide] == []
