@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from http import HTTPStatus
 from zoneinfo import ZoneInfo
 
@@ -64,7 +65,7 @@ def classify(
     ``platform`` (a preset name) overrides detection from ``url``; with neither, the generic rules apply.
     """
     preset: Platform = get_platform(platform) if platform else detect_platform(url or "")
-    page = Page.parse(html)
+    page = Page.parse(html, _regions(preset.name))
     # A known platform's address says whether it is a booking page, even when another preset was named.
     booking_page = preset.is_booking_page(url) and detect_platform(url or "").is_booking_page(url)
     if http_status is not None and _error_status(http_status):
@@ -82,6 +83,13 @@ def classify(
         _ray_id(page) if finding.block else None,
         _next_release(page) if booking_page else None,
     )
+
+
+@cache
+def _regions(platform: str) -> frozenset[str]:
+    """The page regions a platform's rules read (their text is then read once, with the whole page's)."""
+    rules = get_platform(platform).rules + CLOUDFLARE
+    return frozenset(rule.region for rule in rules if rule.region is not None)
 
 
 def _first(rules: tuple[Rule, ...], page: Page, dialogs: tuple[str, ...]) -> Finding | None:

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cache, cached_property
+from collections.abc import Iterable, Iterator
+from functools import cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
@@ -37,7 +36,6 @@ _BLOCK_TAGS = frozenset(
 )
 _UNRENDERED_TAGS = frozenset({"script", "style", "template", "noscript"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_BUTTON_INPUTS = frozenset({"submit", "button"})
 
 
 class SelectorError(ValueError):
@@ -79,96 +77,106 @@ def bounded_nesting(html: str) -> str:
     return html
 
 
-def hidden(node: LexborNode) -> bool:
-    """Whether this element itself is not shown (its ancestors are not looked at)."""
-    if node.tag in _UNRENDERED_TAGS:
-        return True
-    attributes = node.attributes
-    return "hidden" in attributes or bool(_HIDDEN_STYLE.search(attributes.get("style") or ""))
-
-
-def visible(node: LexborNode) -> bool:
-    """Whether the element and all its ancestors are shown."""
-    current: LexborNode | None = node
-    while current is not None and current.tag != "-document":
-        if hidden(current):
-            return False
-        current = current.parent
-    return True
-
-
-def _children(node: LexborNode) -> list[LexborNode]:
-    return list(node.iter(include_text=True))
-
-
-def text_blocks(root: LexborNode) -> list[str]:
-    """The visible text under ``root``, block by block (iteratively: a page may nest inline elements deeply)."""
-    blocks: list[str] = []
-    buffer: list[str] = []
-
-    def flush() -> None:
-        text = normalise("".join(buffer))
-        buffer.clear()
-        if text:
-            blocks.append(text)
-
-    # Each entry: (node, leaving). An element is entered, its children follow, then it is left.
-    stack: list[tuple[LexborNode, bool]] = [(root, False)]
-    while stack:
-        node, leaving = stack.pop()
-        tag = node.tag
-        if tag == "-text":
-            buffer.append(node.text_content or "")
-            continue
-        if leaving:
-            if tag in _BLOCK_TAGS:
-                flush()
-            continue
-        if tag in _BLOCK_TAGS:
-            flush()
-        if tag == "br":
-            buffer.append(" ")
-        if hidden(node) or tag in ("-comment", "-doctype"):
-            continue
-        if tag == "input" and (node.attributes.get("type") or "").lower() in _BUTTON_INPUTS:
-            flush()
-            buffer.append(node.attributes.get("value") or "")
-            flush()
-            continue
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(_children(node)))
-    flush()
-    return blocks
-
-
-@dataclass(frozen=True)
 class Page:
-    """One parsed page; the text of the whole page is computed once, when first asked for."""
+    """One parsed page and its visible text, read in a single pass.
 
-    tree: LexborHTMLParser
+    ``regions`` names the selectors the caller will ask about (a platform's rule regions): their elements start
+    and end a block, and the blocks each one holds are noted during the pass, so that the text of a region costs
+    nothing more. Any other element's text is read on demand.
+    """
+
+    def __init__(self, tree: LexborHTMLParser, regions: Iterable[str] = ()) -> None:
+        self.tree = tree
+        self._hidden = self._hidden_elements()
+        self._buttons = {
+            node.mem_id: node.attributes.get("value") or ""
+            for node in tree.css("input[type=submit i], input[type=button i]")
+        }
+        self._spans: dict[int, tuple[int, int]] = {}
+        marked = {node.mem_id for selector in regions for node in tree.css(selector)}
+        self.blocks: tuple[str, ...] = tuple(self._read(tree.root, marked)) if tree.root is not None else ()
+        self.text_length = sum(len(block) for block in self.blocks)
 
     @classmethod
-    def parse(cls, html: str) -> Page:
-        return cls(LexborHTMLParser(bounded_nesting(html)))
+    def parse(cls, html: str, regions: Iterable[str] = ()) -> Page:
+        return cls(LexborHTMLParser(bounded_nesting(html)), regions)
 
     def select(self, selector: str) -> list[LexborNode]:
         """The elements matching ``selector`` (already checked by ``check_selector``), in document order."""
         return self.tree.css(selector)
 
-    @cached_property
-    def blocks(self) -> tuple[str, ...]:
-        return tuple(text_blocks(self.tree.root)) if self.tree.root is not None else ()
+    def visible(self, node: LexborNode) -> bool:
+        """Whether the element and all its ancestors are shown."""
+        current: LexborNode | None = node
+        while current is not None and current.tag != "-document":
+            if current.mem_id in self._hidden:
+                return False
+            current = current.parent
+        return True
 
-    @cached_property
-    def text_length(self) -> int:
-        return sum(len(block) for block in self.blocks)
+    def text_of(self, node: LexborNode) -> list[str]:
+        """The visible text blocks under an element (shown or not itself: see ``visible``)."""
+        span = self._spans.get(node.mem_id)
+        return list(self.blocks[span[0]:span[1]]) if span is not None else self._read(node, set())
+
+    def regions(self, selector: str) -> Iterator[tuple[LexborNode, list[str]]]:
+        """Each visible element matching ``selector`` with its visible text blocks."""
+        for node in self.select(selector):
+            if self.visible(node):
+                yield node, self.text_of(node)
 
     def first_text(self, selector: str) -> str | None:
         """The visible text of the first shown element matching ``selector`` that has any."""
         return next((" ".join(blocks) for _, blocks in self.regions(selector) if blocks), None)
 
-    def regions(self, selector: str) -> Iterator[tuple[LexborNode, list[str]]]:
-        """Each visible element matching ``selector`` with its visible text blocks."""
-        for node in self.select(selector):
-            if visible(node):
-                yield node, text_blocks(node)
+    def _hidden_elements(self) -> set[int]:
+        hidden = {node.mem_id for node in self.tree.css("[hidden], " + ", ".join(_UNRENDERED_TAGS))}
+        hidden |= {
+            node.mem_id for node in self.tree.css("[style]")
+            if _HIDDEN_STYLE.search(node.attributes.get("style") or "")
+        }
+        return hidden
+
+    def _read(self, root: LexborNode, marked: set[int]) -> list[str]:
+        """Blocks of visible text under ``root``, iteratively (a page may nest inline elements deeply); the
+        span of blocks of each ``marked`` element is noted."""
+        blocks: list[str] = []
+        buffer: list[str] = []
+
+        def flush() -> None:
+            text = normalise("".join(buffer))
+            buffer.clear()
+            if text:
+                blocks.append(text)
+
+        # Each entry: (node, leaving). An element is entered, its children follow, then it is left.
+        stack: list[tuple[LexborNode, bool]] = [(root, False)]
+        while stack:
+            node, leaving = stack.pop()
+            tag = node.tag
+            if tag == "-text":
+                buffer.append(node.text_content or "")
+                continue
+            identity = node.mem_id
+            boundary = tag in _BLOCK_TAGS or identity in marked
+            if boundary:
+                flush()
+            if leaving:
+                if identity in marked:
+                    self._spans[identity] = (self._spans[identity][0], len(blocks))
+                continue
+            if tag == "br":
+                buffer.append(" ")
+            if identity in self._hidden or tag in ("-comment", "-doctype"):
+                continue
+            if identity in self._buttons:  # a submit button's label: a block of its own
+                flush()
+                buffer.append(self._buttons[identity])
+                flush()
+                continue
+            if identity in marked:
+                self._spans[identity] = (len(blocks), len(blocks))
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(list(node.iter(include_text=True))))
+        flush()
+        return blocks

@@ -16,7 +16,7 @@ from string import Formatter
 
 from selectolax.lexbor import LexborNode
 
-from capture.page import Page, check_selector, marker, normalise, text_blocks, visible
+from capture.page import Page, check_selector, marker, normalise
 from capture.states import State
 
 RESULT_STATES = frozenset({State.NOSLOT, State.SLOTS})
@@ -106,7 +106,7 @@ class Rule:
         if self.region is None:
             return self._in_dialogs(dialogs)
         for node, blocks in page.regions(self.region):
-            if finding := self._in_region(node, blocks):
+            if finding := self._in_region(page, node, blocks):
                 return finding
         return None
 
@@ -117,7 +117,7 @@ class Rule:
                 return Finding(self.state, text[:EVIDENCE_MAX_CHARS], None, self.block)
         return None
 
-    def _in_region(self, node: LexborNode, blocks: list[str]) -> Finding | None:
+    def _in_region(self, page: Page, node: LexborNode, blocks: list[str]) -> Finding | None:
         assert self.region is not None
         evidence = None
         if self.texts:
@@ -125,22 +125,22 @@ class Rule:
             if evidence is None:
                 return None
         if self.elements:
-            elements = [e for e in node.css(self.elements) if visible(e) and self._counts(e)]
+            elements = [e for e in node.css(self.elements) if page.visible(e) and self._counts(page, e)]
             if len(elements) < self.min_count:
                 return None
             if evidence is None:  # the elements decide; an intermediate step's have nothing decisive to show
                 decisive = None if self.state is State.UNKNOWN else Decisive(self.region, self.elements)
-                return Finding(self.state, self._explain(elements), decisive, self.block)
+                return Finding(self.state, self._explain(page, elements), decisive, self.block)
         assert evidence is not None
         if self.explanation is not None:  # a recognised page that is no result: its explanation is the evidence
-            return Finding(self.state, self._explain([]), None, self.block)
+            return Finding(self.state, self._explain(page, []), None, self.block)
         return Finding(self.state, evidence, Decisive(self.region, text=evidence), self.block)
 
-    def _counts(self, element: LexborNode) -> bool:
-        return self.element_text is None or _text(element).casefold() == self.element_text.casefold()
+    def _counts(self, page: Page, element: LexborNode) -> bool:
+        return self.element_text is None or _text(page, element).casefold() == self.element_text.casefold()
 
-    def _explain(self, elements: list[LexborNode]) -> str:
-        texts = [_text(e) for e in elements]
+    def _explain(self, page: Page, elements: list[LexborNode]) -> str:
+        texts = [_text(page, e) for e in elements]
         assert self.explanation is not None
         return self.explanation.format(
             count=len(elements),
@@ -163,9 +163,9 @@ def _shown(blocks: tuple[str, ...], text: str) -> bool:
     return any(pattern.search(block) for block in blocks)
 
 
-def _text(element: LexborNode) -> str:
+def _text(page: Page, element: LexborNode) -> str:
     """What an element shows: its visible text, else its accessible label (a link drawn as an icon)."""
-    return normalise(" ".join(text_blocks(element))) or normalise(element.attributes.get("aria-label") or "")
+    return normalise(" ".join(page.text_of(element))) or normalise(element.attributes.get("aria-label") or "")
 
 
 def _describe(element: LexborNode) -> str:
