@@ -379,3 +379,33 @@ def test_a_classify_command_on_garbage_gives_one_french_line(cli, tmp_path) -> N
     assert result.out.strip().startswith("indéterminé (rdvpref) : « ") and len(result.out.strip().splitlines()) == 1
     missing = cli("classify", str(tmp_path / "absente.html"))
     assert missing.code == 2 and missing.err.strip().startswith("Erreur : ") and "lecture impossible" in missing.err
+
+
+def _markup(children: list[str]) -> str:
+    return "".join(children)
+
+
+_html_trees = st.recursive(
+    st.sampled_from(["texte", "Aucun créneau", " ", "<br>", "<input type=submit value=OK>", "a&nbsp;b"]),
+    lambda inner: st.builds(
+        lambda tag, hidden, children: f"<{tag}{' hidden' if hidden else ''}>{_markup(children)}</{tag}>",
+        st.sampled_from(["div", "p", "span", "b", "li", "td", "script", "section"]),
+        st.booleans(),
+        st.lists(inner, max_size=4),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(body=st.lists(_html_trees, max_size=5))
+def test_the_one_pass_text_of_a_region_is_its_text_read_alone(body: list[str]) -> None:
+    html = page(_markup(body))
+    regions = "div, p, li, td, section"
+    noted = Page.parse(html, regions=[regions])  # region texts noted during the page's pass
+    alone = Page.parse(html)  # region texts read on demand
+    for node, twin in zip(noted.select(regions), alone.select(regions), strict=True):
+        assert noted.visible(node) == alone.visible(twin)
+        if noted.visible(node):
+            assert noted.text_of(node) == alone.text_of(twin)
+    assert noted.blocks == alone.blocks
