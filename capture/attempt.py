@@ -68,7 +68,9 @@ def capture_target(
             viewport=settings.viewport,
             assisted=assisted,
             is_final=lambda html, url: classify(html, url, platform.name).state in FINAL_STATES,
-            find_decisive=lambda html, url: classify(html[:MAX_CLASSIFIED_CHARS], url, platform.name).decisive,
+            find_decisive=lambda html, url, status: classify(
+                html[:MAX_CLASSIFIED_CHARS], url, platform.name, status
+            ).decisive,
         )
         started = workspace.clock.now()
         try:
@@ -135,7 +137,8 @@ def page_observations(
         clock_skew_ms=clock_check["skew_ms"],
         counter_label=choice.counter_label if choice is not None else None,
         procedure_label=procedure,
-        decisive_box=observation.decisive_box if classification.decisive is not None else None,
+        # Measured for the decisive text the classification gives (a dialog has no place in the page).
+        decisive_box=observation.decisive_box if observation.located == classification.decisive else None,
         dialog_text=" ".join(observation.dialogs[0].message.split()) if observation.dialogs else None,
         block=classification.block,
         block_reference=classification.block_reference,

@@ -52,8 +52,8 @@ class WalkPlan:
     assisted: bool = False
     # Assisted walks end when this says the page shown is a final state (no slot, slots, error).
     is_final: Callable[[str, str], bool] | None = None
-    # Where the decisive text of a recorded page (html, url) sits, to measure its box in the screenshot.
-    find_decisive: Callable[[str, str | None], Decisive | None] | None = None
+    # Where the decisive text of a recorded page (html, url, HTTP status) sits, to measure its box.
+    find_decisive: Callable[[str, str | None, int | None], Decisive | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,9 @@ class Observation:
     server_date_received_at: datetime | None = None
     dialogs: tuple[DialogSeen, ...] = ()
     choice: ChoiceSnapshot | None = None
-    # x, y, width, height of the decisive text in the full-page screenshot.
+    # x, y, width, height in the full-page screenshot of the decisive text `located`.
     decisive_box: tuple[int, int, int, int] | None = None
+    located: Decisive | None = None
 
 
 class _AttemptEnded(Exception):
@@ -188,7 +189,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         except PlaywrightError as exc:
             error = _first_line(exc)
         recorded = await _record_page(page, deadline)
-        box = await _decisive_box(page, recorded, plan, deadline)
+        located, box = await _decisive_box(page, recorded, plan, network.status, deadline)
         if network.blocked and error is None:
             error = network.blocked_message()
         if recorded.screenshot is None and error is None:
@@ -225,6 +226,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         dialogs=tuple(network.dialogs),
         choice=network.choice,
         decisive_box=box,
+        located=located if box else None,
     )
 
 
@@ -326,10 +328,19 @@ _LABEL_OF = "e => { const l = (e.labels && e.labels[0]) || e.closest('label'); r
 
 
 async def _choice_snapshot(page: Page, step: Step, timeout_ms: float) -> ChoiceSnapshot:
-    """The page as it stands once the counter is chosen (before going on), and the counter's label."""
-    label = await page.locator(step.target).first.evaluate(_LABEL_OF)
-    screenshot = await page.screenshot(full_page=True, timeout=timeout_ms)
-    return ChoiceSnapshot(page.url, screenshot, await page.content(), " ".join(label.split()) if label else None)
+    """The page as it stands once the counter is chosen (before going on), and the counter's label. A part
+    that cannot be read is missing from the snapshot; the walk goes on."""
+    label = await _or_none(page.locator(step.target).first.evaluate(_LABEL_OF))
+    screenshot = await _or_none(page.screenshot(full_page=True, timeout=timeout_ms))
+    html = await _or_none(page.content())
+    return ChoiceSnapshot(page.url, screenshot, html, " ".join(label.split()) if label else None)
+
+
+async def _or_none(job: Awaitable[T]) -> T | None:
+    try:
+        return await job
+    except PlaywrightError:
+        return None
 
 
 # The box, in page pixels, of the decisive text (its text node, else the smallest shown element under
@@ -374,16 +385,16 @@ _DECISIVE_BOX = r"""([region, elements, text]) => {
 
 
 async def _decisive_box(
-    page: Page, recorded: _Recording, plan: WalkPlan, deadline: float
-) -> tuple[int, int, int, int] | None:
+    page: Page, recorded: _Recording, plan: WalkPlan, status: int | None, deadline: float
+) -> tuple[Decisive | None, tuple[int, int, int, int] | None]:
     """Where the decisive text of the recorded page is, measured in the same page (never another one)."""
     if plan.find_decisive is None or recorded.html is None or page.is_closed() or page.url != recorded.url:
-        return None
-    decisive = plan.find_decisive(recorded.html, recorded.url)
+        return None, None
+    decisive = plan.find_decisive(recorded.html, recorded.url, status)
     if decisive is None:
-        return None
+        return None, None
     box = await _before(page.evaluate(_DECISIVE_BOX, [decisive.region, decisive.elements, decisive.text]), deadline)
-    return (box[0], box[1], box[2], box[3]) if box else None
+    return decisive, (box[0], box[1], box[2], box[3]) if box else None
 
 
 async def _wait_for_person(
