@@ -22,6 +22,7 @@ from evidence.anchor_proofs import (
     first_anchor_covering,
     journal_tree,
     proof_record,
+    waiting_since,
 )
 from evidence.models import Applicant, Artefact, Capture, Case, Letter
 from evidence.purge import open_case
@@ -129,6 +130,7 @@ class DossierFacts:
     generated_at: datetime
     demo: bool
     anchors: tuple[AnchorSummary, ...] = ()
+    anchor_waiting_since: datetime | None = None  # a token asked for, not obtained yet
 
     @property
     def reference(self) -> str:
@@ -217,6 +219,7 @@ def gather(
         generated_at=now,
         demo=demo,
         anchors=anchors,
+        anchor_waiting_since=waiting_since(session),
     )
 
 
