@@ -61,8 +61,9 @@ def test_server_clock_is_compared_with_ours_when_the_page_arrived(workspace, sit
     seen = PageObservations.from_json(outcome.capture.observations)
     capture = outcome.capture
     assert seen.server_date is not None and seen.clock_skew_ms is not None
-    # The Date header has whole seconds: a clock read in the same second is up to 999 ms ahead of it.
-    assert -1000 < seen.clock_skew_ms <= 0
+    # The Date header has whole seconds, written before the page travels: our clock, read on arrival, is up
+    # to a second ahead of it, plus the time the answer took (a loaded machine: up to a second or two more).
+    assert -3000 < seen.clock_skew_ms <= 0
     assert capture.started_at.replace(microsecond=0) <= seen.server_date <= capture.finished_at
     facts = json.loads(artefact(workspace, outcome, "environment"))
     assert facts["clock_vs_server"]["skew_ms"] == seen.clock_skew_ms
