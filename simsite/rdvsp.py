@@ -5,7 +5,8 @@ The pages follow the platform's public templates (betagouv/rdv-service-public, `
 rdv-service-public/): same texts, same classes. The search is served at the real path, ``/prendre_rdv``, and
 under ``/rdvsp/...``.
 
-By mode: "noslot" (and any mode without slots) the search result without slot — worded for an invitation when
+``/prendre_rdv`` without any parameter is the start page (« Comment ça marche ? »: « créneau » only in its help
+steps). By mode: "noslot" (and any mode without slots) the search result without slot — worded for an invitation when
 the address carries an ``invitation_token``; "slots" the place choice with each place's next availability, or,
 for an address with a ``lieu_id``, the week of slots, whose links lead to the booking wizard
 (``/users/rdv_wizard_step/new``, a completion step); "slots_later_week" an empty week with the « Prochaine
@@ -153,11 +154,24 @@ def internal_error() -> Response:
 ERROR_PAGES = {"maintenance": maintenance, "404": not_found, "500": internal_error}
 
 
+def _start_page() -> str:
+    steps = "".join(
+        f'<div class="fr-col-12 fr-col-lg-3"><span class="rdv-color-text-action-high-blue-ecume">{step}</span></div>'
+        for step in ("Choisir votre adresse", "Choisir un service", "Choisir un motif", "Choisir un créneau")
+    )
+    return _frame(f"""<section class="rdv-background-color-alt-grey py-4"><div class="fr-container">
+<h2 class="rdv-text-align-center">Comment ça marche ?</h2>
+<div class="fr-grid-row fr-grid-row--gutters mt-5">{steps}</div>
+</div></section>""")
+
+
 def _search_page(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
     if mode == "overload":
         return errorpages.overload()
     if mode in ERROR_PAGES:
         return ERROR_PAGES[mode]()
+    if request.path.startswith("/prendre_rdv") and not request.query:
+        return html(_start_page())
     today = datetime.now(UTC).date()
     if mode == "captcha":
         result = f"""<form method="post" action="{esc(request.path)}">

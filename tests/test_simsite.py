@@ -575,6 +575,7 @@ _ALL_PAGES = (
     DEMARCHE + "/informations/",
     DEMARCHE + "/confirmation/",
     "/rdvsp/prefecture/recepisse",
+    "/prendre_rdv",
     "/prendre_rdv?public_link_organisation_id=2458",
     "/prendre_rdv?public_link_organisation_id=2458&lieu_id=1&invitation_token=x",
     "/users/rdv_wizard_step/new",
