@@ -2,7 +2,8 @@
 
 walk the site (walk.py) → classify the page (classify.py) → describe the environment
 (environment.py) → print date, time and hash into a copy of the screenshot (annotate.py) → keep
-every file and one journal entry (evidence.records).
+every file and one journal entry (evidence.records), with what the page showed besides its state
+(evidence.observations).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import version
 from typing import Any
 
@@ -19,12 +21,15 @@ from capture.annotate import annotate_screenshot
 from capture.chromium import BrowserService
 from capture.classify import Classification, classify
 from capture.environment import collect_environment, http_date_skew
-from capture.platforms import get_platform
+from capture.page import Page
+from capture.platforms import Platform, get_platform
 from capture.politeness import check_interval, host_turn
 from capture.settings import CaptureSettings
 from capture.states import State
 from capture.walk import Observation, WalkPlan, walk
+from evidence.localtime import paris_time
 from evidence.models import Capture, Target
+from evidence.observations import PageObservations
 from evidence.records import CaptureFacts, NewArtefact, next_attempt_no, record_capture
 from evidence.workspace import Workspace, tool_version
 
@@ -53,7 +58,7 @@ def capture_target(
     platform = get_platform(target.platform)
     steps = platform.steps(target.url, target.counter)
     with host_turn(workspace, target.host):
-        check_interval(workspace, target.host, settings.min_interval)
+        check_interval(workspace, target.host, settings.min_interval, settings.block_pause)
         attempt_no = next_attempt_no(workspace, target.id)
         plan = WalkPlan(
             url=target.url,
@@ -63,6 +68,9 @@ def capture_target(
             viewport=settings.viewport,
             assisted=assisted,
             is_final=lambda html, url: classify(html, url, platform.name).state in FINAL_STATES,
+            find_decisive=lambda html, url, status: classify(
+                html[:MAX_CLASSIFIED_CHARS], url, platform.name, status
+            ).decisive,
         )
         started = workspace.clock.now()
         try:
@@ -70,6 +78,9 @@ def capture_target(
         except PlaywrightError as exc:  # the browser itself died; the next attempt restarts it
             observation = _crashed(plan, started, workspace, str(exc))
         classification = decide(observation, platform.name)
+        clock_check = http_date_skew(
+            observation.server_date, observation.server_date_received_at or observation.finished_at
+        )
         environment = collect_environment(
             target.url,
             browser_version=browser.version,
@@ -77,7 +88,7 @@ def capture_target(
             tool_version=tool_version(),
             viewport=settings.viewport,
         )
-        artefacts = _artefacts(observation, classification, environment, attempt_no, workspace.demo)
+        artefacts = _artefacts(observation, classification, environment, clock_check, attempt_no, workspace.demo)
         facts = CaptureFacts(
             target_id=target.id,
             attempt_no=attempt_no,
@@ -91,6 +102,7 @@ def capture_target(
             evidence_text=classification.evidence_text,
             error=observation.error,
             assisted=assisted,
+            observations=page_observations(observation, classification, clock_check, platform),
         )
         capture = record_capture(workspace, facts, artefacts, planned_attempt_id, claimed_by)
         return AttemptOutcome(capture, classification)
@@ -103,10 +115,35 @@ def decide(observation: Observation, platform: str) -> Classification:
     # Real booking pages weigh well under 1 MB; reading 50 MB of a hostile page would overrun the
     # attempt's time limit. The whole page is still recorded.
     page = observation.html[:MAX_CLASSIFIED_CHARS]
-    found = classify(page, observation.final_url, platform, observation.http_status)
+    dialogs = tuple(dialog.message for dialog in observation.dialogs)
+    found = classify(page, observation.final_url, platform, observation.http_status, dialogs)
     if observation.error and found.state is State.UNKNOWN:
         return Classification(State.ERROR, platform, observation.error)
     return found
+
+
+def page_observations(
+    observation: Observation, classification: Classification, clock_check: dict[str, Any], platform: Platform
+) -> PageObservations:
+    """What the attempt saw besides the state, as it is journaled with the capture."""
+    server_date = clock_check["server_date"]
+    choice = observation.choice
+    procedure_page = choice.html if choice is not None and choice.html is not None else observation.html
+    procedure = None
+    if platform.procedure_selector and procedure_page:
+        procedure = Page.parse(procedure_page[:MAX_CLASSIFIED_CHARS]).first_text(platform.procedure_selector)
+    return PageObservations(
+        server_date=datetime.fromisoformat(server_date) if server_date else None,
+        clock_skew_ms=clock_check["skew_ms"],
+        counter_label=choice.counter_label if choice is not None else None,
+        procedure_label=procedure,
+        # Measured for the decisive text the classification gives (a dialog has no place in the page).
+        decisive_box=observation.decisive_box if observation.located == classification.decisive else None,
+        dialog_text=" ".join(observation.dialogs[0].message.split()) if observation.dialogs else None,
+        block=classification.block,
+        block_reference=classification.block_reference,
+        next_release=classification.next_release,
+    )
 
 
 def _crashed(plan: WalkPlan, started: Any, workspace: Workspace, reason: str) -> Observation:
@@ -128,6 +165,27 @@ def _crashed(plan: WalkPlan, started: Any, workspace: Workspace, reason: str) ->
     )
 
 
+def _dialogs_record(observation: Observation) -> dict[str, Any]:
+    """The dialogs the site opened, in order; the page under them is the capture's own screenshot and HTML."""
+    screenshot = observation.screenshot_png
+    return {
+        "dialogs": [
+            {
+                "type": dialog.type,
+                "message": dialog.message,
+                "shown_at": dialog.shown_at.isoformat(),
+                "shown_at_paris": paris_time(dialog.shown_at),
+                "page_url": dialog.url,
+            }
+            for dialog in observation.dialogs
+        ],
+        "page_under_them": {
+            "url": observation.final_url,
+            "screenshot_sha256": hashlib.sha256(screenshot).hexdigest() if screenshot else None,
+        },
+    }
+
+
 def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
@@ -136,6 +194,7 @@ def _artefacts(
     observation: Observation,
     classification: Classification,
     environment: dict[str, Any],
+    clock_check: dict[str, Any],
     attempt_no: int,
     demo: bool,
 ) -> list[NewArtefact]:
@@ -164,6 +223,16 @@ def _artefacts(
         files.append(NewArtefact("mhtml", "multipart/related", data=observation.mhtml, filename="page.mhtml"))
     if observation.har is not None:
         files.append(NewArtefact("har", "application/json", data=observation.har, filename="reseau.har"))
+    choice = observation.choice
+    if choice is not None and choice.screenshot_png is not None:
+        files.append(NewArtefact("screenshot_step", "image/png", data=choice.screenshot_png,
+                                 filename="choix-du-guichet.png"))
+    if choice is not None and choice.html is not None:
+        files.append(NewArtefact("html_step", "text/html; charset=utf-8", data=choice.html.encode("utf-8"),
+                                 filename="choix-du-guichet.html"))
+    if observation.dialogs:
+        files.append(NewArtefact("dialog", "application/json", data=_json_bytes(_dialogs_record(observation)),
+                                 filename="boites-de-dialogue.json"))
     for number, page in enumerate(observation.earlier_pages, start=1):
         files += [
             NewArtefact("assisted_page_screenshot", "image/png", data=page.screenshot_png,
@@ -173,7 +242,7 @@ def _artefacts(
         ]
     facts = {
         "environment": environment,
-        "clock_vs_server": http_date_skew(observation.server_date, observation.finished_at),
+        "clock_vs_server": clock_check,
         "steps_done": list(observation.steps_done),
         "blocked_completion_requests": list(observation.blocked_requests),
         "blocked_offsite_requests": list(observation.offsite_requests),

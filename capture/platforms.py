@@ -9,6 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from capture import platform_rules
+from capture.page import check_selector
+from capture.rules import Rule
 from capture.steps import Action, Step, StepError
 from evidence.errors import BadInput
 from evidence.records import TargetSpec
@@ -38,6 +41,12 @@ class Platform:
     path_patterns: tuple[re.Pattern[str], ...]
     blocked_paths: tuple[re.Pattern[str], ...]
     """Requests that complete a booking or touch a captcha; the browser layer aborts them (matched on the URL)."""
+    booking_paths: tuple[re.Pattern[str], ...] | None
+    """Paths of the pages that show a booking result; None: any page (a site the user named, without preset)."""
+    rules: tuple[Rule, ...] = field(repr=False)
+    """How to read its pages (see `capture/platform_rules.py`)."""
+    procedure_selector: str | None
+    """Where its pages name the procedure (démarche), as the site displays it."""
     build_steps: StepBuilder = field(repr=False)
     captcha_on_every_visit: bool = False
     """A captcha guards every visit: an unattended attempt only records it, so a person must accompany each one."""
@@ -56,6 +65,12 @@ class Platform:
 
     def is_blocked(self, url: str) -> bool:
         return any(p.search(url) for p in self.blocked_paths)
+
+    def is_booking_page(self, url: str | None) -> bool:
+        """Whether a page at this address can show a booking result (an unknown address is given the benefit)."""
+        if url is None or self.booking_paths is None:
+            return True
+        return any(p.search(urlsplit(url).path) for p in self.booking_paths)
 
     def steps(self, url: str, counter: str | None = None) -> tuple[Step, ...]:
         """The steps to walk for a case; a step that would open a blocked URL is refused."""
@@ -112,6 +127,7 @@ def _ezbooking_steps(url: str, counter: str | None) -> tuple[Step, ...]:
                 f'input[name="planning"][value="{counter}"]',
                 f"Choisir le guichet {counter}",
                 when=_PLANNING_RADIOS,
+                choice=True,
             ),
             Step(
                 Action.CLICK_BUTTON,
@@ -123,17 +139,50 @@ def _ezbooking_steps(url: str, counter: str | None) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-_RDVPREF_BASE = re.compile(r"^(.*?/rdvpref/reservation/demarche/\d+)(?:/|$)")
+_RDVPREF_BASE = re.compile(r"^(.*?/rdvpref/reservation/demarche/\d+)(?:/(creneau)/?)?(?:/|$)")
 
 
 def _rdvpref_steps(url: str, counter: str | None) -> tuple[Step, ...]:
-    """Open the conditions page, which holds the captcha: an unattended capture ends there."""
+    """Open the conditions page, which holds the captcha: an unattended capture ends there.
+
+    An address of the slot page itself is opened as it is (the site sends a visitor without a session back to
+    the captcha).
+    """
     _no_counter("RDV Préfecture", counter)
     base = _RDVPREF_BASE.match(urlsplit(url).path)
     if base is None:
         expected = "…/rdvpref/reservation/demarche/<numéro>/"
         raise StepError(f"Adresse RDV Préfecture attendue ({expected}) : {url!r}")
+    if base.group(2):
+        return (Step(Action.GOTO, f"{_origin(url)}{base.group(1)}/creneau/", "Ouvrir la page des créneaux"),)
     return (Step(Action.GOTO, f"{_origin(url)}{base.group(1)}/cgu/", "Ouvrir la page de la démarche"),)
+
+
+_EAPPOINTMENT_MOTIVES = 'input[name="selectedMotiveKeyList"]'
+
+
+def _eappointment_steps(url: str, counter: str | None) -> tuple[Step, ...]:
+    """The motive page; with a configured motive, tick it, press « Continuer » and wait for the answer: the
+    site says « no slot » in a dialog (recorded by the runner), or shows its calendar."""
+    steps = [Step(Action.GOTO, url, "Ouvrir la page de prise de rendez-vous")]
+    if counter is not None:
+        steps += [
+            Step(
+                Action.CHECK,
+                f'{_EAPPOINTMENT_MOTIVES}[value="{counter}"]',
+                f"Choisir le motif {counter}",
+                when=_EAPPOINTMENT_MOTIVES,
+                choice=True,
+            ),
+            Step(
+                Action.CLICK_BUTTON,
+                'input#nextButtonId[value="Continuer"]',
+                "Cliquer sur « Continuer »",
+                when=_EAPPOINTMENT_MOTIVES,
+            ),
+            Step(Action.WAIT_IDLE, "", "Attendre la réponse du site"),
+        ]
+    return tuple(steps)
 
 
 def _goto_only(display_name: str) -> StepBuilder:
@@ -159,13 +208,17 @@ def _platform(
     hosts: tuple[str, ...],
     paths: tuple[str, ...],
     blocked: tuple[str, ...],
+    booking: tuple[str, ...] | None,
+    rules: tuple[Rule, ...],
+    procedure_selector: str | None,
     build_steps: StepBuilder,
     *,
     captcha_on_every_visit: bool = False,
 ) -> Platform:
+    booking_paths = None if booking is None else _patterns(*booking)
     return Platform(
-        name, display_name, _patterns(*hosts), _patterns(*paths), _patterns(*blocked), build_steps,
-        captcha_on_every_visit,
+        name, display_name, _patterns(*hosts), _patterns(*paths), _patterns(*blocked), booking_paths, rules,
+        procedure_selector and check_selector(procedure_selector), build_steps, captcha_on_every_visit,
     )
 
 
@@ -176,6 +229,9 @@ GENERIC = _platform(
     (),
     # Whatever the host, never let a known completion request through.
     _EZBOOKING_BLOCKED + _RDVPREF_BLOCKED + _EAPPOINTMENT_BLOCKED + _ANCT_BLOCKED,
+    None,
+    platform_rules.GENERIC,
+    None,
     _goto_only("ce site"),
 )
 
@@ -189,6 +245,9 @@ PLATFORMS: dict[str, Platform] = {
             (r"pprdv\.interieur\.gouv\.fr",),
             (r"/booking/create/\d+",),
             _EZBOOKING_BLOCKED,
+            (r"/booking/create/\d+",),
+            platform_rules.EZBOOKING,
+            ".breadcrumb .last",
             _ezbooking_steps,
         ),
         _platform(
@@ -197,6 +256,9 @@ PLATFORMS: dict[str, Platform] = {
             (r"(?:www\.)?rdv-prefecture\.interieur\.gouv\.fr",),
             (r"/rdvpref/",),
             _RDVPREF_BLOCKED,
+            (r"/rdvpref/reservation/demarche/\d+/creneau(?:/|$)",),
+            platform_rules.RDVPREF,
+            "main h1",
             _rdvpref_steps,
             captcha_on_every_visit=True,
         ),
@@ -206,7 +268,10 @@ PLATFORMS: dict[str, Platform] = {
             (r"rdv-etrangers-94\.interieur\.gouv\.fr",),
             (r"/eAppointmentpref\d+/",),
             _EAPPOINTMENT_BLOCKED,
-            _goto_only("eAppointment du Val-de-Marne"),
+            (r"/eAppointmentpref\d+/",),
+            platform_rules.EAPPOINTMENT,
+            None,
+            _eappointment_steps,
         ),
         _platform(
             "anct",
@@ -214,6 +279,9 @@ PLATFORMS: dict[str, Platform] = {
             (r"rdv\.anct\.gouv\.fr",),
             (r"^/prendre_rdv",),
             _ANCT_BLOCKED,
+            (r"^/prendre_rdv(?:/|$)", r"^/users/rdvs/\d+/creneaux"),
+            platform_rules.ANCT,
+            "main .card h2",
             _goto_only("RDV Service Public"),
         ),
         GENERIC,

@@ -6,8 +6,11 @@ element. Every step is checked when it is built, so a preset or a configuration 
 pick a slot or touch a captcha fails at load time, before any browser is started.
 
 How a runner executes a sequence (the contract the browser layer implements):
-- steps run in order; ``GOTO`` loads ``target`` (an http(s) URL), the other actions use ``target`` as a CSS
-  selector (``WAIT_TEXT``: a visible text);
+- steps run in order; ``GOTO`` loads ``target`` (an http(s) URL), ``WAIT_IDLE`` waits until the page has made
+  no request for a moment (a site that answers by a script, with a dialog, has answered then; its target is
+  empty), the other actions use ``target`` as a CSS selector (``WAIT_TEXT``: a visible text);
+- a step marked ``choice`` is the one that picks the case's counter: the runner records what the site called
+  it (the label of the element chosen) and a screenshot of the page at that moment;
 - a step with ``when`` runs only if that selector matches something on the current page; otherwise it is
   skipped, which is not a failure;
 - a step whose target is missing ends the walk: the page reached at that point is what gets captured and
@@ -38,6 +41,7 @@ class Action(StrEnum):
     CLICK_BUTTON = "click_button"
     WAIT_SELECTOR = "wait_selector"
     WAIT_TEXT = "wait_text"
+    WAIT_IDLE = "wait_idle"
 
 
 # Actions that act on the page and the element types each may touch (the runner checks the element found too).
@@ -162,6 +166,7 @@ class Step:
     target: str
     description: str = ""
     when: str | None = None
+    choice: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -179,7 +184,12 @@ class Step:
                 raise StepError(f"Texte à attendre vide ou trop long : {self.target!r}")
         elif action is Action.WAIT_SELECTOR:
             _check_selector(self.target)
+        elif action is Action.WAIT_IDLE:
+            if self.target:
+                raise StepError(f"« {action} » n'a pas de cible : {self.target!r}")
         else:
             _check_interaction(action, self.target)
         if self.when is not None:
             _check_selector(self.when)
+        if self.choice and action not in (Action.CHECK, Action.CHOOSE_RADIO):
+            raise StepError(f"Seul le choix d'une case ou d'un bouton radio peut être le choix du guichet : {action}")

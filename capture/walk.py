@@ -3,9 +3,13 @@
 The walk performs only the declared steps (see `steps.py`). Requests to booking-completion paths
 are aborted at the network layer and end the attempt; requests to other hosts than the booking
 site are aborted too (no tracker, no third party learns of the attempt). Dialogs are dismissed
-(« leave this page? » is accepted), downloads refused, popups closed. Whatever happens — a hang, a
-crash, a blocked request — the page as it stands is still recorded, and the failure is said in
-`error`.
+(« leave this page? » is accepted) and their messages kept (a site may say « no slot » only in an
+alert()), downloads refused, popups closed. Whatever happens — a hang, a crash, a blocked request —
+the page as it stands is still recorded, and the failure is said in `error`.
+
+Besides the page, the walk notes what only the live page can tell: the server's `Date` header with
+our clock's reading when it arrived, the label of the counter chosen (and a screenshot of that step),
+and where the decisive text sits in the full-page screenshot.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Frame, Page, Response
+from playwright.async_api import Browser, BrowserContext, Dialog, Frame, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from capture.platforms import Platform
+from capture.rules import Decisive
 from capture.steps import ELEMENT_TYPES, Action, Step
 from evidence.clock import Clock
 
@@ -31,6 +36,8 @@ from evidence.clock import Clock
 RECORDING_RESERVE_S = 8
 # Time kept back to record the page a second time, when it was replaced during the first recording.
 SETTLE_RETRY_S = 2
+# A page may open dialogs without end: the first ones are kept, the others only dismissed.
+MAX_DIALOGS_KEPT = 20
 
 T = TypeVar("T")
 
@@ -45,6 +52,8 @@ class WalkPlan:
     assisted: bool = False
     # Assisted walks end when this says the page shown is a final state (no slot, slots, error).
     is_final: Callable[[str, str], bool] | None = None
+    # Where the decisive text of a recorded page (html, url, HTTP status) sits, to measure its box.
+    find_decisive: Callable[[str, str | None, int | None], Decisive | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,26 @@ class PageSnapshot:
     url: str
     screenshot_png: bytes
     html: str
+
+
+@dataclass(frozen=True)
+class DialogSeen:
+    """A JavaScript dialog the page opened, when, and over which address."""
+
+    type: str
+    message: str
+    shown_at: datetime
+    url: str
+
+
+@dataclass(frozen=True)
+class ChoiceSnapshot:
+    """The page at the step that picked the counter, and the counter's label as the site displayed it."""
+
+    url: str
+    screenshot_png: bytes | None
+    html: str | None
+    counter_label: str | None
 
 
 @dataclass(frozen=True)
@@ -78,6 +107,13 @@ class Observation:
     # The URL of the last document received, when the address shown differs (a script rewrote it
     # with the history API, or the browser shows its own error page).
     document_url: str | None = None
+    # Our clock when the response carrying `server_date` arrived.
+    server_date_received_at: datetime | None = None
+    dialogs: tuple[DialogSeen, ...] = ()
+    choice: ChoiceSnapshot | None = None
+    # x, y, width, height in the full-page screenshot of the decisive text `located`.
+    decisive_box: tuple[int, int, int, int] | None = None
+    located: Decisive | None = None
 
 
 class _AttemptEnded(Exception):
@@ -95,7 +131,10 @@ class _Network:
     offsite: list[str] = field(default_factory=list)
     status: int | None = None
     server_date: str | None = None
+    server_date_received_at: datetime | None = None
     document_url: str | None = None
+    dialogs: list[DialogSeen] = field(default_factory=list)
+    choice: ChoiceSnapshot | None = None
 
     def allowed_host(self, host: str) -> bool:
         if host == self.site_host:
@@ -130,7 +169,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
             record_har_path=har_path,
             record_har_content="omit",
         )
-        page = await _prepare(context, network)
+        page = await _prepare(context, network, clock)
         loop = asyncio.get_running_loop()
         reserve = min(RECORDING_RESERVE_S, plan.timeout_s / 3)
         deadline = loop.time() + plan.timeout_s
@@ -150,6 +189,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         except PlaywrightError as exc:
             error = _first_line(exc)
         recorded = await _record_page(page, deadline)
+        located, box = await _decisive_box(page, recorded, plan, network.status, deadline)
         if network.blocked and error is None:
             error = network.blocked_message()
         if recorded.screenshot is None and error is None:
@@ -182,10 +222,15 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         error=error,
         earlier_pages=tuple(earlier),
         document_url=network.document_url if network.document_url != recorded.url else None,
+        server_date_received_at=network.server_date_received_at,
+        dialogs=tuple(network.dialogs),
+        choice=network.choice,
+        decisive_box=box,
+        located=located if box else None,
     )
 
 
-async def _prepare(context: BrowserContext, network: _Network) -> Page:
+async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> Page:
     async def route(route_request) -> None:  # type: ignore[no-untyped-def]
         url = route_request.request.url
         host = (urlsplit(url).hostname or "").lower()
@@ -207,17 +252,18 @@ async def _prepare(context: BrowserContext, network: _Network) -> Page:
         if response.request.is_navigation_request() and response.frame == page.main_frame:
             network.status = response.status
             network.server_date = response.headers.get("date")
+            network.server_date_received_at = clock.now()
             network.document_url = response.url
 
+    def on_dialog(dialog: Dialog) -> None:
+        if dialog.type != "beforeunload" and len(network.dialogs) < MAX_DIALOGS_KEPT:
+            network.dialogs.append(DialogSeen(dialog.type, dialog.message, clock.now(), page.url))
+        # Dismissed (never confirm, never type into a prompt), except « leave this page? »: leaving
+        # is what the walk's own click asked for, and staying would silently end the walk there.
+        asyncio.ensure_future(dialog.accept() if dialog.type == "beforeunload" else dialog.dismiss())
+
     page.on("response", on_response)
-    # Dialogs are dismissed (never confirm, never type into a prompt), except « leave this page? »:
-    # leaving is what the walk's own click asked for, and staying would silently end the walk there.
-    page.on(
-        "dialog",
-        lambda dialog: asyncio.ensure_future(
-            dialog.accept() if dialog.type == "beforeunload" else dialog.dismiss()
-        ),
-    )
+    page.on("dialog", on_dialog)
     # Popups are refused: any page other than ours is closed at once.
     context.on("page", lambda other: asyncio.ensure_future(other.close()) if other != page else None)
     return page
@@ -234,6 +280,8 @@ async def _run_steps(
             continue
         if step.action is Action.GOTO:
             await page.goto(step.target, wait_until="load", timeout=timeout_ms)
+        elif step.action is Action.WAIT_IDLE:
+            await page.wait_for_load_state("networkidle", timeout=timeout_ms)
         elif step.action is Action.WAIT_SELECTOR:
             await page.wait_for_selector(step.target, timeout=timeout_ms)
         elif step.action is Action.WAIT_TEXT:
@@ -241,6 +289,8 @@ async def _run_steps(
         elif stop_reason := await _act(page, step, timeout_ms):
             done.append(f"{step.description} : {stop_reason}")
             return
+        elif step.choice:
+            network.choice = await _choice_snapshot(page, step, timeout_ms)
         done.append(step.description)
     if network.blocked:
         raise _AttemptEnded(network.blocked_message())
@@ -271,6 +321,80 @@ async def _act(page: Page, step: Step, timeout_ms: float) -> str | None:
     else:
         await element.check(timeout=timeout_ms)
     return None
+
+
+# The label of a chosen radio or checkbox: its <label for=…>, else the label around it.
+_LABEL_OF = "e => { const l = (e.labels && e.labels[0]) || e.closest('label'); return l ? l.innerText : null; }"
+
+
+async def _choice_snapshot(page: Page, step: Step, timeout_ms: float) -> ChoiceSnapshot:
+    """The page as it stands once the counter is chosen (before going on), and the counter's label. A part
+    that cannot be read is missing from the snapshot; the walk goes on."""
+    label = await _or_none(page.locator(step.target).first.evaluate(_LABEL_OF))
+    screenshot = await _or_none(page.screenshot(full_page=True, timeout=timeout_ms))
+    html = await _or_none(page.content())
+    return ChoiceSnapshot(page.url, screenshot, html, " ".join(label.split()) if label else None)
+
+
+async def _or_none(job: Awaitable[T]) -> T | None:
+    try:
+        return await job
+    except PlaywrightError:
+        return None
+
+
+# The box, in page pixels, of the decisive text (its text node, else the smallest shown element under
+# the region that holds all of it) or of the decisive elements (all of them). Text is compared without
+# spaces or case: the page's layout (line breaks, text-transform) changes neither.
+_DECISIVE_BOX = r"""([region, elements, text]) => {
+  const squash = s => (s || '').replace(/\s+/g, '').toLowerCase();
+  const shown = e => { const r = e.getBoundingClientRect(), st = getComputedStyle(e);
+    return r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none'; };
+  const wanted = squash(text);
+  let boxes = [];
+  for (const area of document.querySelectorAll(region)) {
+    if (!shown(area)) continue;
+    if (elements) {
+      boxes = Array.from(area.querySelectorAll(elements)).filter(shown).map(e => e.getBoundingClientRect());
+    } else if (squash(area.innerText).includes(wanted)) {
+      let best = area, deeper = true;
+      while (deeper) {
+        deeper = false;
+        for (const child of best.children) {
+          if (shown(child) && squash(child.innerText).includes(wanted)) { best = child; deeper = true; break; }
+        }
+      }
+      boxes = [best.getBoundingClientRect()];
+      for (const node of best.childNodes) {  // the text alone, when one text node holds it all
+        if (node.nodeType === Node.TEXT_NODE && squash(node.textContent).includes(wanted)) {
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          boxes = [range.getBoundingClientRect()];
+          break;
+        }
+      }
+    }
+    if (boxes.length) break;
+  }
+  if (!boxes.length) return null;
+  const left = Math.min(...boxes.map(b => b.left)), top = Math.min(...boxes.map(b => b.top));
+  const right = Math.max(...boxes.map(b => b.right)), bottom = Math.max(...boxes.map(b => b.bottom));
+  return [Math.round(left + window.scrollX), Math.round(top + window.scrollY),
+          Math.round(right - left), Math.round(bottom - top)];
+}"""
+
+
+async def _decisive_box(
+    page: Page, recorded: _Recording, plan: WalkPlan, status: int | None, deadline: float
+) -> tuple[Decisive | None, tuple[int, int, int, int] | None]:
+    """Where the decisive text of the recorded page is, measured in the same page (never another one)."""
+    if plan.find_decisive is None or recorded.html is None or page.is_closed() or page.url != recorded.url:
+        return None, None
+    decisive = plan.find_decisive(recorded.html, recorded.url, status)
+    if decisive is None:
+        return None, None
+    box = await _before(page.evaluate(_DECISIVE_BOX, [decisive.region, decisive.elements, decisive.text]), deadline)
+    return decisive, (box[0], box[1], box[2], box[3]) if box else None
 
 
 async def _wait_for_person(

@@ -33,6 +33,7 @@ from sqlalchemy import select, update
 from capture.accompanied import WAITING_STATUSES, window_closes
 from capture.alerts import AlertResult, Message, captcha_message, notify, reminder_message, slots_message
 from capture.attempt import AttemptOutcome, capture_target
+from capture.block_alert import alert_block_episode
 from capture.chromium import BrowserService
 from capture.claims import BACK_TO_PLAN, claimer_identity, owner_died
 from capture.politeness import PolitenessRefusal
@@ -283,6 +284,10 @@ class PlanRunner:
             self._alert(outcome, target)
         if outcome is not None and outcome.classification.state is State.CAPTCHA:
             self._captcha_alert_once(outcome, target)
+        elif outcome is not None and outcome.classification.block is not None:
+            urls = list(self.settings.alert_urls)
+            if alert_block_episode(self.workspace, outcome.capture, target, urls, self.capture_settings):
+                self.report(f"{target.host} refuse les tentatives : pause automatique, alerte envoyée.")
         return outcome
 
     # -- accompanied attempts and telling the user ----------------------------------------------

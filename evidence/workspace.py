@@ -41,6 +41,9 @@ DEFAULT_CONFIG = """\
 # min_interval_minutes = 10
 # Durée maximale d'une tentative, en secondes.
 # attempt_timeout_seconds = 90
+# Pause après un refus du site (blocage ou trop de requêtes selon Cloudflare), en minutes ; doublée à
+# chaque refus de suite (au plus 24 h), jamais plus court que le délai minimal.
+# block_pause_minutes = 30
 # Chemin d'un Chromium précis (sinon : celui de Playwright, puis /usr/lib/chromium/chromium).
 # chromium_path = ""
 
@@ -55,7 +58,7 @@ DEFAULT_CONFIG = """\
 # accompanied_window_minutes = 60
 
 [alerts]
-# Adresses Apprise à prévenir quand des créneaux apparaissent, par exemple
+# Adresses Apprise à prévenir quand des créneaux apparaissent (ou quand un site refuse l'outil), par exemple
 # urls = ["mailto://utilisateur:motdepasse@exemple.fr", "ntfy://mon-sujet"]
 # urls = []
 # Notification sur le bureau de cet ordinateur (notify-send), quand il y en a un.

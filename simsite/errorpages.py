@@ -40,3 +40,29 @@ def bad_gateway() -> Response:
 
 def not_found() -> Response:
     return html(_nginx_page("404 Not Found"), status=404)
+
+
+# HAProxy's built-in error pages (the body HAProxy sends, plus the banner).
+_HAPROXY = {
+    503: ("503 Service Unavailable", "No server is available to handle this request."),
+    504: ("504 Gateway Time-out", "The server didn't respond in time."),
+}
+
+
+def haproxy(status: int) -> Response:
+    heading, sentence = _HAPROXY[status]
+    return html(f"<html><body>{BANNER}<h1>{heading}</h1>\n{sentence}\n</body></html>\n", status=status)
+
+
+def internal_error() -> Response:
+    return html(_nginx_page("500 Internal Server Error"), status=500)
+
+
+def maintenance() -> Response:
+    """A prefecture site's maintenance notice (simulated wording)."""
+    return html(f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>Site indisponible</title></head>
+<body>{BANNER}<h1>Site indisponible</h1>
+<p>Le site est en maintenance. Merci de revenir plus tard.</p>
+</body></html>
+""", status=503)

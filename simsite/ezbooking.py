@@ -7,8 +7,8 @@ Texts marked « simulated » below have no known real wording.
 
 Behaviour by mode: step 0 is served normally in every mode except "captcha" (a reCAPTCHA gate is added to it);
 "overload" turns every later step into the « Service surchargé » page (the real one was saved at step 1); the
-POST of step 1 leads to ``/2`` (no slot) in "noslot" and "captcha" modes, to ``/3`` then ``/4`` (slot table)
-in "slots" and "slots_later_week" modes.
+POST of step 1 leads to ``/3`` then ``/4`` (slot table) in the "slots…" modes, to ``/2`` (no slot) in every
+other mode.
 """
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ def _post_step(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> 
     if step == "1":
         if request.form.get("planning") not in {value for value, _ in PLANNINGS}:
             return html(_planning_page(booking_id, PLANNING_ERROR))
-        next_step = "3" if mode in ("slots", "slots_later_week") else "2"
+        next_step = "3" if mode.startswith("slots") else "2"
         return redirect(f"/booking/create/{booking_id}/{next_step}")
     if step == "2":  # « Terminer »: back to the start, as the real button ends the process
         return redirect(f"/booking/create/{booking_id}")

@@ -11,6 +11,11 @@ _MONTHS = (
 )
 
 
+def day_name(day: date) -> str:
+    """« lundi »."""
+    return _DAYS[day.weekday()]
+
+
 def long_date(day: date) -> str:
     """« lundi 13 mai 2024 »."""
     return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"

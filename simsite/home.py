@@ -13,7 +13,9 @@ ENTRY_POINTS: tuple[tuple[str, str], ...] = (
     ("/booking/create/11343", "Module de réservation classique des préfectures (conditions, guichet, résultat)"),
     ("/rdvpref/reservation/demarche/3720/cgu/", "RDV Préfecture : code de sécurité (CaptchEtat)"),
     ("/rdvpref/reservation/demarche/3720/creneau/", "RDV Préfecture : choix du créneau"),
-    ("/rdvsp/prefecture/recepisse", "RDV Service Public : recherche de créneau"),
+    ("/prendre_rdv?public_link_organisation_id=2458", "RDV Service Public : recherche de créneau"),
+    ("/prendre_rdv?public_link_organisation_id=2458&lieu_id=1", "RDV Service Public : semaine d'un lieu"),
+    ("/eAppointmentpref94/element/jsp/specific/pref94.jsp", "eAppointment (Val-de-Marne) : choix du motif"),
 )
 
 

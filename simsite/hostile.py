@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from types import TracebackType
 
+from simsite.ezbooking import NOSLOT_TEXT
 from simsite.markup import BANNER
 from simsite.requestlog import LoggedRequest
 from simsite.response import HTML, Response, html
@@ -36,9 +37,10 @@ GIANT_PAGE_BYTES = 50 * 1024 * 1024
 OFFSITE_URL = "http://hors-site.invalid/pistage"
 """Where the popup page tries to go: a host the tool must never contact (``.invalid`` never resolves)."""
 
-NOSLOT_TEXT = (
-    "Il n'existe plus de plage horaire libre pour votre demande de rendez-vous. Veuillez recommencer "
-    "ultérieurement."
+# The no-slot result as the booking module shows it: in its own form (a quote elsewhere would be no result).
+NOSLOT_RESULT = (
+    f'<div id="inner_Booking"><h2>Vérification de disponibilité</h2><form id="FormBookingCreate">{NOSLOT_TEXT}'
+    "</form></div>"
 )
 
 
@@ -86,7 +88,7 @@ def _download(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> R
 
 
 def _popups(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
-    body = f"<h2>Vérification de disponibilité</h2><p>{NOSLOT_TEXT}</p>"
+    body = NOSLOT_RESULT
     script = f"""
 window.open("/piege/fenetres/ouverte", "_blank");
 window.open("{OFFSITE_URL}", "_blank");
@@ -243,7 +245,7 @@ class _SideHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", HTML)
         self.send_header("Cache-Control", "no-store")
         if self.path != SideServer.STREAM_PATH:
-            body = _page("Vérification de disponibilité", f"<h2>Vérification de disponibilité</h2><p>{NOSLOT_TEXT}</p>")
+            body = _page("Vérification de disponibilité", NOSLOT_RESULT)
             self.send_header("Content-Length", str(len(body.encode("utf-8"))))
             self.end_headers()
             self.wfile.write(body.encode("utf-8"))

@@ -1,11 +1,16 @@
 """RDV Préfecture (``/rdvpref/reservation/demarche/<id>/...``), the Ministry's newer booking platform.
 
 No real page capture exists; the strings, ids and classes come from bot code and the site's own Vue templates as
-listed in the shared samples index. Texts marked « simulated » have no known real wording.
+listed in the shared samples index — the slot page follows its component « rdv-choix-tranche » (every message in
+a ``div.text-center.q-pa-md``, every slot a ``li.radio-card`` holding an ``input[name=trhId]``). Texts marked
+« simulated » have no known real wording.
 
 ``cgu/`` always shows the CaptchEtat gate (an unattended capture normally ends there). ``creneau/`` is also
-reachable directly, so that its three states can be observed without solving anything — except in "captcha"
-mode, where it sends back to the gate.
+reachable directly, so that its states can be observed without solving anything — except in "captcha" mode,
+where it sends back to the gate. By mode: "slots" the desktop week with three slots, "slots_mobile" the phone
+list, "slots_later_week" an empty week with the « Prochaine disponibilité le … » button, "noslot_week" an empty
+week without it, "noslot_unpublished" no calendar at all (« Veuillez réessayer ultérieurement » and the next
+publication), any other mode the last week on offer (« Aucun créneau disponible à partir de cette date »).
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ import hmac
 import json
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from simsite import errorpages, images
-from simsite.frenchdates import long_date, next_weekdays
+from simsite.frenchdates import day_name, long_date, next_weekdays
 from simsite.markup import BANNER, esc_text
 from simsite.requestlog import LoggedRequest
 from simsite.response import Response, html, png, redirect
@@ -28,7 +34,10 @@ NOSLOT_TEXT = "Aucun créneau disponible à partir de cette date."
 RETRY_TEXT = "Veuillez réessayer ultérieurement."
 LATER_WEEK_TEXT = "Aucun créneau disponible sur cette semaine"
 NEXT_AVAILABILITY_PREFIX = "Prochaine disponibilité le "
+NEXT_RELEASE_PREFIX = "Prochaine mise en ligne de nouveaux rendez-vous"
 INVALID_CAPTCHA_TEXT = "Le code de sécurité saisi est incorrect."  # simulated
+DEMARCHE_TITLE = "Demande de titre de séjour"  # simulated
+PARIS = ZoneInfo("Europe/Paris")
 
 # Codes are derived from the captcha id, so the server keeps no state; the key only lives for this process.
 _CAPTCHA_KEY = secrets.token_bytes(32)
@@ -100,6 +109,7 @@ def _page(step: int, content: str) -> str:
 </header>
 <main role="main" id="main" class="fr-container">
 <div id="app">
+  <h1 class="fr-h3" id="demarche-titre">{DEMARCHE_TITLE}</h1>
   <div class="fr-stepper">
     <h2 class="fr-stepper__title"><span class="fr-stepper__state">Étape {step} sur {len(_STEPS)}</span>{esc_text(_STEPS[step - 1])}</h2>
     <div class="fr-stepper__steps" data-fr-current-step="{step}" data-fr-steps="{len(_STEPS)}"></div>
@@ -131,8 +141,7 @@ def _page_data(demarche_id: str, first_available: str) -> str:
 def _landing(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
     if mode == "overload":
         return errorpages.overload()
-    content = f"""  <h1>Demande de titre de séjour</h1>
-  <p>Cette démarche se fait uniquement sur rendez-vous.</p>
+    content = f"""  <p>Cette démarche se fait uniquement sur rendez-vous.</p>
   <a class="fr-btn" href="{_base(params["id"])}/cgu/">Prendre rendez-vous</a>"""
     return html(_page(1, content))
 
@@ -181,37 +190,103 @@ def _captcha_image(request: LoggedRequest, mode: str, params: Mapping[str, str])
     return png(images.captcha_image(captcha_code(params["captcha_id"])))
 
 
-def _slots(demarche_id: str, today: date) -> str:
-    day = next_weekdays(today, 1)[0]
-    cards = "\n".join(
-        f'      <li class="row cellule justify-center radio-card"><input type="radio" name="trhId" '
-        f'id="trhId_{trh_id}" value="{trh_id}"><label class="fr-label" for="trhId_{trh_id}">{label}</label></li>'
-        for trh_id, label in ((4521301, "09h30"), (4521302, "10h00"), (4521307, "14h15"))
+# --- the slot page, as the site's Vue component « rdv-choix-tranche » renders it -------------------------
+
+_SLOT_TIMES = ((4521301, "09h30"), (4521302, "10h00"), (4521307, "14h15"))
+
+
+def next_release(today: date) -> datetime:
+    """The next publication of slots the simulated site announces: the coming Monday, 14:00 in Paris."""
+    monday = today + timedelta(days=7 - today.weekday())
+    return datetime.combine(monday, time(14, 0), tzinfo=PARIS)
+
+
+def _publications(today: date) -> str:
+    """« Prochaine mise en ligne … » and « Dernière mise en ligne … », as the component shows them."""
+    upcoming = next_release(today)
+    previous = upcoming - timedelta(days=7)
+    blocks = "".join(
+        f'<div class="text-center q-pa-md"><span class="fr-text--italic fr-text--bold">{label} : le '
+        f'{moment:%d/%m/%Y à %H:%M}</span><br><span class="fr-text--italic">pour des créneaux de la semaine du '
+        f"{moment.date() + timedelta(days=7):%d/%m/%Y}</span></div>"
+        for label, moment in ((NEXT_RELEASE_PREFIX, upcoming), ("Dernière mise en ligne de rendez-vous", previous))
     )
-    return f"""  <form method="post" action="{_base(demarche_id)}/informations/">
-    <p><strong>{long_date(day).capitalize()}</strong></p>
-    <ul class="creneaux">
-{cards}
-    </ul>
-    <button type="button" class="fr-btn fr-btn--secondary">Voir plus de créneaux</button>
-    <button type="submit" class="fr-btn">Suivant</button>
-  </form>
-{_page_data(demarche_id, day.isoformat())}"""
+    return f'    <div class="row col-12 justify-center">{blocks}</div>\n'
 
 
-def _slots_later_week(demarche_id: str, today: date) -> str:
+def _message(text: str) -> str:
+    return f'    <div class="row col-12 justify-center"><div class="text-center q-pa-md">{text}</div></div>\n'
+
+
+def _slot_card(trh_id: int, label: str, desktop: bool) -> str:
+    classes = "row cellule justify-center radio-card" if desktop else "radio-card"
+    return (f'<li class="{classes}"><input type="radio" name="trhId" id="trhId_{trh_id}" value="{trh_id}" '
+            f'data-value="{trh_id}"><label class="fr-label" for="trhId_{trh_id}">{label}</label></li>')
+
+
+def _week(today: date) -> list[date]:
+    monday = today - timedelta(days=today.weekday())
+    return [monday + timedelta(days=n) for n in range(5)]
+
+
+def _grid(today: date, with_slots: bool) -> str:
+    """The desktop week: one column per day, the slots of the first working day after today."""
+    slot_day = next_weekdays(today, 1)[0]
+    columns = "".join(
+        f'<div class="column col items-center blocCreneauSelection"><h3 class="celulleHeader text-bold text-center">'
+        f"{day_name(day)}<br>{day:%d/%m}</h3><ul>"
+        + ("".join(_slot_card(i, label, True) for i, label in _SLOT_TIMES) if with_slots and day == slot_day else "")
+        + "</ul></div>"
+        for day in _week(slot_day if with_slots else today)
+    )
+    return f'    <div class="row q-gutter-xs">{columns}</div>\n'
+
+
+def _mobile_list(today: date) -> str:
+    """The phone layout: a day per expansion item, only the first day with slots opened."""
+    slot_day = next_weekdays(today, 1)[0]
+    items = []
+    for day in _week(slot_day):
+        opened = day == slot_day
+        cards = "".join(_slot_card(i, label, False) for i, label in _SLOT_TIMES) if opened else ""
+        empty = "" if opened else '<div class="full-width text-center q-mt-md"><div>Aucun créneau disponible</div></div>'
+        hidden = "" if opened else ' style="display: none;"'
+        items.append(
+            f'<div class="q-expansion-item q-item-type q-expansion-item--standard"><div class="q-item q-item-type '
+            f'row no-wrap q-item--clickable" role="button" aria-expanded="{str(opened).lower()}"><div '
+            f'class="q-item__label">{day_name(day)} {day:%d/%m}</div></div><div class="q-expansion-item__content"'
+            f'{hidden}><ul class="row q-gutter-x-md">{cards}</ul>{empty}</div></div>'
+        )
+    return f'    <div class="q-list col-12">{"".join(items)}</div>\n'
+
+
+def _later_week_button(day: date) -> str:
+    return (f'<div class="text-center q-pa-md"><button class="q-btn q-btn-item q-btn--standard bg-primary text-white" '
+            f'type="button" id="btnProchaineDispo"><span class="q-btn__content"><span class="block">'
+            f"{NEXT_AVAILABILITY_PREFIX}{day:%d/%m/%Y}</span></span></button></div>")
+
+
+def _slot_state(mode: str, demarche_id: str, today: date) -> str:
+    """The component for ``mode``; every mode without slots of its own shows the last week on offer."""
     later = today + timedelta(days=14 - today.weekday())  # Monday of the week after next
-    return f"""  <div class="fr-alert fr-alert--info"><p>{LATER_WEEK_TEXT}</p></div>
-  <button type="button" class="fr-btn" id="btnProchaineDispo">{NEXT_AVAILABILITY_PREFIX}{long_date(later)}</button>
-{_page_data(demarche_id, later.isoformat())}"""
-
-
-def _no_slot(demarche_id: str) -> str:
-    return f"""  <div class="fr-alert fr-alert--info">
-    <p>{NOSLOT_TEXT}</p>
-    <p>{RETRY_TEXT}</p>
-  </div>
-{_page_data(demarche_id, "")}"""
+    more = '    <div class="row items-center q-mt-md"><div class="full-width text-center"><button class="fr-btn ' \
+           'fr-btn--tertiary-no-outline">Voir plus de créneaux</button></div></div>\n'
+    first_slot = next_weekdays(today, 1)[0].isoformat()
+    if mode == "slots":
+        return _grid(today, with_slots=True) + more + _page_data(demarche_id, first_slot)
+    if mode == "slots_mobile":
+        return _mobile_list(today) + _page_data(demarche_id, first_slot)
+    empty_week = f'<div class="text-center q-pa-md">{LATER_WEEK_TEXT}</div>'
+    if mode == "slots_later_week":
+        messages = f'    <div class="column col-12 justify-center">{empty_week}{_later_week_button(later)}</div>\n'
+        return _grid(today, with_slots=False) + messages + _page_data(demarche_id, later.isoformat())
+    if mode == "noslot_week":
+        messages = f'    <div class="column col-12 justify-center">{empty_week}</div>\n'
+        return _grid(today, with_slots=False) + messages + _page_data(demarche_id, "")
+    if mode == "noslot_unpublished":
+        return _message(RETRY_TEXT) + _publications(today) + _page_data(demarche_id, "")
+    last_week = _message(f"{NOSLOT_TEXT}<br/>{RETRY_TEXT}")
+    return _grid(today, with_slots=False) + last_week + _publications(today) + _page_data(demarche_id, "")
 
 
 def _slot_page(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> Response:
@@ -221,14 +296,9 @@ def _slot_page(request: LoggedRequest, mode: str, params: Mapping[str, str]) -> 
     if mode == "captcha":
         return redirect(f"{_base(demarche_id)}/cgu/")
     today = datetime.now(UTC).date()
-    if mode == "slots":
-        state = _slots(demarche_id, today)
-    elif mode == "slots_later_week":
-        state = _slots_later_week(demarche_id, today)
-    else:
-        state = _no_slot(demarche_id)
     content = f"""  <p>À partir du <strong>{long_date(today)}</strong></p>
-{state}"""
+  <div id="q-app">
+{_slot_state(mode, demarche_id, today)}  </div>"""
     return html(_page(2, content))
 
 

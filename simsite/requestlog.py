@@ -38,6 +38,7 @@ NON_TEXT_FIELD_NAMES: frozenset[str] = frozenset(
         "planning",  # classic counter radio
         "trhId",  # rdvpref slot radio
         "captchaId",  # rdvpref hidden field of the captcha widget
+        "selectedMotiveKeyList",  # eAppointment motive checkboxes
     }
 )
 """Names of the checkbox, radio, hidden and submit fields of the simulated forms.

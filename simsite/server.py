@@ -18,18 +18,41 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType, TracebackType
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from simsite import errorpages, ezbooking, home, hostile, rdvpref, rdvsp, routing, traps
+from simsite import (
+    eappointment,
+    errorpages,
+    ezbooking,
+    frontdoor,
+    helppages,
+    home,
+    hostile,
+    rdvpref,
+    rdvsp,
+    routing,
+    traps,
+)
 from simsite.requestlog import LoggedRequest, TextFieldSubmission
 from simsite.response import Response, json_response
 
-MODES: tuple[str, ...] = ("noslot", "slots", "slots_later_week", "captcha", "overload", "502", "hang")
-"""What the booking pages show: no slot, slots (this week / in a later week), a captcha gate, the « Service
-surchargé » page, a 502 Bad Gateway, or no answer at all."""
+MODES: tuple[str, ...] = (
+    "noslot", "noslot_week", "noslot_unpublished", "slots", "slots_mobile", "slots_later_week", "captcha",
+    "overload", *frontdoor.MODES, "hang",
+)
+"""What the booking pages show. Each platform's own pages (a platform shows its nearest page for a mode it lacks,
+see its module): "noslot" no slot — RDV Préfecture has two more ways to say it, "noslot_week" an empty week and
+"noslot_unpublished" nothing published yet, with the next publication —, "slots" slots this week,
+"slots_mobile" on a phone's layout, "slots_later_week" in a later week only, "captcha" a captcha gate,
+"overload" the « Service surchargé » page. In front of every page: Cloudflare's block, rate limit and challenge
+("blocked", "rate_limited", "challenge"), a proxy's error ("502", "503", "504"), a site-wide page
+("maintenance", "404", "500"; RDV Service Public's own on its paths); or no answer at all ("hang")."""
 
 CONTROL_PREFIX = "/__sim/"
 """Paths under this prefix drive the site from another process; they are not logged and ignore the mode."""
 
-_ROUTES = home.ROUTES + ezbooking.ROUTES + rdvpref.ROUTES + rdvsp.ROUTES + traps.ROUTES + hostile.ROUTES
+_ROUTES = (
+    home.ROUTES + helppages.ROUTES + ezbooking.ROUTES + rdvpref.ROUTES + rdvsp.ROUTES + eappointment.ROUTES
+    + traps.ROUTES + hostile.ROUTES
+)
 
 
 class UnknownModeError(ValueError):
@@ -204,8 +227,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: _SiteServer
     server_version = "simsite/1"
 
+    # The Server header of the answer being sent (Cloudflare's pages name their own).
+    _server_header: str | None = None
+
     def version_string(self) -> str:
-        return self.server_version
+        return self._server_header or self.server_version
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -242,18 +268,21 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "hang":
             site._wait_for_stop()  # then close the connection without a word
             return
-        if mode == "502":
-            self._send(errorpages.bad_gateway())
+        in_front = frontdoor.answer(mode, unquote(path), self.headers.get("Host", self.server.server_name))
+        if in_front is not None:
+            self._send(in_front)
             return
         found = routing.find(_ROUTES, self.command, unquote(path))
         self._send(found[0](request, mode, found[1]) if found else errorpages.not_found())
 
     def _send(self, response: Response) -> None:
+        headers = [(name, value) for name, value in response.headers if name.lower() != "server"]
+        self._server_header = next((value for name, value in response.headers if name.lower() == "server"), None)
         self.send_response(response.status)  # also sends Server and Date
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         self.send_header("Cache-Control", "no-store")
-        for name, value in response.headers:
+        for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(response.body)

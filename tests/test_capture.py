@@ -46,7 +46,9 @@ def test_noslot_recorded_with_every_artefact(workspace, site, browser, fast_sett
     assert capture.final_url.endswith("/booking/create/4963/2")
     assert capture.evidence_text.startswith("Il n'existe plus de plage horaire libre")
     kinds = [a.kind for a in capture.artefacts]
-    assert kinds == ["screenshot", "screenshot_annotated", "html", "mhtml", "har", "environment"]
+    assert kinds == [
+        "screenshot", "screenshot_annotated", "html", "mhtml", "har", "screenshot_step", "html_step", "environment"
+    ]
     for artefact in capture.artefacts:
         data = (workspace.home / artefact.blob_path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == artefact.sha256 and len(data) == artefact.size

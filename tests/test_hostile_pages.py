@@ -208,8 +208,8 @@ def test_endless_dialogs_end_at_the_limit(workspace, site, browser, settings):
 @pytest.mark.parametrize("limit_s", [LIMIT_S, 90])
 def test_a_50_mb_page(workspace, site, browser, settings, limit_s):
     """Short limit: the load times out. Default limit (90 s): the page loads, the HTML is kept; the
-    full-page screenshot cannot be taken in time, which the record says. Classifying 50 MB of HTML
-    takes about 11 s more, after the walk: hence the wider margin (docs/reliability.md)."""
+    full-page screenshot cannot be taken in time, which the record says. Reading its first 5 MB (all
+    that is classified) takes about a second more, after the walk (docs/reliability.md)."""
     long = CaptureSettings(min_interval=timedelta(0), attempt_timeout_s=limit_s)
     target = target_for(workspace, f"{site.base_url}/piege/page-geante")
     outcome, elapsed = timed_attempt(workspace, target, browser, long)
@@ -234,5 +234,10 @@ def test_hostile_pages_in_a_row_leave_no_browser_behind(workspace, site, browser
             outcome, elapsed = timed_attempt(workspace, target, browser, settings)
             assert elapsed < LIMIT_S + SLACK_S, (target.url, elapsed)
     assert_next_attempt_works(workspace, site, browser, settings)
+    # The renderers of the contexts just closed take a moment to exit (seen as zombies, or a spare renderer
+    # started meanwhile): a leak stays, they do not.
+    deadline = time.monotonic() + 10
+    while len(chromium_processes()) > before + 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert len(chromium_processes()) <= before + 1
     assert not any(r.is_completion for r in site.requests)

@@ -83,14 +83,50 @@ def test_classic_module_steps_with_counter_choose_it_only_when_the_choice_is_sho
     ]
 
 
-def test_rdvpref_steps_open_the_captcha_page_and_stop() -> None:
-    steps = PLATFORMS["rdvpref"].steps("http://127.0.0.1:5555/rdvpref/reservation/demarche/77/creneau/")
+@pytest.mark.parametrize("path", ["", "cgu/", "cgu/?error=invalidCaptcha", "creneauX/"])
+def test_rdvpref_steps_open_the_captcha_page_and_stop(path: str) -> None:
+    steps = PLATFORMS["rdvpref"].steps(f"http://127.0.0.1:5555/rdvpref/reservation/demarche/77/{path}")
     assert [(s.action, s.target) for s in steps] == [
         (Action.GOTO, "http://127.0.0.1:5555/rdvpref/reservation/demarche/77/cgu/")
     ]
 
 
-@pytest.mark.parametrize("name", ["rdvpref", "eappointment94", "anct", "generic"])
+@pytest.mark.parametrize("path", ["creneau/", "creneau", "creneau/?date=16/03/2026"])
+def test_rdvpref_address_of_the_slot_page_is_opened_as_it_is(path: str) -> None:
+    steps = PLATFORMS["rdvpref"].steps(f"http://127.0.0.1:5555/rdvpref/reservation/demarche/77/{path}")
+    assert [(s.action, s.target) for s in steps] == [
+        (Action.GOTO, "http://127.0.0.1:5555/rdvpref/reservation/demarche/77/creneau/")
+    ]
+
+
+def test_eappointment_steps_with_a_motive_wait_for_the_sites_answer() -> None:
+    steps = PLATFORMS["eappointment94"].steps(SAMPLE_URLS["eappointment94"], "2")
+    assert [(s.action, s.target, s.when, s.choice) for s in steps[1:]] == [
+        (Action.CHECK, 'input[name="selectedMotiveKeyList"][value="2"]', 'input[name="selectedMotiveKeyList"]', True),
+        (Action.CLICK_BUTTON, 'input#nextButtonId[value="Continuer"]', 'input[name="selectedMotiveKeyList"]', False),
+        (Action.WAIT_IDLE, "", None, False),
+    ]
+
+
+def test_the_counter_choice_is_the_step_whose_label_and_page_are_recorded() -> None:
+    steps = PLATFORMS["ezbooking"].steps(SAMPLE_URLS["ezbooking"], "14014")
+    assert [s.action for s in steps if s.choice] == [Action.CHOOSE_RADIO]
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (lambda: Step(Action.WAIT_IDLE, "#x"), "n'a pas de cible"),
+        (lambda: Step(Action.CLICK_BUTTON, 'input[name="nextButton"]', choice=True), "choix du guichet"),
+        (lambda: Step(Action.GOTO, "https://example.org/", choice=True), "choix du guichet"),
+    ],
+)
+def test_wait_idle_and_choice_steps_are_checked(step, message: str) -> None:
+    with pytest.raises(StepError, match=message):
+        step()
+
+
+@pytest.mark.parametrize("name", ["rdvpref", "anct", "generic"])
 def test_a_counter_is_refused_where_the_site_has_no_counter_choice(name: str) -> None:
     with pytest.raises(StepError, match="Le choix d'un guichet n'existe pas"):
         PLATFORMS[name].steps(SAMPLE_URLS[name], "14014")
