@@ -5,14 +5,11 @@ alert per episode, by email and webhook as the slots alert."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
-from http.server import ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from capture.attempt import capture_target
@@ -28,7 +25,7 @@ from evidence.observations import PageObservations
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
 from evidence.workspace import init_workspace, open_workspace
-from tests.test_watch import _free_port, _Mailbox, _Webhook
+from tests.alert_helpers import alert_channels
 
 pytestmark = pytest.mark.browser
 
@@ -115,26 +112,14 @@ def test_the_pause_is_kept_by_a_restarted_watcher_and_ended_by_an_attempt_that_g
 
 
 @pytest.fixture
-def alert_channels():
-    """A local SMTP server and a webhook, as the slots alert's tests use; yields Apprise URLs and inboxes."""
-    mailbox = _Mailbox()
-    smtp_port = _free_port()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    _Webhook.received.clear()
-    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
-    urls = (
-        f"mailto://127.0.0.1:{smtp_port}?from=preuves@example.org&to=avocat@example.org&mode=insecure",
-        f"json://127.0.0.1:{hook.server_address[1]}/alerte",
-    )
-    yield urls, mailbox.messages, _Webhook.received
-    smtp.stop()
-    hook.shutdown()
+def channels():
+    """A local SMTP server and a webhook, as the other alert tests use."""
+    with alert_channels() as local:
+        yield local
 
 
-def test_one_alert_per_block_episode_and_missed_attempts_while_resting(tmp_path, site, browser, alert_channels):
-    urls, mails, posts = alert_channels
+def test_one_alert_per_block_episode_and_missed_attempts_while_resting(tmp_path, site, browser, channels):
+    urls, mails, posts = channels.urls, channels.mails, channels.posts
     workspace, _ = init_workspace(tmp_path / "demo", demo=True)
     start = datetime(2026, 11, 30, 9, tzinfo=UTC)
     workspace.use_clock(SimulatedClock(start - timedelta(minutes=1)))  # plans are for later times only
