@@ -88,10 +88,9 @@ class BlobStore:
             except BaseException:
                 Path(tmp_name).unlink(missing_ok=True)
                 raise
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         except OSError as exc:
-            reason = _PLAIN_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
-            raise StoreError(f"écriture impossible dans le dépôt de preuves : {reason}") from exc
+            raise StoreError(f"écriture impossible dans le dépôt de preuves : {plain_reason(exc)}") from exc
 
     def remove(self, sha256: str) -> bool:
         """Erase a file; only a purge the user asked for, recorded in the journal first, does this.
@@ -100,7 +99,7 @@ class BlobStore:
             self.path_for(sha256).unlink()
         except FileNotFoundError:
             return False
-        _fsync_dir(self.path_for(sha256).parent)
+        fsync_dir(self.path_for(sha256).parent)
         return True
 
     def read(self, sha256: str) -> bytes:
@@ -115,7 +114,12 @@ class BlobStore:
                 yield path.relative_to(self.workspace_root).as_posix()
 
 
-def _fsync_dir(directory: Path) -> None:
+def plain_reason(exc: OSError) -> str:
+    """Why a write failed, said in French for the failures a full or locked-down disk gives."""
+    return _PLAIN_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
