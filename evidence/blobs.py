@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from evidence.errors import StoreError
+from evidence.errors import EvidenceDamaged, StoreError
 
 CHUNK = 1 << 20
 # What the user is told for the failures a full or locked-down disk gives (strerror is English).
@@ -74,8 +74,10 @@ class BlobStore:
         return StoredBlob(sha256, size, self.relpath_for(sha256))
 
     def _write_new(self, final: Path, chunks: Iterator[bytes] | list[bytes]) -> None:
+        if not self.root.is_dir():  # never made again here: the record would go to a workspace that is gone
+            raise workspace_vanished(self.workspace_root)
         try:
-            final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            final.parent.mkdir(mode=0o700, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as handle:
@@ -112,6 +114,10 @@ class BlobStore:
         for path in sorted(self.root.rglob("*")):
             if path.is_file():
                 yield path.relative_to(self.workspace_root).as_posix()
+
+
+def workspace_vanished(home: Path) -> EvidenceDamaged:
+    return EvidenceDamaged(f"l'espace de travail {home} a disparu pendant l'enregistrement : rien n'a été enregistré")
 
 
 def plain_reason(exc: OSError) -> str:
