@@ -122,6 +122,19 @@ class JournalCopyWriter:
     def _forget(self, session: Session) -> None:
         session.info.pop(STAGED_ENTRIES, None)
 
+    def confirm_tail(self, session: Session) -> None:
+        """Confirm the copy's last entries if the database committed them: a process killed between
+        its commit and its confirmation leaves them unconfirmed until someone opens the workspace."""
+        last = _last_line(self.path)
+        if not last or "seq" not in last or not isinstance(last["seq"], int):
+            return
+        committed = session.get(JournalEntry, last["seq"])
+        if committed is not None and committed.entry_hash == last.get("entry_hash"):
+            try:
+                self._append([confirmation(committed.seq, committed.entry_hash)])
+            except OSError:
+                pass  # the next writer confirms it
+
     def _has_header(self) -> bool:
         try:
             return self.path.stat().st_size > 0
@@ -145,6 +158,26 @@ class JournalCopyWriter:
             os.close(fd)
         if created:
             fsync_dir(self.path.parent)
+
+
+def _last_line(path: Path, block: int = 1 << 16) -> dict[str, Any] | None:
+    """The copy's last line, read from the end of the file."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return None
+    with handle:
+        end = handle.seek(0, os.SEEK_END)
+        tail, start = b"", end
+        while start > 0 and b"\n" not in tail.rstrip(b"\n"):
+            start = max(0, start - block)
+            handle.seek(start)
+            tail = handle.read(end - start)
+    try:
+        line = json.loads(tail.rstrip(b"\n").rsplit(b"\n", 1)[-1])
+    except ValueError:
+        return None
+    return line if isinstance(line, dict) else None
 
 
 def _earlier_entries(session: Session, before_seq: int) -> list[CopiedEntry]:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence import journal, schema, tsa_defaults
-from evidence.blobs import BlobStore
+from evidence.blobs import BlobStore, workspace_vanished
 from evidence.clock import Clock, SystemClock
 from evidence.database import make_engine, make_session_factory, read_session, write_session
 from evidence.errors import EvidenceDamaged, PreuvesError, WorkspaceError
@@ -210,9 +210,7 @@ def _guard_commits(sessions: sessionmaker[Session], home: Path, database: Path |
             current is not None and (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino)
         )
         if not config_present or not same_file:
-            raise EvidenceDamaged(
-                f"l'espace de travail {home} a disparu pendant l'écriture : rien n'a été enregistré"
-            )
+            raise workspace_vanished(home)
 
     event.listen(sessions, "before_commit", still_there)
 
@@ -221,7 +219,10 @@ def _sessions(engine: Engine, home: Path, url: str, writable: bool) -> sessionma
     sessions = make_session_factory(engine)
     if writable:
         _guard_commits(sessions, home, sqlite_file(home, url))
-        JournalCopyWriter(home / COPY_NAME).attach(sessions)
+        copy = JournalCopyWriter(home / COPY_NAME)
+        copy.attach(sessions)
+        with sessions() as session:
+            copy.confirm_tail(session)
     return sessions
 
 

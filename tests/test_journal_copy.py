@@ -4,6 +4,8 @@ and compared with the database by `verify` (what either side lost or changed is 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select
@@ -14,6 +16,7 @@ from evidence.journal_copy import COPY_NAME, FORMAT, JournalCopyWriter, read_cop
 from evidence.models import JournalEntry
 from evidence.records import add_correction
 from evidence.verify import verify_workspace
+from evidence.workspace import open_workspace
 from tests.evidence_helpers import add_sample_case, drop_triggers, raw_sql, record_sample_captures, rewrite_journal_from
 
 pytestmark = pytest.mark.both_databases
@@ -30,6 +33,21 @@ def database_hashes(workspace) -> list[str]:
 
 def copy_lines(workspace) -> list[dict]:
     return [json.loads(line) for line in workspace.journal_copy.read_text(encoding="utf-8").splitlines()]
+
+
+@contextmanager
+def confirmations_lost(monkeypatch) -> Iterator[None]:
+    """As if the process died after each commit, before writing its confirmation."""
+    append = JournalCopyWriter._append
+
+    def without_confirmation(self, lines_):
+        if len(lines_) == 1 and "committed" in lines_[0]:
+            raise OSError(5, "Input/output error")
+        append(self, lines_)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(JournalCopyWriter, "_append", without_confirmation)
+        yield
 
 
 @pytest.fixture
@@ -80,22 +98,23 @@ def test_a_confirmation_lost_in_a_crash_is_given_by_the_next_writer(recorded, mo
     """Killed between the commit and the confirmation: the entry is committed, the copy has it
     unconfirmed; `verify` finds it in the database, the next transaction confirms it."""
     workspace = recorded
-    append = JournalCopyWriter._append
-
-    def no_confirmation(self, lines_):
-        if any("committed" in line for line in lines_) and len(lines_) == 1:
-            raise OSError(5, "Input/output error")
-        append(self, lines_)
-
-    monkeypatch.setattr(JournalCopyWriter, "_append", no_confirmation)
-    add_correction(workspace, 4, "committed, confirmation lost")
-    monkeypatch.setattr(JournalCopyWriter, "_append", append)
+    with confirmations_lost(monkeypatch):
+        add_correction(workspace, 4, "committed, confirmation lost")
     copy = read_copy(workspace.journal_copy)
     assert (copy.confirmed, len(copy.chain)) == (6, 7)
     assert lines(verify_workspace(workspace)) == []
     add_correction(workspace, 4, "next")
     copy = read_copy(workspace.journal_copy)
     assert (copy.confirmed, len(copy.chain)) == (8, 8)
+
+
+def test_opening_the_workspace_confirms_what_the_database_committed(recorded, monkeypatch):
+    workspace = recorded
+    with confirmations_lost(monkeypatch):
+        add_correction(workspace, 4, "committed, then the process was killed")
+    assert read_copy(workspace.journal_copy).confirmed == 6
+    open_workspace(workspace.home).close()
+    assert read_copy(workspace.journal_copy).confirmed == 7
 
 
 def test_a_copy_that_cannot_be_written_keeps_nothing(recorded):
