@@ -1,13 +1,12 @@
-"""Entry point and the one error boundary of the command line.
+"""The one error boundary of the command line (`preuves.entry` loads it and calls `run`).
 
-Exit codes: 0 ok, 1 a check or an attempt failed, 2 bad input or usage. Every error is one French
-line on stderr; a traceback is shown only with PREUVES_DEBUG=1.
+Exit codes: 0 ok, 1 a check or an attempt failed, 2 bad input or usage, 130 interrupted (Ctrl-C).
+Every error is one French line on stderr; a traceback is shown only with PREUVES_DEBUG=1.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +25,7 @@ from preuves import (
     cli_french,
     demo,
     dossier_commands,
+    interrupts,
     letter_commands,
     serve_commands,
     watch_commands,
@@ -75,6 +75,15 @@ app.add_typer(serve_commands.app, name="user")
 def run(argv: list[str]) -> int:
     """Run one command; return its exit code instead of exiting (tests call this)."""
     os.umask(0o077)
+    with interrupts.remembered():
+        try:
+            return _run(argv)
+        except KeyboardInterrupt:  # Ctrl-C outside Typer's own handling (the error lines below …)
+            err.print("Interrompu.")
+            return 130
+
+
+def _run(argv: list[str]) -> int:
     try:
         code = typer.main.get_command(app).main(args=argv, prog_name="preuves", standalone_mode=False)
     except UsageError as exc:
@@ -103,8 +112,4 @@ def run(argv: list[str]) -> int:
     if code == 130:  # Typer turns Ctrl-C into exit code 130
         err.print("Interrompu.")
     return code if isinstance(code, int) else 0
-
-
-def main() -> None:
-    sys.exit(run(sys.argv[1:]))
 
