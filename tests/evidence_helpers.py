@@ -103,7 +103,7 @@ def rewrite_journal_from(workspace: Workspace, seq: int, change: Callable[[str],
     again, so that the chain in the database is whole (triggers dropped, then put back)."""
     with workspace.reading() as session:
         entries = list(session.scalars(select(JournalEntry).where(JournalEntry.seq >= seq).order_by(JournalEntry.seq)))
-        previous = session.get_one(JournalEntry, seq - 1).entry_hash
+        previous = session.get_one(JournalEntry, seq - 1).entry_hash if seq > 1 else journal.GENESIS_HASH
     raw_sql(workspace, *drop_triggers(workspace))
     engine = create_engine(workspace.database_url)
     try:

@@ -189,3 +189,21 @@ def test_a_database_rewritten_from_one_entry_on_differs_from_the_copy(recorded):
     assert parted == (
         "copie du journal : à partir de l'entrée n° 5, la base et la copie du journal diffèrent (l'une a été réécrite)"
     )
+
+
+def test_a_workspace_older_than_the_copy_gets_one_at_its_next_write(recorded):
+    """Made by a version without the copy: no problem, a note; the next write starts the copy with
+    the database's whole journal."""
+    workspace = recorded
+    rewrite_journal_from(workspace, 1, lambda payload: payload.replace('"journal_copy":"journal.jsonl",', ""))
+    workspace.journal_copy.unlink()
+    report = verify_workspace(workspace)
+    assert report.ok and report.notes[-1] == (
+        "pas encore de copie du journal (journal.jsonl, espace créé par une version antérieure) : "
+        "elle est faite à la prochaine écriture"
+    )
+    add_correction(workspace, 4, "the first write after the upgrade")
+    copy = read_copy(workspace.journal_copy)
+    assert (copy.copied_from_database, copy.confirmed) == (6, 7)
+    report = verify_workspace(workspace)
+    assert report.ok and not any("copie" in note for note in report.notes)
