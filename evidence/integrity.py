@@ -68,6 +68,11 @@ def _check_postgresql(connection: Connection) -> IntegrityReport:
     return IntegrityReport(damage)
 
 
+def says_damaged(exc: Exception) -> bool:
+    """Whether a database error is one a damaged SQLite file gives."""
+    return damage_reason(exc) in _SQLITE_DAMAGE.values()
+
+
 def damage_reason(exc: Exception) -> str:
     """The first line of a database error, in French when it is one a damaged file gives."""
     line = str(getattr(exc, "orig", None) or exc).splitlines()[0]

@@ -198,21 +198,26 @@ def _guard_commits(sessions: sessionmaker[Session], home: Path, database: Path |
     """Refuse a commit once the workspace folder, or the database file opened, is gone: a SQLite
     connection keeps writing into a deleted file, and the blob store would re-create its folder,
     so the record would be lost while the command says it was kept."""
-    opened = database.stat() if database is not None else None
+    opened = _file_identity(database) if database is not None else None
 
     def still_there(session: Session) -> None:
-        try:
-            config_present = (home / CONFIG_NAME).is_file()
-            current = database.stat() if database is not None else None
-        except OSError:
-            config_present, current = False, None
-        same_file = opened is None or (
-            current is not None and (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino)
-        )
-        if not config_present or not same_file:
+        if not (home / CONFIG_NAME).is_file():
             raise workspace_vanished(home)
+        if database is not None and _file_identity(database) != opened:
+            raise EvidenceDamaged(
+                f"la base de données {database} a été supprimée ou remplacée pendant l'écriture : "
+                "rien n'a été enregistré (« preuves verify » dit ce qu'il en est)"
+            )
 
     event.listen(sessions, "before_commit", still_there)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _sessions(engine: Engine, home: Path, url: str, writable: bool) -> sessionmaker[Session]:
@@ -338,6 +343,8 @@ def open_workspace(home: str | Path | None = None, *, read_only: bool = False) -
     writable = _can_write(root, database_file)
     if not writable and not read_only:
         raise WorkspaceError(f"l'espace de travail {root} est en lecture seule : cette commande doit y écrire")
+    if not writable and database_file is not None:
+        _require_shared_memory_file(database_file)
     engine = make_engine(url, read_only=not writable)
     with _closed_on_failure(engine, database_file):
         if schema.current_revision(engine) is None:
@@ -356,6 +363,17 @@ def open_workspace(home: str | Path | None = None, *, read_only: bool = False) -
         migrated_from=migrated_from,
         writable=writable,
     )
+
+
+def _require_shared_memory_file(database_file: Path) -> None:
+    """A read-only copy taken while a process was writing holds its last records in the write-ahead
+    log (`-wal`), which SQLite reads only with its index (`-shm`) and cannot rebuild on read-only media."""
+    wal, shm = (database_file.with_name(database_file.name + suffix) for suffix in ("-wal", "-shm"))
+    if wal.is_file() and wal.stat().st_size and not shm.is_file():
+        raise WorkspaceError(
+            f"{wal.name} a été copié sans {shm.name} : en lecture seule, ses derniers enregistrements ne "
+            "peuvent être lus ; copiez l'espace de travail sur un support inscriptible"
+        )
 
 
 def _require_current(engine: Engine) -> None:

@@ -16,6 +16,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from sqlalchemy.exc import SQLAlchemyError
 
 from evidence.errors import PreuvesError
+from evidence.integrity import damage_reason, says_damaged
 from evidence.workspace import HOME_ENV
 from preuves import (
     anchor_commands,
@@ -101,8 +102,8 @@ def _run(argv: list[str]) -> int:
     except SQLAlchemyError as exc:
         if os.environ.get("PREUVES_DEBUG"):
             raise
-        cause = getattr(exc, "orig", None) or exc
-        err.print(f"Erreur de base de données : {str(cause).splitlines()[0]}")
+        hint = " : « preuves verify » le confirme, « preuves repair » la reconstruit" if says_damaged(exc) else ""
+        err.print(f"Erreur de base de données : {damage_reason(exc)}{hint}")
         return 1
     except OSError as exc:
         if os.environ.get("PREUVES_DEBUG"):

@@ -86,6 +86,18 @@ def test_a_file_that_is_no_longer_a_database(recorded, cli):
     assert cli("verify", home=home).code == 0
 
 
+def test_other_commands_on_a_damaged_database_say_so_in_french(recorded, cli):
+    home = recorded
+    database = home / "preuves.sqlite3"
+    overwrite(database, (root_page(database, "captures") - 1) * PAGE)
+    status = cli("status", home=home)
+    assert (status.code, status.err) == (
+        1,
+        "Erreur de base de données : le fichier de la base est abîmé : « preuves verify » le confirme, "
+        "« preuves repair » la reconstruit\n",
+    )
+
+
 @pytest.mark.skipif(find_pg_bin() is None, reason="PostgreSQL absent : apt-get install postgresql")
 def test_postgresql_index_checked_by_amcheck(tmp_path, monkeypatch):
     """Without amcheck, `verify` says what it could not check; with it, a damaged index page (8 KB

@@ -93,3 +93,21 @@ def test_a_copy_taken_while_the_database_was_open_is_read_whole(tmp_path, read_o
     verified = cli("verify", home=place / "ws")
     assert verified.code == 0, verified
     assert verified.out.startswith("INTACT — 8 entrées du journal, 10 fichiers vérifiés.")
+
+
+def test_a_write_ahead_log_copied_without_its_index_is_said(tmp_path, read_only_place, cli):
+    place, freeze = read_only_place
+    source = tmp_path / "ws"
+    workspace, _ = init_workspace(source)
+    try:
+        record_sample_captures(workspace, add_sample_case(workspace), 2)
+        shutil.copytree(source, place / "ws", ignore=shutil.ignore_patterns("*-shm"))
+    finally:
+        workspace.close()
+    freeze()
+    refused = cli("verify", home=place / "ws")
+    assert (refused.code, refused.err.strip()) == (
+        2,
+        "Erreur : preuves.sqlite3-wal a été copié sans preuves.sqlite3-shm : en lecture seule, ses derniers "
+        "enregistrements ne peuvent être lus ; copiez l'espace de travail sur un support inscriptible",
+    )

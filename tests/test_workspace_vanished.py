@@ -70,3 +70,15 @@ def test_capture_command_when_the_workspace_is_deleted_mid_attempt(cli, site, tm
     )
     assert "fichiers enregistrés" not in result.out
     assert not home.exists()
+
+
+def test_database_file_replaced_while_a_process_writes(workspace, tmp_path):
+    """The database file deleted and another put in its place (a repair, a copy from a backup) while
+    this process holds the old one open: its commits would go to the old file."""
+    add_sample_case(workspace)
+    database = workspace.home / "preuves.sqlite3"
+    shutil.copy(database, tmp_path / "remplacante.sqlite3")
+    database.unlink()
+    shutil.copy(tmp_path / "remplacante.sqlite3", database)
+    with pytest.raises(EvidenceDamaged, match="a été supprimée ou remplacée pendant l'écriture : rien n'a été enregistré"):
+        records.add_correction(workspace, 2, "written into the old file")
