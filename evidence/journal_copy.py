@@ -30,13 +30,15 @@ the database never holds an entry the copy lacks unless the copy was cut or remo
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence.blobs import fsync_dir, plain_reason
@@ -97,16 +99,14 @@ class JournalCopyWriter:
             return
         session.flush()  # the entries' columns as they will be committed
         first = staged[0]
-        lines: list[dict[str, Any]] = []
+        lines: list[Iterable[dict[str, Any]]] = []
         if not self._has_header():
-            earlier = _earlier_entries(session, first.seq)
-            lines.append({"format": FORMAT, "created_at": iso(first.recorded_at), "copied_from_database": len(earlier)})
-            lines.extend(entry.line() for entry in earlier)
+            lines.append(_start(session, first))
         if first.seq > 1:
-            lines.append(confirmation(first.seq - 1, first.prev_hash))
-        lines.extend(CopiedEntry.of(entry).line() for entry in staged)
+            lines.append([confirmation(first.seq - 1, first.prev_hash)])
+        lines.append(CopiedEntry.of(entry).line() for entry in staged)
         try:
-            self._append(lines)
+            self._append(itertools.chain.from_iterable(lines))
         except OSError as exc:
             raise StoreError(f"écriture impossible dans la copie du journal ({COPY_NAME}) : {plain_reason(exc)}") from exc
 
@@ -115,7 +115,7 @@ class JournalCopyWriter:
         if not staged:
             return
         try:
-            self._append([confirmation(staged[-1].seq, staged[-1].entry_hash)])
+            self._append([confirmation(staged[-1].seq, staged[-1].entry_hash)], create=False)
         except OSError:
             pass  # committed all the same: the next writer confirms it, `verify` finds it in the database
 
@@ -131,7 +131,7 @@ class JournalCopyWriter:
         committed = session.get(JournalEntry, last["seq"])
         if committed is not None and committed.entry_hash == last.get("entry_hash"):
             try:
-                self._append([confirmation(committed.seq, committed.entry_hash)])
+                self._append([confirmation(committed.seq, committed.entry_hash)], create=False)
             except OSError:
                 pass  # the next writer confirms it
 
@@ -141,23 +141,55 @@ class JournalCopyWriter:
         except FileNotFoundError:
             return False
 
-    def _append(self, lines: list[dict[str, Any]]) -> None:
-        data = b"".join(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n" for line in lines)
-        created = not self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    def _append(self, lines: Iterable[dict[str, Any]], *, create: bool = True) -> None:
+        """Append `lines` and fsync; with `create` False, a copy that is not there is left alone."""
+        created = create and not self.path.exists()
+        flags = os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0)
+        fd = os.open(self.path, flags, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
-                data = b"\n" + data  # a line left unfinished (disk full, power cut) stays on its own
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+                _write_all(fd, b"\n")  # a line left unfinished (disk full, power cut) stays on its own
+            for chunk in _chunks(lines):
+                _write_all(fd, chunk)
             os.fsync(fd)
         finally:
             os.close(fd)
         if created:
             fsync_dir(self.path.parent)
+
+
+def _chunks(lines: Iterable[dict[str, Any]], size: int = 1 << 20) -> Iterator[bytes]:
+    """The lines encoded, about `size` bytes at a time (a copy started late holds the whole journal)."""
+    pending: list[bytes] = []
+    length = 0
+    for line in lines:
+        pending.append(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
+        length += len(pending[-1])
+        if length >= size:
+            yield b"".join(pending)
+            pending, length = [], 0
+    if pending:
+        yield b"".join(pending)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _start(session: Session, first: JournalEntry) -> Iterator[dict[str, Any]]:
+    """A copy's beginning: its header, then the database's entries before `first` (a copy started
+    late: the workspace is older than the copy, or the copy was lost), read in batches."""
+    earlier = JournalEntry.seq < first.seq
+    count = session.scalar(select(func.count()).select_from(JournalEntry).where(earlier)) or 0
+    yield {"format": FORMAT, "created_at": iso(first.recorded_at), "copied_from_database": count}
+    columns = [getattr(JournalEntry, name) for name in ENTRY_FIELDS]
+    rows = session.execute(select(*columns).where(earlier).order_by(JournalEntry.seq).execution_options(yield_per=1000))
+    for row in rows:
+        yield CopiedEntry.of(row).line()
 
 
 def _last_line(path: Path, block: int = 1 << 16) -> dict[str, Any] | None:
@@ -178,15 +210,6 @@ def _last_line(path: Path, block: int = 1 << 16) -> dict[str, Any] | None:
     except ValueError:
         return None
     return line if isinstance(line, dict) else None
-
-
-def _earlier_entries(session: Session, before_seq: int) -> list[CopiedEntry]:
-    """The database's entries before `before_seq`: a copy started late begins with them."""
-    if before_seq <= 1:
-        return []
-    columns = [getattr(JournalEntry, name) for name in ENTRY_FIELDS]
-    rows = session.execute(select(*columns).where(JournalEntry.seq < before_seq).order_by(JournalEntry.seq))
-    return [CopiedEntry.of(row) for row in rows]
 
 
 # --------------------------------------------------------------------------- reading

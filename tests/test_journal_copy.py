@@ -40,10 +40,11 @@ def confirmations_lost(monkeypatch) -> Iterator[None]:
     """As if the process died after each commit, before writing its confirmation."""
     append = JournalCopyWriter._append
 
-    def without_confirmation(self, lines_):
+    def without_confirmation(self, lines_, **options):
+        lines_ = list(lines_)
         if len(lines_) == 1 and "committed" in lines_[0]:
             raise OSError(5, "Input/output error")
-        append(self, lines_)
+        append(self, lines_, **options)
 
     with monkeypatch.context() as patch:
         patch.setattr(JournalCopyWriter, "_append", without_confirmation)
@@ -130,6 +131,8 @@ def test_a_copy_that_cannot_be_written_keeps_nothing(recorded):
 def test_a_deleted_copy_is_a_problem_until_it_is_made_again(recorded):
     workspace = recorded
     workspace.journal_copy.unlink()
+    open_workspace(workspace.home).close()
+    assert not workspace.journal_copy.exists()  # a confirmation alone never starts a copy
     report = verify_workspace(workspace)
     assert lines(report) == [
         f"copie du journal : {COPY_NAME} a été supprimée : la base est la seule trace du journal ; "
