@@ -100,23 +100,27 @@ def new_workspace(home: Path) -> int:
         workspace.close()
 
 
+def start_then_kill(command: list[str], rng: random.Random, window_s: float) -> tuple[str, bool]:
+    """Start a child, wait for its « ready », SIGKILL it after a random delay; returns what it said
+    and whether it had ended on its own before the kill."""
+    child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    first = child.stdout.readline().strip()
+    assert first == "ready", (first, child.stderr.read() if child.poll() is not None else "")
+    time.sleep(rng.uniform(0, window_s))
+    child.send_signal(signal.SIGKILL)
+    said, _ = child.communicate(timeout=30)
+    return said, child.returncode != -signal.SIGKILL
+
+
 def kill_at_random(home: Path, target_id: int, kills: int, seed: int, window_s: float) -> CrashFigures:
     """Start the recording child `kills` times and SIGKILL it after a random delay each time."""
     rng = random.Random(seed)
     figures = CrashFigures()
     committed: set[int] = set()
     for round_no in range(kills):
-        child = subprocess.Popen(
-            child_command("record", home, target_id, rng.getrandbits(32)),
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        assert child.stdout is not None
-        first = child.stdout.readline().strip()
-        assert first == "ready", (first, child.stderr.read() if child.poll() is not None else "")
-        time.sleep(rng.uniform(0, window_s))
-        child.send_signal(signal.SIGKILL)
-        said, _ = child.communicate(timeout=30)
-        assert child.returncode == -signal.SIGKILL, f"round {round_no}: the child ended on its own"
+        said, ended_alone = start_then_kill(child_command("record", home, target_id, rng.getrandbits(32)), rng, window_s)
+        assert not ended_alone, f"round {round_no}: the child ended on its own"
         lines = said.split("\n")
         words = [line.split() for line in lines if line.strip()]
         committed |= {int(w[1]) for w in words if w[0] == "committed" and len(w) == 2}
@@ -184,14 +188,7 @@ def kill_repairs(home: Path, kills: int, seed: int, window_s: float) -> Counter[
     outcomes: Counter[str] = Counter()
     for _ in range(kills):
         (home / "preuves.sqlite3").unlink()
-        child = subprocess.Popen(child_command("repair", home), cwd=REPO, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
-        assert child.stdout is not None
-        first = child.stdout.readline().strip()
-        assert first == "ready", (first, child.stderr.read() if child.poll() is not None else "")
-        time.sleep(rng.uniform(0, window_s))
-        child.send_signal(signal.SIGKILL)
-        said, _ = child.communicate(timeout=30)
+        said, _ = start_then_kill(child_command("repair", home), rng, window_s)
         outcomes["finished before the kill" if "repaired" in said else "killed mid-repair"] += 1
         again = repair_workspace(home)
         outcomes[f"run again: {again.rebuilt or 'nothing to do'}"] += 1
@@ -208,23 +205,16 @@ def kill_repairs(home: Path, kills: int, seed: int, window_s: float) -> Counter[
     return outcomes
 
 
-def test_sigkill_during_repair(tmp_path):
+@pytest.mark.parametrize("kills, window_s", [(4, 0.8), pytest.param(50, 1.5, marks=pytest.mark.stress)])
+def test_sigkill_during_repair(tmp_path, kills, window_s):
     home = tmp_path / "ws"
     target_id = new_workspace(home)
-    kill_at_random(home, target_id, kills=2, seed=8, window_s=0.4)
-    outcomes = kill_repairs(home, kills=4, seed=9, window_s=0.8)
+    kill_at_random(home, target_id, kills=3, seed=8, window_s=0.4)
+    outcomes = kill_repairs(home, kills=kills, seed=kills, window_s=window_s)
     print(outcomes)
-    assert sum(count for what, count in outcomes.items() if what.startswith("run again")) == 4
-
-
-@pytest.mark.stress
-def test_sigkill_during_repair_50_times(tmp_path):
-    home = tmp_path / "ws"
-    target_id = new_workspace(home)
-    kill_at_random(home, target_id, kills=5, seed=10, window_s=0.4)
-    outcomes = kill_repairs(home, kills=50, seed=11, window_s=1.5)
-    print(outcomes)
-    assert outcomes["killed mid-repair"] > 0 and outcomes["finished before the kill"] > 0
+    assert sum(count for what, count in outcomes.items() if what.startswith("run again")) == kills
+    # The long run hits both: repairs killed midway, and repairs that had finished.
+    assert kills < 50 or (outcomes["killed mid-repair"] > 0 and outcomes["finished before the kill"] > 0)
 
 
 @pytest.mark.stress
