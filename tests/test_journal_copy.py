@@ -4,6 +4,7 @@ and compared with the database by `verify` (what either side lost or changed is 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,7 +17,7 @@ from evidence.journal_copy import COPY_NAME, FORMAT, JournalCopyWriter, read_cop
 from evidence.models import JournalEntry
 from evidence.records import add_correction
 from evidence.verify import verify_workspace
-from evidence.workspace import open_workspace
+from evidence.workspace import init_workspace, open_workspace
 from tests.evidence_helpers import add_sample_case, drop_triggers, raw_sql, record_sample_captures, rewrite_journal_from
 
 pytestmark = pytest.mark.both_databases
@@ -210,3 +211,24 @@ def test_a_workspace_older_than_the_copy_gets_one_at_its_next_write(recorded):
     assert (copy.copied_from_database, copy.confirmed) == (6, 7)
     report = verify_workspace(workspace)
     assert report.ok and not any("copie" in note for note in report.notes)
+
+
+@pytest.mark.only_database("sqlite", reason="the database file of another workspace put in place of this one's")
+def test_a_database_from_another_workspace_is_named(recorded, tmp_path):
+    workspace = recorded
+    other, _ = init_workspace(tmp_path / "autre")
+    other.close()
+    workspace.close()
+    shutil.copy(other.home / "preuves.sqlite3", workspace.home / "preuves.sqlite3")
+    replaced = open_workspace(workspace.home)
+    try:
+        report = verify_workspace(replaced)
+    finally:
+        replaced.close()
+    assert [problem.line() for problem in report.problems] == [
+        f"base de données : ce n'est pas la base dont {COPY_NAME} garde le journal : elle a été recréée ou "
+        "remplacée ; « preuves repair » reconstruit la base à partir de la copie et des fichiers",
+        "base de données : 6 entrée(s) du journal perdue(s) (entrées n° 1 à 6), gardée(s) par la copie : "
+        "« preuves repair » reconstruit la base à partir de la copie et des fichiers",
+    ]
+    assert len(report.orphans) == 6
