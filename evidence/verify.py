@@ -24,7 +24,7 @@ from evidence.anchor_checks import verify_anchors
 from evidence.blobs import sha256_file
 from evidence.integrity import check_database, damage_reason
 from evidence.journal_copy import read_copy
-from evidence.journal_records import RECORD_KEYS, JournalRecords
+from evidence.journal_records import RECORD_KEYS, JournalRecords  # noqa: F401  (RECORD_KEYS: re-exported)
 from evidence.localtime import paris_time
 from evidence.models import Applicant, Artefact, Capture, Case, JournalEntry, Letter, Target
 from evidence.problems import Problem, readable_rows
