@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from multiprocessing import get_context
@@ -100,6 +103,21 @@ def _worker_count(facts: DossierFacts, workers: int | None) -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start the workers (they start on submit) with Ctrl-C ignored, a setting they keep across
+    exec: a terminal's Ctrl-C reaches them too, and would print a traceback from each. The parent
+    alone stops the build. Only the main thread can change a signal's handling."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _build_pieces(
     facts: DossierFacts, home: Path, directory: Path, workers: int, progress: Progress
 ) -> list[PieceFile]:
@@ -113,13 +131,18 @@ def _build_pieces(
     else:
         # "spawn": the parent may run threads (progress display, browser); forking them is unsafe.
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = {
-                pool.submit(build_piece, _for_piece(facts, piece), piece, home, directory): piece
-                for piece in facts.pieces
-            }
-            for future in as_completed(futures):
-                pages[futures[future].number] = future.result()
-                progress("pièces", len(pages), total)
+            with _workers_ignore_ctrl_c():
+                futures = {
+                    pool.submit(build_piece, _for_piece(facts, piece), piece, home, directory): piece
+                    for piece in facts.pieces
+                }
+            try:
+                for future in as_completed(futures):
+                    pages[futures[future].number] = future.result()
+                    progress("pièces", len(pages), total)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # not every piece left to build before stopping
+                raise
     built = [PieceFile(piece, directory / piece.filename, pages[piece.number]) for piece in facts.pieces]
     for entry in built:
         size = entry.path.stat().st_size

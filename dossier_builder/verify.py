@@ -183,6 +183,23 @@ def _check_extract(
             )
 
 
+def _from_another_workspace(workspace: Workspace, extract: bytes | None, manifest: dict[str, Any]) -> str | None:
+    """The problem to report when the extract's first entry (the workspace's creation) is not this
+    workspace's: every comparison with the store would then be a false alarm."""
+    first = next((json.loads(line) for line in (extract or b"").decode("utf-8").splitlines()[1:2]), None)
+    if not isinstance(first, dict) or first.get("seq") != 1:
+        return None
+    with workspace.reading() as session:
+        own = session.get(JournalEntry, 1)
+    if own is not None and own.entry_hash == first.get("entry_hash"):
+        return None
+    head = manifest.get("journal_head", {})
+    return (
+        f"dossier d'un autre espace de travail (tête du journal n° {head.get('seq')} : {head.get('hash')}) : "
+        "ses fichiers d'origine et son journal se vérifient avec l'espace de travail qui l'a produit"
+    )
+
+
 def verify_bundle(workspace: Workspace, directory: Path) -> BundleReport:
     """Re-hash a dossier folder against its manifest, and its manifest against the workspace."""
     directory = directory.resolve()
@@ -196,8 +213,12 @@ def verify_bundle(workspace: Workspace, directory: Path) -> BundleReport:
         report, directory, inventory.get("file", ""), inventory.get("sha256", ""), inventory.get("size")
     )
     extract = _check_review(report, directory, manifest)
-    _check_artefacts(report, workspace, manifest)
-    if extract is not None:
-        _check_extract(report, workspace, extract, manifest)
+    other = _from_another_workspace(workspace, extract, manifest)
+    if other is not None:  # its files and journal can only be compared with the workspace that made it
+        report.problems.append(other)
+    else:
+        _check_artefacts(report, workspace, manifest)
+        if extract is not None:
+            _check_extract(report, workspace, extract, manifest)
     report.problems = list(dict.fromkeys(report.problems))  # a file listed twice is reported once
     return report

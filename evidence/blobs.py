@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from evidence.errors import StoreError
+from evidence.errors import EvidenceDamaged, StoreError
 
 CHUNK = 1 << 20
 # What the user is told for the failures a full or locked-down disk gives (strerror is English).
@@ -74,8 +74,10 @@ class BlobStore:
         return StoredBlob(sha256, size, self.relpath_for(sha256))
 
     def _write_new(self, final: Path, chunks: Iterator[bytes] | list[bytes]) -> None:
+        if not self.root.is_dir():  # never made again here: the record would go to a workspace that is gone
+            raise workspace_vanished(self.workspace_root)
         try:
-            final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            final.parent.mkdir(mode=0o700, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as handle:
@@ -88,10 +90,9 @@ class BlobStore:
             except BaseException:
                 Path(tmp_name).unlink(missing_ok=True)
                 raise
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         except OSError as exc:
-            reason = _PLAIN_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
-            raise StoreError(f"écriture impossible dans le dépôt de preuves : {reason}") from exc
+            raise StoreError(f"écriture impossible dans le dépôt de preuves : {plain_reason(exc)}") from exc
 
     def remove(self, sha256: str) -> bool:
         """Erase a file; only a purge the user asked for, recorded in the journal first, does this.
@@ -100,7 +101,7 @@ class BlobStore:
             self.path_for(sha256).unlink()
         except FileNotFoundError:
             return False
-        _fsync_dir(self.path_for(sha256).parent)
+        fsync_dir(self.path_for(sha256).parent)
         return True
 
     def read(self, sha256: str) -> bytes:
@@ -115,7 +116,16 @@ class BlobStore:
                 yield path.relative_to(self.workspace_root).as_posix()
 
 
-def _fsync_dir(directory: Path) -> None:
+def workspace_vanished(home: Path) -> EvidenceDamaged:
+    return EvidenceDamaged(f"l'espace de travail {home} a disparu pendant l'enregistrement : rien n'a été enregistré")
+
+
+def plain_reason(exc: OSError) -> str:
+    """Why a write failed, said in French for the failures a full or locked-down disk gives."""
+    return _PLAIN_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

@@ -5,28 +5,51 @@ watcher, a busy timeout instead of "database is locked" failures, full fsync on 
 write transactions opened with BEGIN IMMEDIATE so that two writers queue instead of failing when
 both try to extend the journal. A read transaction sees one snapshot on either database (on
 PostgreSQL, READ COMMITTED would give each statement a newer one).
+
+A workspace on read-only media (a copy on a DVD or a locked USB key, a client's export checked by
+a lawyer) is opened read-only: SQLite's `mode=ro`, and `immutable=1` unless a write-ahead log was
+copied along (SQLite would then ignore what it holds), so that nothing is created beside the file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 _BEGIN_MODE = "preuves_begin_mode"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for `url`; with `read_only` (SQLite only), one that never writes nor creates a file."""
     if url.startswith("sqlite"):
+        if read_only:
+            url = _read_only_sqlite_url(Path(make_url(url).database or ""))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "connect", _configure_read_only_sqlite if read_only else _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _read_only_sqlite_url(path: Path) -> str:
+    wal = path.with_name(path.name + "-wal")
+    immutable = "" if wal.exists() and wal.stat().st_size else "&immutable=1"
+    return f"sqlite:///file:{quote(str(path))}?mode=ro{immutable}&uri=true"
+
+
+def _configure_read_only_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

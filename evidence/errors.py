@@ -31,3 +31,9 @@ class StoreError(PreuvesError):
     """Writing evidence failed (disk full, permissions); no partial record was kept."""
 
     exit_code = 1
+
+
+class EvidenceDamaged(PreuvesError):
+    """The database is missing or damaged, or the workspace vanished: evidence may be lost."""
+
+    exit_code = 1

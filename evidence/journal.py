@@ -4,6 +4,10 @@ Every change of a case, every capture, artefact, letter and correction is one en
 payload is canonical JSON (sorted keys, UTF-8, no floats, no insignificant whitespace) of
 {"seq", "recorded_at", "kind", "data"}; entry_hash = SHA-256(prev_hash ‖ payload), the first
 prev_hash being 64 zeros. Changing, removing or reordering any entry breaks every later hash.
+
+Each entry is also written to a second copy outside the database (see `journal_copy.py`):
+`append` leaves the entries of a transaction in the session's `info`, and the copy's hooks write
+them around the commit.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from evidence.errors import BadInput
 from evidence.models import JournalEntry, iso
 
 GENESIS_HASH = "0" * 64
+# Where `append` leaves a transaction's entries for the journal's copy (session.info key).
+STAGED_ENTRIES = "preuves_journal_staged"
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ def append(session: Session, kind: str, data: dict[str, Any], now: datetime) -> 
     )
     session.add(entry)
     session.flush()
+    session.info.setdefault(STAGED_ENTRIES, []).append(entry)
     return entry
 
 

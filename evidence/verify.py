@@ -1,8 +1,10 @@
 """Prove that nothing recorded was changed or removed.
 
-`verify_workspace` re-hashes every blob, recomputes the hash chain, and checks that every row is
-described by a journal entry and every entry by its rows. Each problem names the item (capture or
-letter, with its time), the file and what differs.
+`verify_workspace` first checks the database's own integrity (a damaged database is reported as
+such and read no further), then re-hashes every blob, recomputes the hash chain, checks that every
+row is described by a journal entry and every entry by its rows, and compares the journal with its
+copy outside the database (`journal.jsonl`). Each problem names the item (capture or letter, with
+its time), the file and what differs.
 """
 
 from __future__ import annotations
@@ -14,33 +16,26 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from evidence import journal, triggers
+from evidence import copy_check, journal, triggers
 from evidence.anchor_checks import verify_anchors
 from evidence.blobs import sha256_file
+from evidence.integrity import check_database, damage_reason
+from evidence.journal_copy import read_copy
+from evidence.journal_records import RECORD_KEYS, JournalRecords  # noqa: F401  (RECORD_KEYS: re-exported)
 from evidence.localtime import paris_time
 from evidence.models import Applicant, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
 from evidence.problems import Problem, readable_rows
 from evidence.purge import PURGE_KIND, Purge
 from evidence.records import find_case
+from evidence.repair import REPAIR_KIND
 from evidence.workspace import Workspace
-
-# Keys of a journal entry's data that describe rows, and the table they describe.
-RECORD_KEYS = {
-    "target": "targets",
-    "case": "cases",
-    "capture": "captures",
-    "letter": "letters",
-    "artefacts": "artefacts",
-    "applicant": "applicants",
-    "event": "case_events",
-}
-
 
 @dataclass
 class VerifyReport:
-    head: journal.JournalHead
+    head: journal.JournalHead = journal.JournalHead(0, journal.GENESIS_HASH)
     entries: int = 0
     blobs_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -48,6 +43,10 @@ class VerifyReport:
     # What was erased on purpose (a purge the user asked for), so its absence is no problem.
     purges: list[str] = field(default_factory=list)
     purged_files: int = 0
+    # What could not be checked, or is worth knowing and is no problem (no journal copy yet …).
+    notes: list[str] = field(default_factory=list)
+    # The database itself is damaged: nothing else was read from it.
+    damaged: bool = False
 
     @property
     def ok(self) -> bool:
@@ -64,21 +63,9 @@ class VerifyReport:
             ],
             "orphans": self.orphans,
             "purges": self.purges,
+            "notes": self.notes,
+            "damaged": self.damaged,
         }
-
-
-@dataclass
-class _JournalRecords:
-    """The last description of each row found in the journal: {(table, id): (seq, record)}."""
-
-    by_row: dict[tuple[str, int], tuple[int, dict[str, Any]]] = field(default_factory=dict)
-
-    def add(self, seq: int, data: dict[str, Any]) -> None:
-        for key, table in RECORD_KEYS.items():
-            value = data.get(key)
-            for record in value if isinstance(value, list) else [value] if value else []:
-                if isinstance(record, dict) and isinstance(record.get("id"), int):
-                    self.by_row[(table, record["id"])] = (seq, record)
 
 
 def _no_progress(step: str, done: int, total: int) -> None:
@@ -97,29 +84,95 @@ def verify_workspace(
     `noted_head` is a head written down earlier (by a lawyer, in a filing): the journal must still
     hold that entry with that hash, which a journal rewritten or cut short since then does not.
     """
+    report = VerifyReport()
+    try:
+        records = _check_database(workspace, report, case_reference, noted_head, progress)
+    except DatabaseError as exc:
+        _damaged(report, damage_reason(exc))
+        return report
+    if records is None:
+        return report
+    _compare_with_copy(workspace, records, report)
+    report.problems.extend(verify_anchors(workspace))
+    return report
+
+
+def _check_database(
+    workspace: Workspace,
+    report: VerifyReport,
+    case_reference: str | None,
+    noted_head: journal.JournalHead | None,
+    progress: Callable[[str, int, int], None],
+) -> JournalRecords | None:
+    """Every check of the database, on one snapshot; None when the database itself is damaged."""
     with workspace.reading() as session:
-        report = VerifyReport(head=journal.head(session))
+        integrity = check_database(session.connection())
+        if integrity.damage:
+            _damaged(report, "; ".join(integrity.damage))
+            return None
+        if integrity.note:
+            report.notes.append(integrity.note)
+        report.head = journal.head(session)
         missing = triggers.missing_triggers(session.connection())
         if missing:
             report.problems.append(
                 Problem("base de données", "protections supprimées : " + ", ".join(missing))
             )
         records = _check_chain(session, report)
+        _check_origin(records, report)
         if noted_head is not None:
             _check_noted_head(session, noted_head, report)
         purged = _read_purges(session, report)
+        not_rebuilt = _read_repairs(session, report)
         scope = _scope(session, case_reference, records)
-        artefacts = _check_rows(session, scope, records, report, purged)
+        artefacts = _check_rows(session, scope, records, report, purged, not_rebuilt)
         _check_blobs(workspace, artefacts, report, purged, progress)
         if case_reference is None:
             referenced = set(session.scalars(select(Artefact.blob_path)))
             report.orphans = [p for p in workspace.blobs.iter_relpaths() if p not in referenced]
-    report.problems.extend(verify_anchors(workspace))
-    return report
+    return records
 
 
-def _check_chain(session: Session, report: VerifyReport) -> _JournalRecords:
-    records = _JournalRecords()
+def _damaged(report: VerifyReport, reason: str) -> None:
+    report.damaged = True
+    report.problems.append(
+        Problem(
+            "base de données",
+            f"base endommagée ({reason}) : rien d'autre n'y a été lu ; {copy_check.REPAIR_DATABASE}",
+        )
+    )
+
+
+def _check_origin(records: JournalRecords, report: VerifyReport) -> None:
+    """A journal started over a folder that already held evidence files: their journal is lost."""
+    before = records.first.get("files_before")
+    if isinstance(before, int) and before > 0:
+        report.problems.append(
+            Problem(
+                "journal",
+                f"l'espace de travail a été créé à nouveau sur un dossier qui contenait déjà {before} fichier(s) "
+                "de preuve : le journal qui les décrivait est perdu (base supprimée ou remplacée)",
+            )
+        )
+
+
+def _compare_with_copy(workspace: Workspace, records: JournalRecords, report: VerifyReport) -> None:
+    def hashes_now(first: int, last: int) -> dict[int, str]:
+        with workspace.reading() as session:
+            rows = session.execute(
+                select(JournalEntry.seq, JournalEntry.entry_hash).where(JournalEntry.seq.between(first, last))
+            )
+            return {seq: digest for seq, digest in rows}
+
+    found = copy_check.compare(
+        read_copy(workspace.journal_copy), records.hashes, bool(records.first.get("journal_copy")), hashes_now
+    )
+    report.problems.extend(found.problems)
+    report.notes.extend(found.notes)
+
+
+def _check_chain(session: Session, report: VerifyReport) -> JournalRecords:
+    records = JournalRecords()
     expected_seq, prev_hash = 1, journal.GENESIS_HASH
     for entry in journal.iter_entries(session):
         item = f"entrée n° {entry.seq} du journal ({entry.kind})"
@@ -148,9 +201,12 @@ def _check_chain(session: Session, report: VerifyReport) -> _JournalRecords:
                     Problem(item, "numéro, type ou date de l'entrée modifiés hors du contenu signé")
                 )
             records.add(entry.seq, data)
+            if entry.seq == 1 and isinstance(data, dict):
+                records.first = data
         except (ValueError, KeyError, TypeError):
             report.problems.append(Problem(item, "contenu illisible"))
         report.entries += 1
+        records.hashes[entry.seq] = entry.entry_hash
         expected_seq, prev_hash = entry.seq + 1, entry.entry_hash
     return records
 
@@ -183,7 +239,7 @@ class _Scope:
         )
 
 
-def _scope(session: Session, case_reference: str | None, records: _JournalRecords) -> _Scope:
+def _scope(session: Session, case_reference: str | None, records: JournalRecords) -> _Scope:
     if case_reference is None:
         return _Scope()
     case = find_case(session, case_reference)
@@ -252,6 +308,23 @@ def _check_noted_head(session: Session, noted: journal.JournalHead, report: Veri
         )
 
 
+def _read_repairs(session: Session, report: VerifyReport) -> set[int]:
+    """The repairs of the journal, as notes; returns the applicants whose identity a rebuilt
+    database could not hold (the journal keeps only its hash), so that their absence is explained."""
+    not_rebuilt: set[int] = set()
+    for entry in session.scalars(select(JournalEntry).where(JournalEntry.kind == REPAIR_KIND)):
+        data = json.loads(entry.payload)["data"]
+        if data.get("rebuilt") == "database":
+            missing = data.get("not_rebuilt", {}).get("applicants", [])
+            not_rebuilt.update(item["id"] for item in missing)
+            cases = ", ".join(str(item["case_id"]) for item in missing)
+            lost = f" ; identité du demandeur à saisir de nouveau (dossier(s) {cases})" if missing else ""
+            report.notes.append(
+                f"base reconstruite le {paris_time(entry.recorded_at)} à partir de la copie du journal (entrée n° {entry.seq}){lost}"
+            )
+    return not_rebuilt
+
+
 def _read_purges(session: Session, report: VerifyReport) -> list[Purge]:
     """The purges of the journal, each checked to name only files of its own case."""
     found = []
@@ -293,7 +366,12 @@ def _read_purges(session: Session, report: VerifyReport) -> list[Purge]:
 
 
 def _check_rows(
-    session: Session, scope: _Scope, records: _JournalRecords, report: VerifyReport, purged: list[Purge]
+    session: Session,
+    scope: _Scope,
+    records: JournalRecords,
+    report: VerifyReport,
+    purged: list[Purge],
+    not_rebuilt: set[int],
 ) -> list[Artefact]:
     """Compare every row in scope with its journal description; return the artefacts seen."""
     seen: set[tuple[str, int]] = set()
@@ -325,6 +403,7 @@ def _check_rows(
                         )
                     )
     erased = {("applicants", purge.applicant_id) for purge in purged}
+    erased |= {("applicants", applicant_id) for applicant_id in not_rebuilt}
     for (table, row_id), (seq, record) in sorted(records.by_row.items()):
         if (table, row_id) not in seen and (table, row_id) not in erased and scope.includes(table, record):
             report.problems.append(

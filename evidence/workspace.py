@@ -1,8 +1,13 @@
-"""The workspace: a folder holding `preuves.toml`, the SQLite database and `blobs/`.
+"""The workspace: a folder holding `preuves.toml`, the SQLite database, `blobs/` and
+`journal.jsonl` (the journal's second copy, see `journal_copy.py`).
 
 Everything created here is owner-only (0700 folders, 0600 files): the workspace holds personal
 data of vulnerable people. `PREUVES_DATABASE_URL` points the database elsewhere (PostgreSQL for
-multi-user set-ups); the blobs and the configuration stay in the folder.
+multi-user set-ups); the blobs, the journal's copy and the configuration stay in the folder.
+
+A workspace that cannot be written (read-only media) is opened read-only by the commands that only
+read; one whose database is gone while its journal's copy or its files remain is never silently
+started afresh: `preuves repair` rebuilds it.
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence import journal, schema, tsa_defaults
-from evidence.blobs import BlobStore
+from evidence.blobs import BlobStore, workspace_vanished
 from evidence.clock import Clock, SystemClock
 from evidence.database import make_engine, make_session_factory, read_session, write_session
-from evidence.errors import WorkspaceError
+from evidence.errors import EvidenceDamaged, PreuvesError, WorkspaceError
+from evidence.integrity import damage_reason
+from evidence.journal_copy import COPY_NAME, JournalCopyWriter
 from evidence.models import JournalEntry
 
 CONFIG_NAME = "preuves.toml"
@@ -109,6 +117,11 @@ class Workspace:
     demo: bool
     clock: Clock = field(default_factory=SystemClock)
     migrated_from: str | None = None
+    writable: bool = True
+
+    @property
+    def journal_copy(self) -> Path:
+        return self.home / COPY_NAME
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -140,8 +153,14 @@ class Workspace:
         self.engine.dispose()
 
 
-def _database_url(home: Path) -> str:
+def database_url(home: Path) -> str:
+    """The database of the workspace in `home`: PREUVES_DATABASE_URL, else its SQLite file."""
     return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{home / DATABASE_NAME}"
+
+
+def sqlite_file(home: Path, url: str) -> Path | None:
+    """The workspace's own SQLite file, when `url` names it."""
+    return home / DATABASE_NAME if url == f"sqlite:///{home / DATABASE_NAME}" else None
 
 
 def _make_private_dir(path: Path) -> None:
@@ -177,37 +196,118 @@ def _workspace_is_demo(sessions: sessionmaker[Session]) -> bool:
         return bool(json.loads(first.payload)["data"].get("demo", False))
 
 
+def stored_files(blobs: BlobStore) -> int:
+    """How many evidence files the folder holds (leftover temporary files aside)."""
+    return sum(1 for relpath in blobs.iter_relpaths() if "/.tmp-" not in relpath)
+
+
+def _refuse_a_lost_journal(root: Path, database: str) -> None:
+    """A folder whose database is gone (or empty) while the journal's copy remains is a lost
+    database, not a new workspace: starting afresh would hide it."""
+    copy = root / COPY_NAME
+    if copy.is_file() and copy.stat().st_size:
+        raise EvidenceDamaged(
+            f"{database} a disparu ou est vide, mais la copie du journal ({copy}) est là : "
+            "« preuves repair » reconstruit la base à partir d'elle et des fichiers"
+        )
+
+
+def _guard_commits(sessions: sessionmaker[Session], home: Path, database: Path | None) -> None:
+    """Refuse a commit once the workspace folder, or the database file opened, is gone: a SQLite
+    connection keeps writing into a deleted file, and the blob store would re-create its folder,
+    so the record would be lost while the command says it was kept."""
+    opened = _file_identity(database) if database is not None else None
+
+    def still_there(session: Session) -> None:
+        if not (home / CONFIG_NAME).is_file():
+            raise workspace_vanished(home)
+        if database is not None and _file_identity(database) != opened:
+            raise EvidenceDamaged(
+                f"la base de données {database} a été supprimée ou remplacée pendant l'écriture : "
+                "rien n'a été enregistré (« preuves verify » dit ce qu'il en est)"
+            )
+
+    event.listen(sessions, "before_commit", still_there)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _sessions(engine: Engine, home: Path, url: str, writable: bool) -> sessionmaker[Session]:
+    sessions = make_session_factory(engine)
+    if writable:
+        _guard_commits(sessions, home, sqlite_file(home, url))
+        copy = JournalCopyWriter(home / COPY_NAME)
+        copy.attach(sessions)
+        with sessions() as session:
+            copy.confirm_tail(session)
+    return sessions
+
+
+@contextmanager
+def _closed_on_failure(engine: Engine, database_file: Path | None) -> Iterator[None]:
+    """Release the engine if opening fails; a database that cannot even be read is said damaged."""
+    try:
+        yield
+    except DatabaseError as exc:
+        engine.dispose()
+        raise EvidenceDamaged(
+            f"base de données endommagée ({database_file or 'PostgreSQL'} : {damage_reason(exc)}) : "
+            "« preuves repair » la reconstruit à partir de la copie du journal et des fichiers"
+        ) from exc
+    except BaseException:
+        engine.dispose()
+        raise
+
+
 def init_workspace(home: str | Path | None = None, *, demo: bool = False) -> tuple[Workspace, bool]:
     """Create (or re-open) a workspace and bring its schema to the newest version.
 
-    Returns the workspace and whether it was newly created. Idempotent.
+    Returns the workspace and whether it was newly created. Idempotent. A folder that already
+    holds evidence files without a database says so in the new journal's first entry, which
+    `verify` reports: the journal of those files is lost.
     """
     root = resolve_home(home)
+    url = database_url(root)
+    database_file = sqlite_file(root, url)
+    if database_file is not None and not database_file.exists():
+        _refuse_a_lost_journal(root, str(database_file))
     try:
         _make_private_dir(root)
         _make_private_dir(root / "blobs")
         if not (root / CONFIG_NAME).exists():
             _touch_private(root / CONFIG_NAME, DEFAULT_CONFIG + tsa_defaults.anchors_section(root, demo=demo))
-        url = _database_url(root)
-        if url.startswith("sqlite") and not (root / DATABASE_NAME).exists():
-            _touch_private(root / DATABASE_NAME)
+        if database_file is not None and not database_file.exists():
+            _touch_private(database_file)
     except OSError as exc:
         raise WorkspaceError(f"impossible de créer l'espace de travail {root} : {exc.strerror}") from exc
     engine = make_engine(url)
-    if schema.current_revision(engine) is None:
-        schema.upgrade(engine)
-    else:
-        schema.ensure_current(engine)
-    sessions = make_session_factory(engine)
+    with _closed_on_failure(engine, database_file):
+        if schema.current_revision(engine) is None:
+            _refuse_a_lost_journal(root, "la base de données")
+            schema.upgrade(engine)
+        else:
+            schema.ensure_current(engine)
+    sessions = _sessions(engine, root, url, writable=True)
+    blobs = BlobStore(root)
     created = False
     with write_session(sessions) as session:
         if journal.head(session).seq == 0:
-            journal.append(
-                session,
-                "workspace.created",
-                {"demo": demo, "tool_version": tool_version(), "schema": schema.head_revision(engine)},
-                SystemClock().now(),
-            )
+            facts: dict[str, Any] = {
+                "demo": demo,
+                "tool_version": tool_version(),
+                "schema": schema.head_revision(engine),
+                "journal_copy": COPY_NAME,
+            }
+            files_before = stored_files(blobs)
+            if files_before:
+                facts["files_before"] = files_before
+            journal.append(session, "workspace.created", facts, SystemClock().now())
             created = True
     workspace = Workspace(
         home=root,
@@ -215,7 +315,7 @@ def init_workspace(home: str | Path | None = None, *, demo: bool = False) -> tup
         config=_read_config(root),
         engine=engine,
         sessions=sessions,
-        blobs=BlobStore(root),
+        blobs=blobs,
         demo=_workspace_is_demo(sessions),
     )
     if not created and demo != workspace.demo:
@@ -225,22 +325,51 @@ def init_workspace(home: str | Path | None = None, *, demo: bool = False) -> tup
     return workspace, created
 
 
-def open_workspace(home: str | Path | None = None) -> Workspace:
-    """Open an existing workspace, migrating an older schema; refuse a newer one."""
+def _can_write(root: Path, database_file: Path | None) -> bool:
+    if not os.access(root, os.W_OK):
+        return False
+    return database_file is None or not database_file.exists() or os.access(database_file, os.W_OK)
+
+
+def _missing_database(root: Path, database_file: Path) -> PreuvesError:
+    _refuse_a_lost_journal(root, str(database_file))
+    files = stored_files(BlobStore(root))
+    if files:
+        return EvidenceDamaged(
+            f"la base de données {database_file} a disparu, sans copie du journal : les {files} fichier(s) "
+            "de preuve du dossier blobs/ n'ont plus de journal (restaurez la base depuis une sauvegarde)"
+        )
+    return WorkspaceError(f"base de données absente ({database_file}) : lancez « preuves init »")
+
+
+def open_workspace(home: str | Path | None = None, *, read_only: bool = False) -> Workspace:
+    """Open an existing workspace, migrating an older schema; refuse a newer one.
+
+    With `read_only` (a command that only reads), a workspace that cannot be written is opened
+    without writing anything there; otherwise such a workspace is refused.
+    """
     root = resolve_home(home)
     if not (root / CONFIG_NAME).is_file():
         raise WorkspaceError(
             f"aucun espace de travail dans {root} : lancez « preuves init --home {root} »"
         )
     config = _read_config(root)
-    url = _database_url(root)
-    engine = make_engine(url)
-    try:
-        migrated_from = schema.ensure_current(engine)
-    except WorkspaceError:
-        engine.dispose()
-        raise
-    sessions = make_session_factory(engine)
+    url = database_url(root)
+    database_file = sqlite_file(root, url)
+    if database_file is not None and not database_file.is_file():
+        raise _missing_database(root, database_file)
+    writable = _can_write(root, database_file)
+    if not writable and not read_only:
+        raise WorkspaceError(f"l'espace de travail {root} est en lecture seule : cette commande doit y écrire")
+    if not writable and database_file is not None:
+        _require_shared_memory_file(database_file)
+    engine = make_engine(url, read_only=not writable)
+    with _closed_on_failure(engine, database_file):
+        if schema.current_revision(engine) is None:
+            _refuse_a_lost_journal(root, str(database_file or "la base de données"))
+        migrated_from = schema.ensure_current(engine) if writable else _require_current(engine)
+        sessions = _sessions(engine, root, url, writable)
+        demo = _workspace_is_demo(sessions)
     return Workspace(
         home=root,
         database_url=url,
@@ -248,6 +377,32 @@ def open_workspace(home: str | Path | None = None) -> Workspace:
         engine=engine,
         sessions=sessions,
         blobs=BlobStore(root),
-        demo=_workspace_is_demo(sessions),
+        demo=demo,
         migrated_from=migrated_from,
+        writable=writable,
     )
+
+
+def _require_shared_memory_file(database_file: Path) -> None:
+    """A read-only copy taken while a process was writing holds its last records in the write-ahead
+    log (`-wal`), which SQLite reads only with its index (`-shm`) and cannot rebuild on read-only media."""
+    wal, shm = (database_file.with_name(database_file.name + suffix) for suffix in ("-wal", "-shm"))
+    if wal.is_file() and wal.stat().st_size and not shm.is_file():
+        raise WorkspaceError(
+            f"{wal.name} a été copié sans {shm.name} : en lecture seule, ses derniers enregistrements ne "
+            "peuvent être lus ; copiez l'espace de travail sur un support inscriptible"
+        )
+
+
+def _require_current(engine: Engine) -> None:
+    """A read-only workspace cannot be migrated: it must already be at the newest schema."""
+    current = schema.current_revision(engine)
+    if current is not None and current != schema.head_revision(engine):
+        if current not in schema.known_revisions(engine):
+            schema.ensure_current(engine)  # says "made by a newer version"
+        raise WorkspaceError(
+            "cet espace de travail en lecture seule a été créé par une version antérieure de Preuves RDV : "
+            "copiez-le sur un support inscriptible pour le mettre à jour"
+        )
+    if current is None:
+        schema.ensure_current(engine)  # says "not initialised"

@@ -1,3 +1,3 @@
-from preuves.cli import main
+from preuves.entry import main
 
 main()

@@ -104,7 +104,7 @@ def list_cases(
     as_json: JsonFlag = False,
 ) -> None:
     """Lister les dossiers."""
-    with workspace_of(ctx) as workspace, workspace.reading() as session:
+    with workspace_of(ctx, read_only=True) as workspace, workspace.reading() as session:
         summaries = _summaries(session, list(session.scalars(select(Case).order_by(Case.id))))
     if as_json:
         print_json([_jsonable(s) for s in summaries])
@@ -129,7 +129,7 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Afficher un dossier."""
-    with workspace_of(ctx) as workspace, workspace.reading() as session:
+    with workspace_of(ctx, read_only=True) as workspace, workspace.reading() as session:
         summary = _summaries(session, [find_case(session, case)])[0]
     if as_json:
         print_json(_jsonable(summary))

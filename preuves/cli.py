@@ -1,13 +1,12 @@
-"""Entry point and the one error boundary of the command line.
+"""The one error boundary of the command line (`preuves.entry` loads it and calls `run`).
 
-Exit codes: 0 ok, 1 a check or an attempt failed, 2 bad input or usage. Every error is one French
-line on stderr; a traceback is shown only with PREUVES_DEBUG=1.
+Exit codes: 0 ok, 1 a check or an attempt failed, 2 bad input or usage, 130 interrupted (Ctrl-C).
+Every error is one French line on stderr; a traceback is shown only with PREUVES_DEBUG=1.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from sqlalchemy.exc import SQLAlchemyError
 
 from evidence.errors import PreuvesError
+from evidence.integrity import damage_reason, says_damaged
 from evidence.workspace import HOME_ENV
 from preuves import (
     anchor_commands,
@@ -27,6 +27,7 @@ from preuves import (
     demo,
     dossier_commands,
     event_commands,
+    interrupts,
     letter_commands,
     serve_commands,
     watch_commands,
@@ -77,6 +78,15 @@ app.add_typer(serve_commands.app, name="user")
 def run(argv: list[str]) -> int:
     """Run one command; return its exit code instead of exiting (tests call this)."""
     os.umask(0o077)
+    with interrupts.remembered():
+        try:
+            return _run(argv)
+        except KeyboardInterrupt:  # Ctrl-C outside Typer's own handling (the error lines below …)
+            err.print("Interrompu.")
+            return 130
+
+
+def _run(argv: list[str]) -> int:
     try:
         code = typer.main.get_command(app).main(args=argv, prog_name="preuves", standalone_mode=False)
     except UsageError as exc:
@@ -94,8 +104,8 @@ def run(argv: list[str]) -> int:
     except SQLAlchemyError as exc:
         if os.environ.get("PREUVES_DEBUG"):
             raise
-        cause = getattr(exc, "orig", None) or exc
-        err.print(f"Erreur de base de données : {str(cause).splitlines()[0]}")
+        hint = " : « preuves verify » le confirme, « preuves repair » la reconstruit" if says_damaged(exc) else ""
+        err.print(f"Erreur de base de données : {damage_reason(exc)}{hint}")
         return 1
     except OSError as exc:
         if os.environ.get("PREUVES_DEBUG"):
@@ -105,8 +115,4 @@ def run(argv: list[str]) -> int:
     if code == 130:  # Typer turns Ctrl-C into exit code 130
         err.print("Interrompu.")
     return code if isinstance(code, int) else 0
-
-
-def main() -> None:
-    sys.exit(run(sys.argv[1:]))
 

@@ -18,9 +18,10 @@ def home_option(ctx: typer.Context) -> Path | None:
 
 
 @contextmanager
-def workspace_of(ctx: typer.Context) -> Iterator[Workspace]:
-    """Open the workspace named by --home (migrating an older schema), and close it after."""
-    workspace = open_workspace(home_option(ctx))
+def workspace_of(ctx: typer.Context, *, read_only: bool = False) -> Iterator[Workspace]:
+    """Open the workspace named by --home (migrating an older schema), and close it after.
+    A command that only reads passes `read_only`: it then also works on read-only media."""
+    workspace = open_workspace(home_option(ctx), read_only=read_only)
     if workspace.migrated_from:
         err.print(f"Espace de travail mis à jour (schéma {workspace.migrated_from} → actuel).")
     try:

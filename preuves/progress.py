@@ -14,6 +14,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from preuves import interrupts
 from preuves.console import err
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -36,6 +37,7 @@ def progress_bar() -> Iterator[ProgressCallback]:
         # Only on a terminal (elsewhere Rich would leave blank lines), and from the first step on:
         # an error found before (no capture…) stays one clean line.
         nonlocal task
+        interrupts.check()  # a Ctrl-C lost on the way stops the work at its next step
         if not err.is_terminal:
             return
         if task is None:

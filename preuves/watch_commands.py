@@ -152,7 +152,7 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """Où en sont les preuves de chaque dossier ?"""
-    with workspace_of(ctx) as workspace:
+    with workspace_of(ctx, read_only=True) as workspace:
         with workspace.reading() as session:
             cases = list(session.scalars(select(Case).order_by(Case.id)))
         statuses = [case_status(workspace, case) for case in cases]

@@ -7,7 +7,8 @@ where a SIGKILL landed.
 Jobs:
   record HOME TARGET_ID SEED   record captures (real bytes: PNG, HTML, HAR, JSON) until killed;
   capture HOME TARGET_ID       one real capture with Chromium;
-  fsize HOME TARGET_ID         one capture under RLIMIT_FSIZE; prints the StoreError it gets.
+  fsize HOME TARGET_ID         one capture under RLIMIT_FSIZE; prints the StoreError it gets;
+  repair HOME                  rebuild the lost database from the journal's copy (`preuves repair`).
 """
 
 from __future__ import annotations
@@ -118,9 +119,21 @@ def record_under_file_size_limit(home: Path, target_id: int) -> None:
         print(f"{type(exc).__name__}: {exc}")
 
 
+def repair(home: Path) -> None:
+    """Says "ready", then "repaired <seq>" once the repair's entry is committed and the database in place."""
+    from evidence.repair import repair_workspace
+
+    _say("ready")
+    result = repair_workspace(home)
+    _say("repaired", result.entry.seq if result.entry else 0)
+
+
 if __name__ == "__main__":
-    job, home, target = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
-    if job == "record":
+    job, home = sys.argv[1], Path(sys.argv[2])
+    target = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    if job == "repair":
+        repair(home)
+    elif job == "record":
         record_forever(home, target, int(sys.argv[4]))
     elif job == "capture":
         capture_once(home, target)

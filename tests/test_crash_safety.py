@@ -3,8 +3,10 @@
 A child process (tests/crash_child.py) records captures in a loop (real bytes: a PNG, an HTML page,
 a HAR, a JSON) through `evidence.records.record_capture`, announcing each phase on its stdout; the
 test kills it after a random delay, then checks that `verify` passes, that every capture the child
-saw committed is there with all its files, that no row points to a missing file, and that
-leftovers are reported as orphans. A few real browser captures are killed mid-walk too, and a full
+saw committed is there with all its files, that no row points to a missing file, that the
+journal's copy holds every committed entry, and that leftovers are reported as orphans. The
+database is then lost and rebuilt from the copy, which must give back every row; `repair` itself
+is killed at random and run again. A few real browser captures are killed mid-walk too, and a full
 disk must give one clear error and no partial record.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,11 +27,14 @@ import pytest
 from sqlalchemy import func, select
 
 from evidence.errors import StoreError
+from evidence.journal_copy import read_copy
 from evidence.models import Artefact, Capture, JournalEntry
 from evidence.records import TargetSpec, add_case, record_capture
+from evidence.repair import REPAIR_KIND, repair_workspace
 from evidence.verify import verify_workspace
 from evidence.workspace import Workspace, init_workspace, open_workspace
 from tests.crash_child import ARTEFACTS_PER_CAPTURE, URL, sample_artefacts, sample_facts
+from tests.evidence_helpers import evidence_rows
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,6 +56,9 @@ class CrashFigures:
     committed: int = 0
     temporary_files: int = 0
     orphan_blobs: int = 0
+    # Kills after which the journal's copy held entries the database never committed (written
+    # just before a commit the kill prevented): the reader drops them, the next writer supersedes.
+    unconfirmed_left: int = 0
 
 
 def check_workspace_after_crash(home: Path, committed_ids: set[int]) -> list[str]:
@@ -71,6 +80,12 @@ def check_workspace_after_crash(home: Path, committed_ids: set[int]) -> list[str
             assert entries == len(ids)
             for path in session.scalars(select(Artefact.blob_path)):
                 assert (home / path).is_file(), path
+            hashes = list(session.scalars(select(JournalEntry.entry_hash).order_by(JournalEntry.seq)))
+        # Opening the workspace confirmed what the database committed: the copy holds exactly that,
+        # and perhaps entries written just before a commit the kill prevented.
+        copy = read_copy(workspace.journal_copy)
+        assert copy.problems == [] and copy.confirmed == len(hashes)
+        assert [entry.entry_hash for entry in copy.confirmed_entries] == hashes
         return report.orphans
     finally:
         workspace.close()
@@ -85,29 +100,34 @@ def new_workspace(home: Path) -> int:
         workspace.close()
 
 
+def start_then_kill(command: list[str], rng: random.Random, window_s: float) -> tuple[str, bool]:
+    """Start a child, wait for its « ready », SIGKILL it after a random delay; returns what it said
+    and whether it had ended on its own before the kill."""
+    child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    first = child.stdout.readline().strip()
+    assert first == "ready", (first, child.stderr.read() if child.poll() is not None else "")
+    time.sleep(rng.uniform(0, window_s))
+    child.send_signal(signal.SIGKILL)
+    said, _ = child.communicate(timeout=30)
+    return said, child.returncode != -signal.SIGKILL
+
+
 def kill_at_random(home: Path, target_id: int, kills: int, seed: int, window_s: float) -> CrashFigures:
     """Start the recording child `kills` times and SIGKILL it after a random delay each time."""
     rng = random.Random(seed)
     figures = CrashFigures()
     committed: set[int] = set()
     for round_no in range(kills):
-        child = subprocess.Popen(
-            child_command("record", home, target_id, rng.getrandbits(32)),
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        assert child.stdout is not None
-        first = child.stdout.readline().strip()
-        assert first == "ready", (first, child.stderr.read() if child.poll() is not None else "")
-        time.sleep(rng.uniform(0, window_s))
-        child.send_signal(signal.SIGKILL)
-        said, _ = child.communicate(timeout=30)
-        assert child.returncode == -signal.SIGKILL, f"round {round_no}: the child ended on its own"
+        said, ended_alone = start_then_kill(child_command("record", home, target_id, rng.getrandbits(32)), rng, window_s)
+        assert not ended_alone, f"round {round_no}: the child ended on its own"
         lines = said.split("\n")
         words = [line.split() for line in lines if line.strip()]
-        committed |= {int(w[1]) for w in words if w[0] == "committed"}
+        committed |= {int(w[1]) for w in words if w[0] == "committed" and len(w) == 2}
         figures.phases[words[-1][0] if words else "ready"] += 1
         figures.kills += 1
         orphans = check_workspace_after_crash(home, committed)
+        figures.unconfirmed_left += bool(read_copy(home / "journal.jsonl").unconfirmed_entries)
         figures.temporary_files = sum("/.tmp-" in path for path in orphans)
         figures.orphan_blobs = len(orphans) - figures.temporary_files
     figures.committed = len(committed)
@@ -124,6 +144,77 @@ def test_sigkill_during_recording_never_breaks_the_workspace(tmp_path, cli):
     assert result.code == 0 and "INTACT" in result.out
     assert result.err.count("Fichier orphelin") == figures.temporary_files + figures.orphan_blobs
     print(figures)
+    # The database lost after all those kills: the copy gives every row back.
+    lose_and_repair(home)
+
+
+def lose_and_repair(home: Path) -> None:
+    """Delete the database; `repair` must give back every row and entry, and name (not restore)
+    the entries a kill left unconfirmed, which the database had never committed."""
+    before = evidence_rows(home)
+    never_committed = read_copy(home / "journal.jsonl").unconfirmed_entries
+    assert all(entry.seq > len(before["journal"]) for entry in never_committed)
+    for name in ("preuves.sqlite3", "preuves.sqlite3-wal", "preuves.sqlite3-shm"):
+        (home / name).unlink(missing_ok=True)
+    result = repair_workspace(home)
+    assert result.rebuilt == "database" and result.unconfirmed == len(never_committed)
+    after = evidence_rows(home)
+    assert after["journal"][:-1] == before["journal"] and after["journal"][-1][1] == REPAIR_KIND
+    assert {**after, "journal": []} == {**before, "journal": []}
+
+
+@pytest.mark.stress
+def test_sigkill_then_database_lost_50_times(tmp_path):
+    """After each kill, a copy of the workspace loses its database and is rebuilt from the journal's copy."""
+    home = tmp_path / "ws"
+    target_id = new_workspace(home)
+    rng = random.Random(2027)
+    for round_no in range(50):
+        kill_at_random(home, target_id, kills=1, seed=rng.getrandbits(32), window_s=0.4)
+        scratch = tmp_path / f"essai-{round_no}"
+        shutil.copytree(home, scratch)
+        lose_and_repair(scratch)
+        shutil.rmtree(scratch)
+
+
+# --------------------------------------------------------------------------- repair killed
+
+
+def kill_repairs(home: Path, kills: int, seed: int, window_s: float) -> Counter[str]:
+    """Lose the database, start `repair` and SIGKILL it after a random delay; run it again to the
+    end; the rebuilt database must hold every row and entry there was, plus repair entries only."""
+    rng = random.Random(seed)
+    before = evidence_rows(home)
+    outcomes: Counter[str] = Counter()
+    for _ in range(kills):
+        (home / "preuves.sqlite3").unlink()
+        said, _ = start_then_kill(child_command("repair", home), rng, window_s)
+        outcomes["finished before the kill" if "repaired" in said else "killed mid-repair"] += 1
+        again = repair_workspace(home)
+        outcomes[f"run again: {again.rebuilt or 'nothing to do'}"] += 1
+        after = evidence_rows(home)
+        assert after["journal"][: len(before["journal"])] == before["journal"]
+        assert {kind for _, kind, _ in after["journal"][len(before["journal"]):]} == {REPAIR_KIND}
+        assert {**after, "journal": []} == {**before, "journal": []}
+        workspace = open_workspace(home)
+        try:
+            report = verify_workspace(workspace)
+            assert report.ok, [p.line() for p in report.problems]
+        finally:
+            workspace.close()
+    return outcomes
+
+
+@pytest.mark.parametrize("kills, window_s", [(4, 0.8), pytest.param(50, 1.5, marks=pytest.mark.stress)])
+def test_sigkill_during_repair(tmp_path, kills, window_s):
+    home = tmp_path / "ws"
+    target_id = new_workspace(home)
+    kill_at_random(home, target_id, kills=3, seed=8, window_s=0.4)
+    outcomes = kill_repairs(home, kills=kills, seed=kills, window_s=window_s)
+    print(outcomes)
+    assert sum(count for what, count in outcomes.items() if what.startswith("run again")) == kills
+    # The long run hits both: repairs killed midway, and repairs that had finished.
+    assert kills < 50 or (outcomes["killed mid-repair"] > 0 and outcomes["finished before the kill"] > 0)
 
 
 @pytest.mark.stress
