@@ -105,7 +105,8 @@ def repair(ctx: typer.Context) -> None:
 
 
 REBUILT_LABELS = {
-    "targets": "pages", "cases": "dossiers", "letters": "courriers", "captures": "tentatives",
+    "targets": "pages", "cases": "dossiers", "letters": "courriers", "case_events": "événements",
+    "captures": "tentatives",
     "artefacts": "fichiers", "anchors": "horodatages", "organisations": "organisations",
     "case_organisations": "dossiers d'une organisation",
 }

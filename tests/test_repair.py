@@ -16,7 +16,8 @@ from evidence.accounts import add_user
 from evidence.applicants import ApplicantFields, set_applicant
 from evidence.errors import EvidenceDamaged
 from evidence.journal_copy import read_copy
-from evidence.letters import LetterInput, add_proofs, record_letter
+from evidence.events import EventInput, record_event
+from evidence.letters import LetterInput, add_proofs, receipt_dates, record_letter, record_receipt
 from evidence.models import Applicant, JournalEntry
 from evidence.records import NewArtefact, TargetSpec, add_case, add_correction, record_capture
 from evidence.repair import REPAIR_KIND, repair_workspace
@@ -181,3 +182,32 @@ def test_database_and_copy_both_lost_then_init_says_the_journal_is_lost(workspac
         "journal : l'espace de travail a été créé à nouveau sur un dossier qui contenait déjà 9 fichier(s) de "
         "preuve : le journal qui les décrivait est perdu (base supprimée ou remplacée)"
     )
+
+
+def test_receipts_and_events_are_rebuilt(workspace, tmp_path, cli):
+    """A letter's receipt and the case's other events (a call, a visit, a referral) are rows the journal
+    describes: a repair gives them back, with their files."""
+    add_case(workspace, CASE, TargetSpec(URL, "ezbooking", "16161", "Val-d'Oise"))
+    letter_file = tmp_path / "lettre.pdf"
+    letter_file.write_bytes(pdf_bytes())
+    letter = record_letter(workspace, CASE, LetterInput(letter_file, "sent", "lrar", date(2026, 11, 3)))
+    receipt = tmp_path / "avis.png"
+    receipt.write_bytes(sample_png("Avis de réception"))
+    record_receipt(workspace, CASE, letter.id, date(2026, 11, 5), [receipt])
+    record_event(workspace, CASE, EventInput("appel", date(2026, 11, 9), "Aucun rendez-vous proposé."))
+    assert verify_workspace(workspace).ok
+    workspace.close()
+    before = evidence_rows(workspace.home)
+    assert len(before["case_events"]) == 2
+    lose_the_database(workspace)
+
+    assert cli("repair", home=workspace.home).code == 0
+    after = evidence_rows(workspace.home)
+    assert {**after, "journal": []} == {**before, "journal": []}
+    reopened = open_workspace(workspace.home)
+    try:
+        with reopened.reading() as session:
+            assert receipt_dates(session, 1) == {letter.id: date(2026, 11, 5)}
+        assert verify_workspace(reopened).ok
+    finally:
+        reopened.close()
