@@ -1,7 +1,7 @@
 """Purge: the applicant asks that their personal data be erased (`preuves case purge CASE --yes`).
 
-What goes: the applicant's identity (the `applicants` row), the files of the case's letters, and
-the files of the attempts on its page when no other case waits on that page — each file only if
+What goes: the applicant's identity (the `applicants` row), the files of the case's letters and of
+the applicant's own pièces (identity documents, titre de séjour …), and the files of the attempts on its page when no other case waits on that page — each file only if
 no other case's row still points to it. The plan of a page no one else waits on is cancelled.
 
 What stays: the rows (dates, states, hashes, sizes) and the journal, which cannot forget. The
@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from evidence import journal
 from evidence.errors import BadInput
 from evidence.models import (
     Applicant,
+    ApplicantPiece,
     Artefact,
     Capture,
     Case,
@@ -106,9 +107,13 @@ def _record(session: Session, case: Case, now: datetime) -> Purge:
     shared_page = session.scalar(
         select(func.count()).select_from(Case).where(Case.target_id == case.target_id, Case.id != case.id)
     )
-    owned = select(Artefact.id).join(Letter).where(Letter.case_id == case.id)
+    parts = [
+        select(Artefact.id).join(Letter).where(Letter.case_id == case.id),
+        select(Artefact.id).join(ApplicantPiece).where(ApplicantPiece.case_id == case.id),
+    ]
     if not shared_page:
-        owned = owned.union(select(Artefact.id).join(Capture).where(Capture.target_id == case.target_id))
+        parts.append(select(Artefact.id).join(Capture).where(Capture.target_id == case.target_id))
+    owned = union(*parts)
     artefact_ids = set(session.scalars(owned))
     owned_blobs = select(Artefact.sha256).where(Artefact.id.in_(owned))
     mine = set(session.scalars(owned_blobs))

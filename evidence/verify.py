@@ -20,7 +20,7 @@ from evidence import journal, triggers
 from evidence.anchor_checks import verify_anchors
 from evidence.blobs import sha256_file
 from evidence.localtime import paris_time
-from evidence.models import Applicant, Artefact, Capture, Case, JournalEntry, Letter, Target
+from evidence.models import Applicant, ApplicantPiece, Artefact, Capture, Case, JournalEntry, Letter, Target
 from evidence.problems import Problem, readable_rows
 from evidence.purge import PURGE_KIND, Purge
 from evidence.records import find_case
@@ -34,6 +34,7 @@ RECORD_KEYS = {
     "letter": "letters",
     "artefacts": "artefacts",
     "applicant": "applicants",
+    "applicant_piece": "applicant_pieces",
 }
 
 
@@ -162,6 +163,7 @@ class _Scope:
     target_id: int | None = None
     capture_ids: frozenset[int] = frozenset()
     letter_ids: frozenset[int] = frozenset()
+    applicant_piece_ids: frozenset[int] = frozenset()
 
     def includes(self, table: str, record: dict[str, Any]) -> bool:
         if self.case_id is None:
@@ -172,9 +174,13 @@ class _Scope:
             return record.get("id") == self.case_id
         if table == "captures":
             return record.get("target_id") == self.target_id
-        if table in ("letters", "applicants"):
+        if table in ("letters", "applicants", "applicant_pieces"):
             return record.get("case_id") == self.case_id
-        return record.get("capture_id") in self.capture_ids or record.get("letter_id") in self.letter_ids
+        return (
+            record.get("capture_id") in self.capture_ids
+            or record.get("letter_id") in self.letter_ids
+            or record.get("applicant_piece_id") in self.applicant_piece_ids
+        )
 
 
 def _scope(session: Session, case_reference: str | None, records: _JournalRecords) -> _Scope:
@@ -186,7 +192,9 @@ def _scope(session: Session, case_reference: str | None, records: _JournalRecord
     capture_ids |= set(session.scalars(select(Capture.id).where(Capture.target_id == case.target_id)))
     letter_ids = {r["id"] for t, r in known if t == "letters" and r.get("case_id") == case.id}
     letter_ids |= set(session.scalars(select(Letter.id).where(Letter.case_id == case.id)))
-    return _Scope(case.id, case.target_id, frozenset(capture_ids), frozenset(letter_ids))
+    piece_ids = {r["id"] for t, r in known if t == "applicant_pieces" and r.get("case_id") == case.id}
+    piece_ids |= set(session.scalars(select(ApplicantPiece.id).where(ApplicantPiece.case_id == case.id)))
+    return _Scope(case.id, case.target_id, frozenset(capture_ids), frozenset(letter_ids), frozenset(piece_ids))
 
 
 def describe(table: str, record: dict[str, Any]) -> str:
@@ -202,6 +210,8 @@ def describe(table: str, record: dict[str, Any]) -> str:
         owner = (
             f"capture {record.get('capture_id')}"
             if record.get("capture_id") is not None
+            else f"pièce du demandeur {record.get('applicant_piece_id')}"
+            if record.get("applicant_piece_id") is not None
             else f"courrier {record.get('letter_id')}"
         )
         return f"fichier {number} ({record.get('kind')}, {owner})"
@@ -211,6 +221,8 @@ def describe(table: str, record: dict[str, Any]) -> str:
         return f"page surveillée {number} ({record.get('url')})"
     if table == "applicants":
         return f"identité du demandeur (dossier {record.get('case_id')})"
+    if table == "applicant_pieces":
+        return f"pièce du demandeur {number} « {record.get('label')} »"
     return f"{table} {number}"
 
 
@@ -253,8 +265,10 @@ def _read_purges(session: Session, report: VerifyReport) -> list[Purge]:
         case = session.get(Case, purge.case_id)
         own = set() if case is None else set(
             session.scalars(
-                select(Artefact.id).outerjoin(Capture).outerjoin(Letter).where(
-                    (Capture.target_id == case.target_id) | (Letter.case_id == case.id)
+                select(Artefact.id).outerjoin(Capture).outerjoin(Letter).outerjoin(ApplicantPiece).where(
+                    (Capture.target_id == case.target_id)
+                    | (Letter.case_id == case.id)
+                    | (ApplicantPiece.case_id == case.id)
                 )
             )
         )
@@ -281,7 +295,7 @@ def _check_rows(
     """Compare every row in scope with its journal description; return the artefacts seen."""
     seen: set[tuple[str, int]] = set()
     artefacts: list[Artefact] = []
-    for model in (Target, Case, Capture, Letter, Artefact, Applicant):
+    for model in (Target, Case, Capture, Letter, Artefact, Applicant, ApplicantPiece):
         table = model.__tablename__
         unreadable = _report_unreadable(model.__tablename__, report)
         for row in readable_rows(session, model, unreadable):

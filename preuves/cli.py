@@ -27,6 +27,7 @@ from preuves import (
     demo,
     dossier_commands,
     letter_commands,
+    piece_commands,
     serve_commands,
     watch_commands,
     workspace_commands,
@@ -69,6 +70,7 @@ demo.register(app)
 app.add_typer(case_commands.app, name="case")
 app.add_typer(letter_commands.app, name="letter")
 app.add_typer(applicant_commands.app, name="applicant")
+app.add_typer(piece_commands.app, name="piece")
 app.add_typer(serve_commands.app, name="user")
 
 

@@ -15,6 +15,8 @@ revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+# The tables this revision protects, fixed here: later revisions protect the tables they add themselves.
+APPEND_ONLY = ("journal_entries", "captures", "artefacts", "letters")
 
 
 def upgrade() -> None:
@@ -103,13 +105,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("entry_hash", name="uq_journal_entries_entry_hash"),
     )
     op.create_index("ix_journal_entries_kind", "journal_entries", ["kind"])
-    for statement in create_statements(op.get_bind().dialect.name):
+    for statement in create_statements(op.get_bind().dialect.name, APPEND_ONLY):
         op.execute(statement)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for statement in drop_statements(dialect):
+    for statement in drop_statements(dialect, APPEND_ONLY):
         op.execute(statement)
     for table in ("journal_entries", "artefacts", "letters", "captures", "cases", "targets"):
         op.drop_table(table)
