@@ -222,28 +222,28 @@ def withdraw_piece(
     return Withdrawal(entry.seq, entry.recorded_at, piece_id, note)
 
 
-def case_pieces(session: Session, case: Case) -> list[ApplicantPiece]:
-    """The pièces of a case still in its bundle (not withdrawn), with their files, in the order recorded."""
-    gone = withdrawals(session)
-    rows = session.scalars(
-        select(ApplicantPiece)
-        .where(ApplicantPiece.case_id == case.id)
-        .options(selectinload(ApplicantPiece.artefacts))
-        .order_by(ApplicantPiece.id)
+def _all_pieces(session: Session, case: Case) -> list[ApplicantPiece]:
+    """Every pièce of a case, withdrawn ones included, with their files, in the order recorded."""
+    return list(
+        session.scalars(
+            select(ApplicantPiece)
+            .where(ApplicantPiece.case_id == case.id)
+            .options(selectinload(ApplicantPiece.artefacts))
+            .order_by(ApplicantPiece.id)
+        )
     )
-    return [row for row in rows if row.id not in gone]
+
+
+def case_pieces(session: Session, case: Case) -> list[ApplicantPiece]:
+    """The pièces of a case still in its bundle (not withdrawn)."""
+    gone = withdrawals(session)
+    return [row for row in _all_pieces(session, case) if row.id not in gone]
 
 
 def piece_summaries(session: Session, case: Case) -> list[PieceSummary]:
-    """Every pièce of a case, withdrawn ones included (marked), in the order recorded."""
+    """Every pièce of a case, withdrawn ones marked."""
     gone = withdrawals(session)
-    rows = session.scalars(
-        select(ApplicantPiece)
-        .where(ApplicantPiece.case_id == case.id)
-        .options(selectinload(ApplicantPiece.artefacts))
-        .order_by(ApplicantPiece.id)
-    )
-    return [_summary(row, row.artefacts[0], gone.get(row.id)) for row in rows]
+    return [_summary(row, row.artefacts[0], gone.get(row.id)) for row in _all_pieces(session, case)]
 
 
 def _summary(row: ApplicantPiece, file: Artefact, withdrawn: Withdrawal | None) -> PieceSummary:
