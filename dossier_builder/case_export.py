@@ -21,6 +21,7 @@ from typing import Any
 
 from dossier_builder import journal_export
 from dossier_builder.facts import (
+    ApplicantPieceFacts,
     AttemptFacts,
     DossierFacts,
     FileFacts,
@@ -88,17 +89,20 @@ def export_case(workspace: Workspace, case_reference: str, dest: Path, progress:
 
 
 def _placed_files(facts: DossierFacts) -> list[tuple[str, FileFacts]]:
-    """Each original file and its path in the archive: one folder per attempt and per letter."""
+    """Each original file and its path in the archive: one folder per attempt, per letter and per pièce of the
+    applicant (withdrawn ones are not in the bundle, and not here either)."""
     placed: list[tuple[str, FileFacts]] = []
     for attempt in facts.attempts:
         moment = attempt.started_at.astimezone(PARIS)
         placed += _folder(f"tentatives/{attempt.attempt_no:04d}_{moment:%Y-%m-%d_%Hh%M}_{attempt.state}", attempt)
     for letter in facts.letters:
         placed += _folder(f"courriers/{letter.id:03d}_{letter.letter_date.isoformat()}_{letter.direction}", letter)
+    for own in facts.applicant_pieces:
+        placed += _folder(f"pieces-du-demandeur/{own.id:03d}_{own.kind}", own)
     return placed
 
 
-def _folder(folder: str, owner: AttemptFacts | LetterFacts) -> list[tuple[str, FileFacts]]:
+def _folder(folder: str, owner: AttemptFacts | LetterFacts | ApplicantPieceFacts) -> list[tuple[str, FileFacts]]:
     used: set[str] = set()
     placed = []
     for item in owner.files:
@@ -144,6 +148,7 @@ def _descriptions(
         "applicant": identity,
         "attempts": [_described(attempt, where) for attempt in facts.attempts],
         "letters": [_described(letter, where) for letter in facts.letters],
+        "applicant_pieces": [_described(own, where) for own in facts.applicant_pieces],
     }
     return {
         "dossier.json": json.dumps(described, ensure_ascii=False, indent=2, sort_keys=True, default=_iso),
@@ -156,7 +161,7 @@ def _iso(value: date | datetime) -> str:
     return value.isoformat()
 
 
-def _described(owner: AttemptFacts | LetterFacts, where: dict[int, str]) -> dict[str, Any]:
+def _described(owner: AttemptFacts | LetterFacts | ApplicantPieceFacts, where: dict[int, str]) -> dict[str, Any]:
     row = asdict(owner)
     row.pop("piece", None)
     row["files"] = [
@@ -174,6 +179,7 @@ def _readme(facts: DossierFacts) -> str:
         f"le {facts.generated_at.astimezone(PARIS):%d/%m/%Y à %H:%M} (heure de Paris).\n\n"
         f"- tentatives/ : chaque tentative, ses captures d'écran d'origine, la page HTML, le réseau (HAR)…\n"
         f"- courriers/ : chaque courrier et ses preuves d'envoi\n"
+        f"- pieces-du-demandeur/ : les documents du demandeur joints au dossier (titre de séjour, domicile…)\n"
         f"- dossier.json : la description de chaque tentative, courrier et fichier, et l'identité du demandeur\n"
         f"- journal.jsonl : l'extrait du journal chaîné qui concerne ce dossier "
         f"(tête : n° {facts.journal_head.seq}, {facts.journal_head.entry_hash})\n"

@@ -188,3 +188,16 @@ def test_purge_erases_the_piece_files_and_verify_explains_it(case, cli, files):
     report = verify_workspace(case)
     assert report.ok, report.problems
     assert report.purged_files >= 2
+
+
+def test_export_holds_the_piece_files(case, cli, files, tmp_path):
+    record_sample_captures(case, 1, 2)
+    assert add(cli, case, files / "facture.pdf", "domicile", "Facture").code == 0
+    archive = tmp_path / "export.zip"
+    assert cli("case", "export", CASE, "--out", str(archive), home=case.home).code == 0
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+        piece = next(name for name in names if name.startswith("pieces-du-demandeur/"))
+        assert opened.read(piece) == (files / "facture.pdf").read_bytes()
+        described = json.loads(opened.read("dossier.json"))
+    assert described["applicant_pieces"][0]["label"] == "Facture"

@@ -144,7 +144,7 @@ def test_requete_lists_exactly_the_dossier_pieces(demo):
     texts = pages(draft.pdf)
     text = " ".join(texts)
     assert listed_pieces(draft.pdf) == planned_pieces(demo)
-    assert len(planned_pieces(demo)) == 2 + 5 + 3  # note, chronology, five weeks of captures, three letters
+    assert len(planned_pieces(demo)) == 2 + 5 + 3 + 1  # note, chronology, five weeks of captures, three letters, annex
     for expected in (
         "Requête en référé « mesures utiles »".upper(),
         "POUR Awa Traoré, né(e) le 14 mars 1990 à Bamako, de nationalité malienne, demeurant 12 rue des Lilas, "
