@@ -14,7 +14,7 @@ from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
 from evidence.letters import max_file_bytes
 from evidence.workspace import Workspace
-from preuves.web import actions, auth, captures, cases, filters
+from preuves.web import actions, auth, captures, cases, filters, pieces
 from preuves.web.context import WebState
 from preuves.web.security import check_access, check_csrf, csrf_token, secret_key
 
@@ -80,7 +80,7 @@ def create_app(
             message += f" Un envoi ne peut dépasser {app.config['MAX_CONTENT_LENGTH'] // 2**20} Mo."
         return render_template("error.html", message=message), error.code or 500
 
-    for blueprint in (auth.blueprint, cases.blueprint, captures.blueprint, actions.blueprint):
+    for blueprint in (auth.blueprint, cases.blueprint, captures.blueprint, actions.blueprint, pieces.blueprint):
         app.register_blueprint(blueprint)
     return app
 
