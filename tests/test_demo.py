@@ -19,12 +19,20 @@ def test_demo_ends_with_a_verified_bundle_whose_path_is_printed_last(tmp_path, c
     printed = capsys.readouterr()
     bundle = tmp_path.joinpath(printed.out.strip().splitlines()[-1])
     assert bundle.is_dir() and bundle.parent.parent == tmp_path
-    pieces = sorted(p.name for p in bundle.glob("PJ*.pdf"))
-    assert pieces[0] == "PJ1_Note_de_synthese.pdf" and len(pieces) >= 6
+    pieces = sorted((p.name for p in bundle.glob("PJ*.pdf")), key=lambda name: int(name[2:].split("_")[0]))
+    assert pieces[:3] == [
+        "PJ1_Titre_de_sejour_en_cours_de_validite_document_fictif.pdf",
+        "PJ2_Justificatif_de_domicile_document_fictif.pdf",
+        "PJ3_Note_de_synthese.pdf",
+    ]
+    assert pieces[-1].startswith("PJ") and "Annexe_technique" in pieces[-1] and len(pieces) >= 9
     assert {"Inventaire_des_pieces.pdf", "dossier-complet.pdf", "manifest.json", "SHA256SUMS"} <= {
         p.name for p in bundle.iterdir()
     }
-    assert "32 tentatives simulées sur 4 semaines, 2 courriers sans réponse." in printed.err
+    assert (
+        "32 tentatives simulées sur 4 semaines et une dernière juste avant le dossier, 2 courriers sans réponse, "
+        "2 pièces du demandeur (fictives)." in printed.err
+    )
 
     workspace = open_workspace(bundle.parent / "espace-de-travail")
     try:
@@ -34,4 +42,6 @@ def test_demo_ends_with_a_verified_bundle_whose_path_is_printed_last(tmp_path, c
     finally:
         workspace.close()
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-    assert sum(1 for item in manifest["artefacts"] if item["kind"] == "screenshot") == 32
+    assert sum(1 for item in manifest["artefacts"] if item["kind"] == "screenshot") == 33
+    # The bundle is current and dated after every event of its journal.
+    assert manifest["generated_at"] > max(item["recorded_at"] for item in manifest["artefacts"])
