@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 import subprocess
-from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -28,7 +27,6 @@ from dossier_builder.piece_files import synthese_html
 from dossier_builder.pieces import plan_pieces
 from dossier_builder.review import REVIEW_NAME
 from dossier_builder.verify import verify_bundle
-from evidence.localtime import PARIS
 from evidence.models import Artefact, JournalEntry, Target
 from evidence.records import TargetSpec, add_case, find_case
 from evidence.workspace import init_workspace

@@ -175,7 +175,7 @@ def test_each_attempt_shows_the_server_time_and_the_gap(built):
     _, result = built
     for page, moment in zip(capture_pages(result), three_weeks(), strict=True):
         local = moment.astimezone(PARIS)
-        assert f"Heure du serveur de la préfecture" in page
+        assert "Heure du serveur de la préfecture" in page
         assert f"{local:%H:%M}:00 (UTC+01:00) — écart avec l'ordinateur : moins d'une seconde" in page
 
 
