@@ -77,7 +77,7 @@ def test_add_stores_the_file_and_journals_the_piece(case, cli, files):
         assert data == {"applicant_piece": piece.to_record(), "artefacts": [stored.to_record()]}
         assert data["artefacts"][0]["applicant_piece_id"] == piece.id
     assert case.blobs.read(stored.sha256) == (files / "titre.png").read_bytes()
-    assert verify_workspace(case).ok
+    assert verify_workspace(case).ok and verify_workspace(case, CASE).ok
 
 
 def test_list_shows_every_piece_and_json(case, cli, files):
