@@ -18,7 +18,7 @@ from PIL import Image
 from pypdf import PdfWriter, Transformation
 
 from dossier_builder import chronology, sentences, stats
-from dossier_builder.facts import AttemptFacts, DossierFacts, LetterFacts
+from dossier_builder.facts import AttemptFacts, DossierFacts, FileFacts, LetterFacts
 from dossier_builder.freshness import staleness
 from dossier_builder.french import date_range
 from dossier_builder.images import JPEG_QUALITY, MAX_WIDTH, crop_copy, jpeg_copy
@@ -174,6 +174,14 @@ def build_methode(facts: DossierFacts, piece: Piece, home: Path, dest: Path, scr
     return write_pdf(methode_html(facts, piece), dest, base_dir=scratch)
 
 
+def unreadable(attempt: AttemptFacts, item: FileFacts, exc: Exception) -> PreuvesError:
+    """A screenshot the store cannot give back: the build stops, and says where to look."""
+    return PreuvesError(
+        f"tentative n° {attempt.attempt_no} : capture d'écran illisible [{item.blob_path}] "
+        f"({exc.__class__.__name__}) ; lancez « preuves verify »"
+    )
+
+
 def _jpeg_copies(attempts: list[AttemptFacts], home: Path, scratch: Path) -> dict[int, str]:
     """JPEG copies of the screenshots shown, at the first (quality, width) step whose total fits.
 
@@ -193,10 +201,7 @@ def _jpeg_copies(attempts: list[AttemptFacts], home: Path, scratch: Path) -> dic
                     home / shown.blob_path, scratch / names[attempt.id], quality=quality, max_width=max_width
                 )
             except (OSError, ValueError) as exc:  # missing or damaged file in the store
-                raise PreuvesError(
-                    f"tentative n° {attempt.attempt_no} : capture d'écran illisible [{shown.blob_path}] "
-                    f"({exc.__class__.__name__}) ; lancez « preuves verify »"
-                ) from exc
+                raise unreadable(attempt, shown, exc) from exc
             total += (scratch / names[attempt.id]).stat().st_size
         if total <= IMAGE_BUDGET:
             break
@@ -214,16 +219,15 @@ def _inset(attempt: AttemptFacts, home: Path, scratch: Path) -> Inset | None:
         with Image.open(scratch / f"capture-{attempt.id}.jpg") as copy:
             shown_width, shown_height = copy.size
     except (OSError, ValueError) as exc:  # missing or damaged file in the store
-        raise PreuvesError(
-            f"tentative n° {attempt.attempt_no} : capture d'écran illisible [{original.blob_path}] "
-            f"({exc.__class__.__name__}) ; lancez « preuves verify »"
-        ) from exc
+        raise unreadable(attempt, original, exc) from exc
     if cut is None:
         return None
     crop, size = cut
     # mm per pixel of the raw screenshot as the page shows it (the copy may be narrower than the original)
     scale = min(SHOT_WIDTH_MM / shown_width, SHOT_HEIGHT_WITH_INSET_MM / shown_height) * shown_width / size[0]
     width = min(SHOT_WIDTH_MM, crop[2] * scale * INSET_ZOOM, INSET_HEIGHT_MM * crop[2] / crop[3])
+    if width <= crop[2] * scale:  # a block too large to be shown bigger than in the screenshot itself
+        return None
     return Inset(name, crop, size, round(width, 1))
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from dossier_builder.facts import facts_of
 from dossier_builder.piece_files import synthese_html
+from dossier_builder.verify import verify_bundle
 from evidence.localtime import PARIS
 from evidence.models import JournalEntry
 from tests.dossier_helpers import (
@@ -69,6 +70,13 @@ def test_applicant_pieces_are_numbered_first_and_in_the_inventory(built):
         assert label.upper() in text_of(entry.path)  # the title, never hyphenated
     permit = text_of(piece_of(result, "demandeur").path)
     assert "Date d'expiration du titre 20 janvier 2027" in permit and "Date du document 21 janvier 2025" in permit
+
+
+def test_the_bundle_with_applicant_pieces_verifies(built):
+    workspace, result = built
+    report = verify_bundle(workspace, result.directory)
+    assert report.ok, report.problems
+    assert report.artefacts_checked == 12 * 3 + 4 + 2  # the captures', the letters' and the applicant's files
 
 
 # --- the note --------------------------------------------------------------------------------------
