@@ -14,7 +14,8 @@ from sqlalchemy import select
 from dossier_builder import sentences, stats
 from dossier_builder.freshness import Staleness, staleness
 from dossier_builder.french import date_range
-from dossier_builder.urgency import Urgency, urgency
+from dossier_builder.urgency import Urgency, document_of, urgency
+from evidence.applicant_pieces import case_pieces
 from evidence.applicants import get_applicant
 from evidence.localtime import PARIS
 from evidence.models import Capture, Case, Target
@@ -39,6 +40,7 @@ def case_glance(workspace: Workspace, case: Case) -> Glance | None:
         ).all()
         applicant = get_applicant(session, case)
         procedure = session.get_one(Target, case.target_id).procedure
+        document = document_of({piece.kind for piece in case_pieces(session, case)})
     if not rows:
         return None
     figures = stats.compute([row.started_at for row in rows], [row.state for row in rows])
@@ -47,7 +49,7 @@ def case_glance(workspace: Workspace, case: Case) -> Glance | None:
         conclusion=sentences.conclusion(figures, date_range(first, last)),
         spread=sentences.spread(figures),
         figures=figures,
-        urgency=urgency(applicant.permit_expiry if applicant else None, procedure, _day(now), first),
+        urgency=urgency(applicant.permit_expiry if applicant else None, procedure, _day(now), first, document),
         stale=staleness(figures.last, now),
     )
 

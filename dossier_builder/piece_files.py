@@ -31,7 +31,7 @@ from dossier_builder.render import (
     render_html,
     write_pdf,
 )
-from dossier_builder.urgency import Urgency, urgency
+from dossier_builder.urgency import RECEIPT, Urgency, document_of, urgency
 from evidence import server_time
 from evidence.errors import PreuvesError
 from evidence.localtime import PARIS
@@ -104,6 +104,7 @@ def case_urgency(facts: DossierFacts) -> Urgency | None:
         facts.case.procedure,
         facts.generated_at.astimezone(PARIS).date(),
         facts.attempts[0].started_at.astimezone(PARIS).date(),
+        document_of({own.kind for own in facts.applicant_pieces}),
     )
 
 
@@ -295,8 +296,11 @@ def build_own_piece(facts: DossierFacts, piece: Piece, home: Path, dest: Path, s
     page, a PDF's own pages after it)."""
     own = next(item for item in facts.applicant_pieces if item.id == piece.applicant_piece_id)
     parts = [prepare(item, home / item.blob_path, scratch) for item in own.files]
+    # The expiry the applicant gave belongs to this pièce when it is the document it was given for.
+    document = document_of({item.kind for item in facts.applicant_pieces})
+    expires = own.kind == ("recepisse" if document == RECEIPT else "titre-de-sejour")
     html = render_html(
-        "demandeur.html", frame_for(facts, piece), facts=facts, piece=piece, own=own, parts=parts
+        "demandeur.html", frame_for(facts, piece), facts=facts, piece=piece, own=own, parts=parts, expires=expires
     )
     return _write_with_imports(html, parts, dest, scratch)
 

@@ -40,6 +40,13 @@ RENEWAL_RULES = (
     ),
 )
 DAYS = Noun("jour", "jours")
+PERMIT = "titre de séjour"
+RECEIPT = "récépissé"
+
+
+def document_of(kinds: set[str]) -> str:
+    """Which document's expiry the applicant gave: a récépissé when that is the only one filed, else the titre."""
+    return RECEIPT if "recepisse" in kinds and "titre-de-sejour" not in kinds else PERMIT
 
 
 def _plain(text: str) -> str:
@@ -73,6 +80,7 @@ class Urgency:
     on: date  # the bundle's date (Paris)
     first_attempt: date
     window: Window | None
+    document: str = PERMIT  # « titre de séjour » or « récépissé »
 
     @property
     def days_left(self) -> int:
@@ -91,12 +99,12 @@ class Urgency:
     @property
     def summary(self) -> str:
         """The sentence of the note's summary."""
-        when = long_date(self.expiry)
+        when, which = long_date(self.expiry), f"Le {self.document} du demandeur"
         if self.days_left > 0:
-            return f"Le titre de séjour du demandeur expire le {when}, dans {DAYS.count(self.days_left)}."
+            return f"{which} expire le {when}, dans {DAYS.count(self.days_left)}."
         if self.days_left == 0:
-            return f"Le titre de séjour du demandeur expire aujourd'hui, {when}."
-        return f"Le titre de séjour du demandeur a expiré le {when}, il y a {DAYS.count(-self.days_left)}."
+            return f"{which} expire aujourd'hui, {when}."
+        return f"{which} a expiré le {when}, il y a {DAYS.count(-self.days_left)}."
 
     @property
     def placement(self) -> str | None:
@@ -114,14 +122,17 @@ class Urgency:
         return f"La première tentative, le {first}, se situe après la fin de cette période, {when}."
 
 
-def urgency(expiry: date | None, procedure: str | None, on: date, first_attempt: date) -> Urgency | None:
-    """The urgency of a case, or None when the expiry date is not known."""
+def urgency(
+    expiry: date | None, procedure: str | None, on: date, first_attempt: date, document: str = PERMIT
+) -> Urgency | None:
+    """The urgency of a case, or None when the expiry date is not known. The renewal window is a titre's: a
+    récépissé has none."""
     if expiry is None:
         return None
-    rule = renewal_rule(procedure)
+    rule = renewal_rule(procedure) if document == PERMIT else None
     window = (
         Window(expiry - timedelta(days=rule.opens_days), expiry - timedelta(days=rule.closes_days), rule)
         if rule
         else None
     )
-    return Urgency(expiry, on, first_attempt, window)
+    return Urgency(expiry, on, first_attempt, window, document)

@@ -69,7 +69,7 @@ def test_applicant_pieces_are_numbered_first_and_in_the_inventory(built):
         assert label.replace(" ", "") in inventory
         assert label.upper() in text_of(entry.path)  # the title, never hyphenated
     permit = text_of(piece_of(result, "demandeur").path)
-    assert "Date d'expiration du titre 20 janvier 2027" in permit and "Date du document 21 janvier 2025" in permit
+    assert "Date d'expiration 20 janvier 2027" in permit and "Date du document 21 janvier 2025" in permit
 
 
 def test_the_bundle_with_applicant_pieces_verifies(built):

@@ -9,7 +9,7 @@ import pytest
 
 from dossier_builder import sentences, stats
 from dossier_builder.french import Noun, agree, hour_span, weekday_span
-from dossier_builder.urgency import urgency
+from dossier_builder.urgency import document_of, urgency
 from evidence.server_time import LargestGap, gap_text
 
 MONDAY = datetime(2026, 11, 2, 7, 21, tzinfo=UTC)  # 8 h 21 in Paris
@@ -159,3 +159,12 @@ def test_urgency_days_left_and_renewal_window():
     assert urgency(None, "Renouvellement", date(2026, 12, 4), date(2026, 11, 2)) is None
     tomorrow = urgency(date(2026, 12, 5), "Première demande", date(2026, 12, 4), date(2026, 11, 2))
     assert tomorrow.left_text == "dans 1 jour"
+
+
+def test_a_recepisse_expires_without_a_renewal_window():
+    assert document_of({"recepisse", "domicile"}) == "récépissé"
+    assert document_of({"recepisse", "titre-de-sejour"}) == document_of(set()) == "titre de séjour"
+    found = urgency(date(2027, 1, 20), "Renouvellement de titre de séjour", date(2026, 12, 4), date(2026, 11, 2),
+                    "récépissé")
+    assert found.summary == "Le récépissé du demandeur expire le 20 janvier 2027, dans 47 jours."
+    assert found.window is None and found.placement is None
