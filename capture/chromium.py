@@ -18,11 +18,16 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
+import psutil
 from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
+from capture.browser_diagnosis import driver_failure, driver_problem, launch_failure
 from evidence.errors import BadInput, PreuvesError
 
 DEBIAN_CHROMIUM = "/usr/lib/chromium/chromium"
@@ -85,12 +90,29 @@ def find_chromium(playwright: Playwright, configured: str | None) -> str:
     raise BrowserUnavailable(INSTALL_HINT)
 
 
+@dataclass(frozen=True)
+class Recycling:
+    """When to start the browser and its driver afresh: a watcher runs for weeks, and Chromium's resident memory
+    grows with the attempts (52 MiB per 100 in bench/watch.py), its driver's too. Checked between attempts only."""
+
+    after_attempts: int = 100
+    above_mib: int = 600  # browser, its helpers and the Playwright driver together (PSS: shared pages shared out)
+    check_memory_every: int = 10  # attempts; reading every process's memory map takes 20–150 ms
+
+
 class BrowserService:
     """A Chromium in a background event loop; `run` executes one coroutine against it."""
 
-    def __init__(self, chromium_path: str | None = None, headless: bool = True) -> None:
+    def __init__(
+        self, chromium_path: str | None = None, headless: bool = True, recycling: Recycling = Recycling()
+    ) -> None:
         self._configured = chromium_path
         self.headless = headless
+        self.recycling = recycling
+        self._running = 0  # attempts in progress on the current browser
+        self._served = 0  # attempts made on the current browser
+        self._idle: asyncio.Event | None = None
+        self.restarts = 0
         self._loop = _DetachedChildrenLoop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="chromium", daemon=True)
         self._thread.start()
@@ -107,25 +129,98 @@ class BrowserService:
 
     async def _run(self, job: Callable[[Browser], Awaitable[T]]) -> T:
         browser = await self._ensure_browser()
-        return await job(browser)
+        try:
+            return await job(browser)
+        finally:
+            self._running -= 1
+            self._served += 1
+            if self._running == 0 and self._idle is not None:
+                self._idle.set()
 
     async def _ensure_browser(self) -> Browser:
+        """The browser for one more attempt (counted as running); started, restarted or recycled as needed."""
         if self._lock is None:
             self._lock = asyncio.Lock()
+            self._idle = asyncio.Event()
         async with self._lock:
-            if self._browser is not None and self._browser.is_connected():
-                return self._browser
-            if self._playwright is None:
+            if self._browser is not None and self._browser.is_connected() and self._recycling_due():
+                await self._recycle()
+            if self._browser is None or not self._browser.is_connected():
+                await self._start()
+            assert self._browser is not None
+            self._running += 1
+            self._idle.clear()  # type: ignore[union-attr]
+            return self._browser
+
+    def _recycling_due(self) -> bool:
+        if self._served >= self.recycling.after_attempts:
+            return True
+        checked = self._served > 0 and self._served % self.recycling.check_memory_every == 0
+        return checked and self.memory_mib() > self.recycling.above_mib
+
+    async def _recycle(self) -> None:
+        """Wait for the attempts in progress (the lock keeps new ones out), then stop browser and driver."""
+        assert self._idle is not None
+        while self._running:
+            await self._idle.wait()
+        await self._shutdown()
+        self.restarts += 1
+
+    def memory_mib(self) -> float:
+        """Memory of the driver and everything under it (Chromium and its helpers), in MiB: the proportional
+        set size (PSS, Linux), where each shared page counts once in all; elsewhere the resident size."""
+        driver_path = self._driver_path()
+        total = 0
+        for child in psutil.Process().children():
+            try:
+                if child.exe() != driver_path:
+                    continue
+                for process in (child, *child.children(recursive=True)):
+                    info = process.memory_full_info()
+                    total += getattr(info, "pss", info.rss)
+            except psutil.Error:  # a helper process ended meanwhile
+                continue
+        return total / (1024 * 1024)
+
+    @staticmethod
+    @cache
+    def _driver_path() -> str:
+        from playwright._impl._driver import compute_driver_executable
+
+        return os.path.realpath(compute_driver_executable()[0])
+
+    async def _start(self) -> None:
+        """Start the driver (if needed) and a Chromium; a machine where either cannot start says why."""
+        if self._playwright is None:
+            # The driver is tried on its own first (40 ms): started by Playwright, a driver that cannot
+            # load prints the loader's English error on our terminal before Playwright's own exception.
+            problem = await asyncio.to_thread(driver_problem)
+            if problem:
+                raise BrowserUnavailable(problem)
+            try:
                 self._playwright = await async_playwright().start()
-            executable = find_chromium(self._playwright, self._configured)
+            except Exception as exc:  # Playwright raises a bare Exception when its driver dies at once
+                raise BrowserUnavailable(await asyncio.to_thread(driver_failure, exc)) from exc
+        executable = find_chromium(self._playwright, self._configured)
+        try:
             self._browser = await self._playwright.chromium.launch(
                 executable_path=executable,
                 headless=self.headless,
                 args=LAUNCH_ARGS + (["--no-sandbox"] if os.geteuid() == 0 else []),
             )
-            self.version = self._browser.version
-            self.executable = executable
-            return self._browser
+        except PlaywrightError as exc:
+            raise BrowserUnavailable(launch_failure(executable, exc)) from exc
+        self.version = self._browser.version
+        self.executable = executable
+        self._served = 0
+
+    async def _shutdown(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+            self._browser = None
+        if self._playwright is not None:
+            await self._playwright.stop()
+            self._playwright = None
 
     def kill_browser(self) -> None:
         """Simulate (or force) a browser crash: the next attempt starts a new one."""
@@ -137,14 +232,8 @@ class BrowserService:
         asyncio.run_coroutine_threadsafe(close(), self._loop).result()
 
     def close(self) -> None:
-        async def shutdown() -> None:
-            if self._browser is not None:
-                await self._browser.close()
-            if self._playwright is not None:
-                await self._playwright.stop()
-
         if self._thread.is_alive():
-            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=30)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=30)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
 

@@ -130,8 +130,9 @@ def _build_pieces(
     return built
 
 
-def _anchor_files(blobs: BlobStore, facts: DossierFacts, scratch: Path) -> list[Embedded]:
-    """Each timestamp token and its authority's roots, once each, for `openssl ts -verify`."""
+def _anchor_files(blobs: BlobStore, facts: DossierFacts, directory: Path) -> list[Embedded]:
+    """Each timestamp token and its authority's roots, once each, beside the pièces: `openssl ts
+    -verify` then works on the bundle folder alone (they are embedded in the review copy too)."""
     files: dict[str, Embedded] = {}
     for anchor in facts.anchors:
         for name, sha256, what in (
@@ -139,7 +140,7 @@ def _anchor_files(blobs: BlobStore, facts: DossierFacts, scratch: Path) -> list[
             (anchor.ca_filename, anchor.ca_sha256, f"Certificats racines de {anchor.authority}"),
         ):
             if name not in files:
-                path = scratch / name
+                path = directory / name
                 path.write_bytes(blobs.read(sha256))
                 files[name] = Embedded(path, what, "Supplement")
     return list(files.values())
@@ -182,19 +183,23 @@ def _write_bundle(
     )
     progress("copie de travail", 0, 1)
     review = directory / REVIEW_NAME
+    anchor_files = _anchor_files(BlobStore(home), facts, directory)
     review_pages = build_review_copy(
         facts,
         pieces,
         [
             Embedded(manifest_path, "Manifeste : empreinte de chaque fichier et de chaque pièce", "Data"),
             Embedded(journal_path, "Extrait du journal chaîné", "Source"),
-            *_anchor_files(BlobStore(home), facts, scratch),
+            *anchor_files,
         ],
         review,
         scratch,
     )
     write_sums(
-        directory, [entry.path.name for entry in pieces] + [INVENTORY_NAME, MANIFEST_NAME, REVIEW_NAME]
+        directory,
+        [entry.path.name for entry in pieces]
+        + [INVENTORY_NAME, MANIFEST_NAME, REVIEW_NAME]
+        + [file.path.name for file in anchor_files],
     )
     progress("terminé", 1, 1)
     return DossierResult(

@@ -22,6 +22,7 @@ from evidence.anchor_proofs import (
     first_anchor_covering,
     journal_tree,
     proof_record,
+    waiting_since,
 )
 from evidence.applicant_pieces import case_pieces
 from evidence.blobs import BlobStore
@@ -152,6 +153,7 @@ class DossierFacts:
     generated_at: datetime
     demo: bool
     anchors: tuple[AnchorSummary, ...] = ()
+    anchor_waiting_since: datetime | None = None  # a token asked for, not obtained yet
     applicant_pieces: tuple[ApplicantPieceFacts, ...] = ()
 
     @property
@@ -280,6 +282,7 @@ def gather(
         generated_at=now,
         demo=demo,
         anchors=anchors,
+        anchor_waiting_since=waiting_since(session),
         applicant_pieces=tuple(
             sorted((_applicant_piece(row, own_piece[row.id]) for row in case_pieces(session, case)), key=lambda own: own.piece)
         ),

@@ -2,8 +2,8 @@
 
 For every kept anchor: its row agrees with its journal entry; the Merkle root of the first
 `tree_size` entries, recomputed from the payloads, is the root it holds; the token is over that
-root, its signature is valid and its certificate chains to a root of the configuration, valid at
-the token's time. Then each capture's entry is tied by an inclusion proof to the root of the first
+root, its signature is valid and its certificate chains to a root of the configuration (for an
+authority no longer configured, to the roots kept with the token), valid at the token's time. Then each capture's entry is tied by an inclusion proof to the root of the first
 valid anchor that covers it. A capture not yet covered is counted, not reported: the next anchor
 will cover it.
 """
@@ -29,7 +29,7 @@ from evidence.localtime import paris_time
 from evidence.problems import Problem, readable_rows
 from evidence.merkle import MerkleTree, root_from_inclusion_proof
 from evidence.models import JournalEntry
-from evidence.timestamps import TokenError, check_token, load_certificates
+from evidence.timestamps import TokenError, check_token, load_certificates, parse_certificates
 from evidence.workspace import Workspace
 
 APPEND_ONLY = ("anchors",)
@@ -75,10 +75,11 @@ def check_anchors(workspace: Workspace) -> AnchorReport:
         )
         tree = recomputed_tree(session)
         described = _journal_descriptions(session)
-        roots = _configured_roots(workspace, report) if anchors or described else []
+        configured, roots = _configured_roots(workspace, report) if anchors or described else (set(), [])
         valid = []
         for anchor in anchors:
-            problems = _check_anchor(workspace, anchor, tree, roots, described.get(anchor.id))
+            trusted = roots if anchor.tsa_name in configured else _kept_roots(workspace, anchor)
+            problems = _check_anchor(workspace, anchor, tree, trusted, described.get(anchor.id))
             report.problems.extend(problems)
             if not problems:
                 valid.append(anchor)
@@ -122,19 +123,38 @@ def _journal_descriptions(session: Session) -> dict[int, tuple[int, dict[str, An
     return described
 
 
-def _configured_roots(workspace: Workspace, report: AnchorReport) -> list[x509.Certificate]:
+def _configured_roots(workspace: Workspace, report: AnchorReport) -> tuple[set[str], list[x509.Certificate]]:
+    """The configured authorities' names, and the roots of them all."""
     try:
         settings = AnchorSettings.from_workspace(workspace)
     except WorkspaceError as exc:
         report.problems.append(Problem("configuration des ancrages", str(exc)))
-        return []
+        return set(), []
     roots: list[x509.Certificate] = []
     for authority in settings.authorities:
         try:
             roots.extend(load_certificates(authority.ca_file))
         except TokenError as exc:
             report.problems.append(Problem(f"autorité « {authority.name} »", str(exc)))
-    return roots
+    return {a.name for a in settings.authorities}, roots
+
+
+def _kept_roots(workspace: Workspace, anchor: Anchor) -> list[x509.Certificate]:
+    """The roots kept with the token, for an authority no longer configured (anchoring turned off):
+    what the tool checked the token with, its hash in the journal."""
+    kept = anchor.ca_certificates
+    if kept is None:
+        return []
+    try:
+        data = (workspace.home / kept.blob_path).read_bytes()
+    except OSError:
+        return []
+    if hashlib.sha256(data).hexdigest() != kept.sha256:
+        return []
+    try:
+        return parse_certificates(data, kept.blob_path)
+    except TokenError:
+        return []
 
 
 def _name(anchor: Anchor) -> str:

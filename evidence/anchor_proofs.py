@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence import journal
-from evidence.anchor_models import Anchor
+from evidence.anchor_models import Anchor, AnchorRequest
 from evidence.merkle import MerkleTree, leaf_hash
 from evidence.models import JournalEntry, iso
 
@@ -87,6 +87,20 @@ def first_anchor_covering(session: Session, journal_seq: int) -> AnchorSummary |
         .limit(1)
     ).first()
     return None if anchor is None else AnchorSummary.of(anchor)
+
+
+def waiting_since(session: Session) -> datetime | None:
+    """When a token was first asked for journal entries that no token covers yet, if one is still
+    awaited (a request pending, e.g. while offline); None otherwise."""
+    if session.scalar(select(AnchorRequest.id).where(AnchorRequest.status == "pending").limit(1)) is None:
+        return None
+    covered = session.scalar(select(func.max(Anchor.tree_size))) or 0
+    since: datetime | None = session.scalar(
+        select(func.min(AnchorRequest.queued_at)).where(
+            AnchorRequest.tree_size > covered, AnchorRequest.status.in_(("pending", "superseded"))
+        )
+    )
+    return since
 
 
 def journal_tree(session: Session) -> MerkleTree:

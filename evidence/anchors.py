@@ -5,13 +5,15 @@ elsewhere. A timestamp authority's token over the Merkle root of the first n jou
 a third party check that those entries existed, unchanged, at the token's time (eIDAS art. 41: a
 qualified timestamp is presumed accurate).
 
-`anchor_now` queues one request per configured authority for the journal as it is, then tries
-every pending request; `retry_pending` only retries; `anchor_if_due` (the watchers' daily anchor,
-also run by each `watch --once` pass) queues only for the authorities last asked long enough ago,
-and retries. The network is used outside any database
-transaction, and no capture ever waits on it: without network a request stays pending and the
-next run retries it. A newer request for an authority supersedes its older pending one: a token
-over a larger tree, obtained at the same moment, proves strictly more.
+`anchor_now` queues one request per main authority for the journal as it is, then tries every
+pending request of theirs; `retry_pending` only retries; `anchor_if_due` (the watchers' daily
+anchor, also run by each `watch --once` pass, and `preuves dossier`'s) queues only for the
+authorities last asked long enough ago, and retries. A fallback authority (`fallback = true`) is
+asked, in the order of the configuration, only when no main authority has a token for the journal
+as it is; once one has, the fallbacks' pending requests are cancelled. The network is used outside
+any database transaction, and no capture ever waits on it: without network a request stays pending
+and the next run retries it. A newer request for an authority supersedes its older pending one: a
+token over a larger tree, obtained at the same moment, proves strictly more.
 
 A kept token is two artefacts (the TimeStampResp as the authority sent it, and a copy of the
 configured root certificates for readers of a dossier), an `Anchor` row and one
@@ -22,7 +24,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +49,8 @@ ANCHOR_ENTRY = "anchor.recorded"
 TOKEN_KIND = "timestamp_token"
 CA_KIND = "tsa_certificates"
 DEFAULT_TIMEOUT_S = 20
+# What a dossier waits, at most, for each authority before it is built without a new token.
+DOSSIER_TIMEOUT_S = 10
 # How old an authority's last request must be for `anchor_if_due` to queue a new one: short of a
 # day, so that a daily job, or a timer every few minutes, anchors once a day.
 ANCHOR_EVERY = timedelta(hours=20)
@@ -62,6 +68,7 @@ class Authority:
     name: str
     url: str
     ca_file: Path
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,14 @@ class AnchorSettings:
 
     authorities: tuple[Authority, ...] = ()
     timeout_s: int = DEFAULT_TIMEOUT_S
+
+    @property
+    def main(self) -> tuple[Authority, ...]:
+        return tuple(a for a in self.authorities if not a.fallback)
+
+    @property
+    def fallbacks(self) -> tuple[Authority, ...]:
+        return tuple(a for a in self.authorities if a.fallback)
 
     @classmethod
     def from_workspace(cls, workspace: Workspace) -> AnchorSettings:
@@ -95,7 +110,7 @@ def _config_error(detail: str) -> WorkspaceError:
 
 
 def _authority(entry: dict[str, Any], home: Path) -> Authority:
-    name, url, ca_file = entry.get("name"), entry.get("url"), entry.get("ca_file")
+    name, url, ca_file, fallback = entry.get("name"), entry.get("url"), entry.get("ca_file"), entry.get("fallback", False)
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         raise _config_error("chaque autorité doit avoir un nom (« name », 100 caractères au plus)")
     parts = urlsplit(url if isinstance(url, str) else "")
@@ -105,7 +120,9 @@ def _authority(entry: dict[str, Any], home: Path) -> Authority:
         raise _config_error(
             f"l'autorité « {name} » n'a pas de « ca_file » (certificats racines qui la garantissent)"
         )
-    return Authority(name.strip(), url, (home / Path(ca_file).expanduser()).resolve())
+    if not isinstance(fallback, bool):
+        raise _config_error(f"« fallback » de l'autorité « {name} » : true ou false attendu")
+    return Authority(name.strip(), url, (home / Path(ca_file).expanduser()).resolve(), fallback)
 
 
 @dataclass(frozen=True)
@@ -138,12 +155,12 @@ class AnchorOutcome:
 
 
 def anchor_now(workspace: Workspace, settings: AnchorSettings | None = None) -> list[AnchorOutcome]:
-    """Anchor the journal as it is now with every configured authority; retry what is pending."""
+    """Anchor the journal as it is now (main authorities first, fallbacks if none of them has a
+    token for it); retry what is pending."""
     settings = settings or AnchorSettings.from_workspace(workspace)
     if not settings.authorities:
         raise BadInput(NOT_CONFIGURED)
-    unchanged = _queue(workspace, settings)
-    return unchanged + _process(workspace, settings)
+    return _run(workspace, settings, lambda group: group)
 
 
 def retry_pending(workspace: Workspace, settings: AnchorSettings | None = None) -> list[AnchorOutcome]:
@@ -151,36 +168,81 @@ def retry_pending(workspace: Workspace, settings: AnchorSettings | None = None) 
     settings = settings or AnchorSettings.from_workspace(workspace)
     if not settings.authorities:
         raise BadInput(NOT_CONFIGURED)
-    return _process(workspace, settings)
+    return _cancel_removed(workspace, settings) + _process(workspace, settings, settings.authorities)
 
 
 def anchor_if_due(
     workspace: Workspace, settings: AnchorSettings | None = None, every: timedelta = ANCHOR_EVERY
 ) -> list[AnchorOutcome]:
     """Anchor with each authority last asked `every` ago or more (or never) if the journal has news
-    for it; retry what is pending. Authorities with nothing due get no outcome.
+    for it (fallbacks only if no main authority has a token for the journal as it is); retry what
+    is pending. Authorities with nothing due get no outcome.
 
     Without configured authorities, nothing to do: an empty list.
     """
     settings = settings or AnchorSettings.from_workspace(workspace)
     if not settings.authorities:
         return []
-    now = workspace.clock.now()
+
+    def due(group: tuple[Authority, ...]) -> tuple[Authority, ...]:
+        now = workspace.clock.now()
+        with workspace.reading() as session:
+            last_asked = dict(
+                session.execute(
+                    select(AnchorRequest.tsa_name, func.max(AnchorRequest.queued_at)).group_by(AnchorRequest.tsa_name)
+                ).all()
+            )
+            # Checked before the Merkle tree is computed: a timer's pass finds most often nothing due.
+            return tuple(
+                a for a in group
+                if (a.name not in last_asked or now - last_asked[a.name] >= every) and _has_news(session, a.name)
+            )
+
+    return _run(workspace, settings, due)
+
+
+def anchor_before_dossier(workspace: Workspace) -> list[AnchorOutcome]:
+    """What `preuves dossier` does first: anchor the journal as it is if it has news, each authority
+    given at most DOSSIER_TIMEOUT_S. Without configured authorities, nothing: an empty list."""
+    settings = AnchorSettings.from_workspace(workspace)
+    if not settings.authorities:
+        return []
+    return anchor_now(workspace, replace(settings, timeout_s=min(settings.timeout_s, DOSSIER_TIMEOUT_S)))
+
+
+def _run(
+    workspace: Workspace,
+    settings: AnchorSettings,
+    due: Callable[[tuple[Authority, ...]], tuple[Authority, ...]],
+) -> list[AnchorOutcome]:
+    """Queue for the `due` main authorities and try theirs; then, while no authority asked has a
+    token for the journal as it is, the fallbacks one after the other."""
+    outcomes = _cancel_removed(workspace, settings)
+    asked: tuple[Authority, ...] = ()
+    groups = [group for group in (settings.main, *((f,) for f in settings.fallbacks)) if group]
+    for group in groups:
+        if asked and _up_to_date(workspace, asked):
+            _cancel_fallbacks(workspace, settings)
+            break
+        queued = due(group)
+        if queued:
+            outcomes += _queue(workspace, AnchorSettings(queued, settings.timeout_s))
+        outcomes += _process(workspace, settings, group)
+        asked += group
+    return outcomes
+
+
+def _up_to_date(workspace: Workspace, group: tuple[Authority, ...]) -> bool:
+    """Whether one of these authorities has nothing left to obtain (no pending request)."""
     with workspace.reading() as session:
-        last_asked = dict(
-            session.execute(
-                select(AnchorRequest.tsa_name, func.max(AnchorRequest.queued_at)).group_by(AnchorRequest.tsa_name)
-            ).all()
+        waiting = set(
+            session.scalars(
+                select(AnchorRequest.tsa_name).where(
+                    AnchorRequest.status == "pending", AnchorRequest.tsa_name.in_([a.name for a in group])
+                )
+            )
         )
-        # Checked before the Merkle tree is computed: a timer's pass finds most often nothing due.
-        due = tuple(
-            a for a in settings.authorities
-            if (a.name not in last_asked or now - last_asked[a.name] >= every) and _has_news(session, a.name)
-        )
-    # Only the due authorities are queued for; every pending request is tried (those of authorities
-    # no longer configured are cancelled, as by the other runs).
-    unchanged = _queue(workspace, AnchorSettings(due, settings.timeout_s)) if due else []
-    return unchanged + _process(workspace, settings)
+    return any(a.name not in waiting for a in group)
 
 
 def pending_requests(session: Session) -> list[AnchorRequest]:
@@ -235,7 +297,8 @@ def _has_news(session: Session, authority: str) -> bool:
     return bool(newer)
 
 
-def _process(workspace: Workspace, settings: AnchorSettings) -> list[AnchorOutcome]:
+def _cancel_removed(workspace: Workspace, settings: AnchorSettings) -> list[AnchorOutcome]:
+    """Cancel the pending requests of authorities no longer configured."""
     outcomes = []
     with workspace.writing() as session:
         for request in pending_requests(session):
@@ -246,11 +309,28 @@ def _process(workspace: Workspace, settings: AnchorSettings) -> list[AnchorOutco
                     AnchorOutcome(request.tsa_name, "cancelled", request.tree_size, request.root,
                                   error=request.last_error)
                 )
+    return outcomes
+
+
+def _cancel_fallbacks(workspace: Workspace, settings: AnchorSettings) -> None:
+    """A main (or earlier) authority has a token for the journal: the fallbacks' requests are moot."""
+    names = {a.name for a in settings.fallbacks}
+    with workspace.writing() as session:
+        for request in pending_requests(session):
+            if request.tsa_name in names:
+                request.status = "cancelled"
+                request.last_error = "une autre autorité a horodaté le journal"
+
+
+def _process(workspace: Workspace, settings: AnchorSettings, group: tuple[Authority, ...]) -> list[AnchorOutcome]:
+    """Try every pending request of the authorities of `group`."""
+    names = {a.name for a in group}
     with workspace.reading() as session:
-        todo = [(r.id, r.tsa_name, r.tree_size, r.root) for r in pending_requests(session)]
+        todo = [(r.id, r.tsa_name, r.tree_size, r.root) for r in pending_requests(session) if r.tsa_name in names]
+    outcomes = []
     for request_id, name, size, root in todo:
         authority = settings.authority(name)
-        assert authority is not None  # requests of unknown authorities were cancelled above
+        assert authority is not None  # requests of unknown authorities were cancelled before
         outcomes.append(_obtain(workspace, settings, request_id, authority, size, root))
     return outcomes
 
@@ -284,7 +364,8 @@ def _store(
     workspace: Workspace, request_id: int, authority: Authority, size: int, root: str,
     token: bytes, ca_pem: bytes, facts: TokenFacts,
 ) -> Anchor:
-    slug = re.sub(r"[^a-z0-9]+", "-", authority.name.lower()).strip("-") or "autorite"
+    ascii_name = unicodedata.normalize("NFKD", authority.name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "autorite"
     files = [
         NewArtefact(TOKEN_KIND, REPLY_TYPE, data=token, filename=f"horodatage-{slug}-{size}.tsr"),
         NewArtefact(CA_KIND, "application/pem-certificate-chain", data=ca_pem, filename=f"racines-{slug}.pem"),

@@ -21,7 +21,7 @@ import platformdirs
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence import journal, schema
+from evidence import journal, schema, tsa_defaults
 from evidence.blobs import BlobStore
 from evidence.clock import Clock, SystemClock
 from evidence.database import make_engine, make_session_factory, read_session, write_session
@@ -60,15 +60,7 @@ DEFAULT_CONFIG = """\
 [letters]
 # Taille maximale d'un courrier ou d'une preuve importés, en Mo.
 # max_file_mb = 50
-
-[anchors]
-# Autorités d'horodatage (RFC 3161) qui datent chaque jour l'état du journal ; voir docs/verify-by-hand.md.
-# tsa = [
-#   { name = "FreeTSA", url = "https://freetsa.org/tsr", ca_file = "freetsa-cacert.pem" },
-#   { name = "Sectigo qualifié", url = "http://timestamp.sectigo.com/qualified", ca_file = "sectigo-qualified.pem" },
-# ]
-# timeout_seconds = 20
-"""
+"""  # then the [anchors] section of `tsa_defaults.anchors_section`
 
 
 def tool_version() -> str:
@@ -177,7 +169,7 @@ def init_workspace(home: str | Path | None = None, *, demo: bool = False) -> tup
         _make_private_dir(root)
         _make_private_dir(root / "blobs")
         if not (root / CONFIG_NAME).exists():
-            _touch_private(root / CONFIG_NAME, DEFAULT_CONFIG)
+            _touch_private(root / CONFIG_NAME, DEFAULT_CONFIG + tsa_defaults.anchors_section(root, demo=demo))
         url = _database_url(root)
         if url.startswith("sqlite") and not (root / DATABASE_NAME).exists():
             _touch_private(root / DATABASE_NAME)

@@ -13,20 +13,35 @@ from preuves.context import JsonFlag, workspace_of
 from preuves.progress import spinner
 
 
-def _line(outcome: AnchorOutcome) -> str:
-    if outcome.status == "anchored" and outcome.time is not None:
-        return (
-            f"{outcome.authority} : entrées 1 à {outcome.tree_size} horodatées le "
-            f"{paris_time(outcome.time)} (ancrage n° {outcome.anchor_id}, racine {outcome.root})."
-        )
-    if outcome.status == "pending":
-        return (
-            f"{outcome.authority} : en attente, {outcome.error} ; nouvel essai au prochain "
-            "« preuves anchor » ou « preuves anchor --retry »."
-        )
-    if outcome.status == "cancelled":
-        return f"{outcome.authority} : demande abandonnée ({outcome.error})."
-    return f"{outcome.authority} : rien de nouveau dans le journal depuis le dernier horodatage."
+# What became of each authority's request, by status: after `preuves anchor`, and after the anchor
+# `preuves dossier` asks for first.
+_AFTER_ANCHOR = {
+    "anchored": "{authority} : entrées 1 à {tree_size} horodatées le {time} (ancrage n° {anchor_id}, racine {root}).",
+    "pending": "{authority} : en attente, {error} ; nouvel essai au prochain « preuves anchor » ou « preuves anchor --retry ».",
+    "cancelled": "{authority} : demande abandonnée ({error}).",
+    "unchanged": "{authority} : rien de nouveau dans le journal depuis le dernier horodatage.",
+}
+_BEFORE_DOSSIER = {
+    "anchored": "Horodatage : entrées 1 à {tree_size} du journal horodatées par {authority} le {time}.",
+    "pending": (
+        "Horodatage : {authority} n'a pas répondu ({error}) ; le dossier est construit avec les horodatages déjà "
+        "obtenus, la demande sera renouvelée au prochain « preuves anchor »."
+    ),
+    "cancelled": "Horodatage : demande à {authority} abandonnée ({error}).",
+    "unchanged": "Horodatage : le journal était déjà horodaté par {authority}.",
+}
+
+
+def _line(outcome: AnchorOutcome, lines: dict[str, str] = _AFTER_ANCHOR) -> str:
+    return lines[outcome.status].format(
+        authority=outcome.authority, tree_size=outcome.tree_size, root=outcome.root, anchor_id=outcome.anchor_id,
+        error=outcome.error, time=paris_time(outcome.time) if outcome.time else "",
+    )
+
+
+def before_dossier_line(outcome: AnchorOutcome) -> str:
+    """How `preuves dossier` tells what became of the anchor it asked for first."""
+    return _line(outcome, _BEFORE_DOSSIER)
 
 
 def anchor(

@@ -12,12 +12,14 @@ from capture.settings import CaptureSettings
 from dossier_builder.build import build_dossier
 from dossier_builder.freshness import case_staleness
 from dossier_builder.verify import BundleReport
+from evidence.anchors import anchor_before_dossier
 from evidence.workspace import Workspace
+from preuves.anchor_commands import before_dossier_line
 from preuves.capture_commands import report_outcome, run_one_capture
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, workspace_of
 from preuves.parsing import parse_day
-from preuves.progress import progress_bar
+from preuves.progress import progress_bar, spinner
 
 
 def dossier(
@@ -39,12 +41,20 @@ def dossier(
         ),
     ] = None,
 ) -> None:
-    """Construire les pièces pour Télérecours, l'inventaire et la copie de travail complète."""
+    """Construire les pièces pour Télérecours, l'inventaire et la copie de travail complète.
+
+    Le journal est d'abord horodaté s'il a changé depuis le dernier horodatage et si une autorité
+    répond (10 secondes au plus chacune) ; sinon le dossier est construit avec les horodatages déjà
+    obtenus."""
     first = parse_day(date_from, "--from") if date_from else None
     last = parse_day(date_to, "--to") if date_to else None
     with workspace_of(ctx) as workspace:
         if last is None:  # a bundle of a past period is not expected to be current
             _freshen(workspace, case, attempt_first)
+        with spinner("Horodatage du journal …"):
+            anchored = anchor_before_dossier(workspace)
+        for outcome in anchored:
+            err.print(before_dossier_line(outcome))
         with progress_bar() as progress:
             result = build_dossier(workspace, case, out_dir, date_from=first, date_to=last, progress=progress)
     err.print(

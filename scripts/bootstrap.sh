@@ -9,9 +9,10 @@ PYTHON=${PYTHON:-python3}
 say() { printf '\033[1m[préparation]\033[0m %s\n' "$*" >&2; }
 
 # 1. System packages on Debian/Ubuntu: Chromium (Playwright's own download is often impossible),
-#    the libraries WeasyPrint needs, fonts, the PDF checkers, Xvfb and PostgreSQL used by the tests
-#    (they start a throwaway server of their own: nothing to start here).
-APT_PACKAGES=(chromium qpdf poppler-utils xvfb xauth fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql)
+#    libatomic1 for Playwright's bundled Node.js driver (a minimal Debian lacks it), the libraries
+#    WeasyPrint needs, the PDF checkers, Xvfb and PostgreSQL used by the tests (they start a throwaway
+#    server of their own: nothing to start here). The documents' fonts ship with the package.
+APT_PACKAGES=(chromium libatomic1 qpdf poppler-utils xvfb xauth fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql)
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=()
     for package in "${APT_PACKAGES[@]}"; do

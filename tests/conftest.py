@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
+from evidence import tsa_defaults
 from evidence.workspace import DATABASE_URL_ENV, Workspace, init_workspace
 from preuves.cli import run
 from simsite.server import SimulatedSite
@@ -55,6 +56,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if only is not None and (only.args[0] not in DATABASES or not only.kwargs.get("reason")):
         raise pytest.UsageError(f"{metafunc.definition.nodeid} : only_database(nom, reason=...) attendu")
     metafunc.parametrize("database", [only.args[0]] if only else list(DATABASES), indirect=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_public_timestamp_authority() -> Iterator[None]:
+    """The workspaces the tests create name no public timestamp authority: no test may contact one
+    (the tests that anchor configure a local OpenSSL authority, tests/tsa_helpers.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tsa_defaults, "PUBLIC_AUTHORITIES", ())
+        yield
 
 
 @pytest.fixture(scope="session")

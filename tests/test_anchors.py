@@ -56,7 +56,14 @@ from tests.evidence_helpers import (
     record_sample_captures,
     sample_png,
 )
-from tests.tsa_helpers import AuthorityKeys, LocalTsa, SilentServer, make_authority, unreachable_url
+from tests.tsa_helpers import (
+    AuthorityKeys,
+    LocalTsa,
+    SilentServer,
+    make_authority,
+    unreachable_url,
+    write_anchors_section,
+)
 
 GUIDE = Path(__file__).parent.parent / "docs" / "verify-by-hand.md"
 TSA_NAME = "TSA de test"
@@ -142,20 +149,10 @@ Configure = Callable[..., Workspace]
 @pytest.fixture
 def configure(workspace: Workspace) -> Iterator[Configure]:
     """Write the [anchors] section of preuves.toml and reopen the workspace, which reads it."""
-    config = workspace.home / "preuves.toml"
-    base = re.sub(r"(?ms)^\[anchors\]\n.*?(?=^\[|\Z)", "", config.read_text(encoding="utf-8"))
     opened: list[Workspace] = []
 
-    def apply(*authorities: tuple[str, str, Path], timeout: int | None = None) -> Workspace:
-        lines = ["", "[anchors]", "tsa = ["]
-        lines += [
-            f"  {{ name = {json.dumps(name)}, url = {json.dumps(url)}, ca_file = {json.dumps(str(ca))} }},"
-            for name, url, ca in authorities
-        ]
-        lines.append("]")
-        if timeout is not None:
-            lines.append(f"timeout_seconds = {timeout}")
-        config.write_text(base + "\n".join(lines) + "\n", encoding="utf-8")
+    def apply(*authorities: tuple[str, str, Path] | tuple[str, str, Path, bool], timeout: int | None = None) -> Workspace:
+        write_anchors_section(workspace.home / "preuves.toml", *authorities, timeout=timeout)
         reopened = open_workspace(workspace.home)
         opened.append(reopened)
         return reopened

@@ -7,23 +7,34 @@ holding only `.chromium.executable_path` to say "Playwright's own browser is the
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import psutil
 import pytest
+from playwright.async_api import Browser
 from playwright.sync_api import Playwright, sync_playwright
 
 from capture import chromium
+from capture.browser_diagnosis import missing_library
 from capture.chromium import (
     DEBIAN_CHROMIUM,
     INSTALL_HINT,
+    BrowserService,
     BrowserUnavailable,
+    Recycling,
     find_chromium,
 )
+from tests.conftest import CliResult
 
 OFFICIAL = "https://www.val-doise.gouv.fr/booking/create/11343"
 debian_chromium = pytest.mark.skipif(
@@ -153,3 +164,152 @@ def test_a_configured_folder_is_refused(playwright, tmp_path):
     with pytest.raises(BrowserUnavailable) as refused:
         find_chromium(playwright, str(tmp_path))
     assert str(refused.value) == f"Chromium introuvable à l'emplacement configuré : {tmp_path}"
+
+
+# --- a browser or a driver that cannot start --------------------------------------------------------
+
+
+def add_case_with_chromium(cli, tmp_path: Path, chromium_path: Path | None = None) -> Path:
+    home = tmp_path / "ws"
+    assert cli("init").code == 0
+    assert cli("case", "add", "Dupont", f"--url={OFFICIAL}", "--counter=16161").code == 0
+    if chromium_path is not None:
+        config = home / "preuves.toml"
+        setting = f"chromium_path = {json.dumps(str(chromium_path))}"
+        config.write_text(config.read_text(encoding="utf-8").replace('# chromium_path = ""', setting), "utf-8")
+    return home
+
+
+def assert_one_error_line_and_nothing_recorded(cli, result, home: Path, before: tuple[int, str], error: str):
+    assert result.code == 2 and result.out == ""
+    lines = result.err.strip().splitlines()
+    assert lines[-1] == f"Erreur : {error}"
+    assert all(line.startswith("Tentative sur ") for line in lines[:-1]) and len(lines) <= 2, lines
+    assert journal_head(home) == before
+    assert json.loads(cli("case", "show", "Dupont", "--json").out)["captures"] == 0
+
+
+def test_a_driver_missing_a_library_is_named_with_its_package(cli, tmp_path):
+    """A minimal Debian lacks libatomic1, which Playwright's Node.js driver needs: the loader's error is
+    reproduced with an unloadable libatomic.so.1 ahead in the library path. The command runs in a process of
+    its own, so that all it writes on the terminal (the driver's included) is read."""
+    home = add_case_with_chromium(cli, tmp_path)
+    before = journal_head(home)
+    broken = tmp_path / "lib"
+    broken.mkdir()
+    (broken / "libatomic.so.1").write_bytes(b"")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "preuves", "--home", str(home), "capture", "Dupont"],
+        env={**os.environ, "LD_LIBRARY_PATH": str(broken)}, capture_output=True, text=True, timeout=120,
+    )
+
+    result = CliResult(done.returncode, done.stdout, done.stderr)
+    assert_one_error_line_and_nothing_recorded(
+        cli, result, home, before,
+        "le pilote du navigateur (Playwright) ne démarre pas : bibliothèque manquante libatomic.so.1 "
+        "(installez-la : « sudo apt-get install libatomic1 »)",
+    )
+
+
+def test_a_chromium_missing_a_library_is_named_with_its_package(cli, tmp_path):
+    fake = tmp_path / "chromium"
+    fake.write_text(
+        "#!/bin/sh\necho \"$0: error while loading shared libraries: libnss3.so: cannot open shared object file: "
+        "No such file or directory\" >&2\nexit 127\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    home = add_case_with_chromium(cli, tmp_path, fake)
+    before = journal_head(home)
+
+    result = cli("capture", "Dupont")
+
+    assert_one_error_line_and_nothing_recorded(
+        cli, result, home, before,
+        f"Chromium ne démarre pas ({fake}) : bibliothèque manquante libnss3.so "
+        "(installez-la : « sudo apt-get install libnss3 »)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("log", "library"),
+    [
+        ("node: error while loading shared libraries: libatomic.so.1: cannot open shared object file", "libatomic.so.1"),
+        ("x: error while loading shared libraries: /opt/lib/libgbm.so.1: file too short", "libgbm.so.1"),
+        ("Browser logs: nothing about libraries", None),
+    ],
+)
+def test_the_missing_library_is_read_from_the_loader_message(log, library):
+    assert missing_library(log) == library
+
+
+# --- recycling: a watcher runs for weeks ------------------------------------------------------------------
+
+
+def driver_pids() -> set[int]:
+    driver = BrowserService._driver_path()
+    return {child.pid for child in psutil.Process().children() if child.exe() == driver}
+
+
+@debian_chromium
+def test_browser_and_driver_are_started_afresh_after_n_attempts():
+    async def same(browser: Browser) -> Browser:
+        return browser
+
+    others = driver_pids()  # other tests' Playwright (the module's fixture) run their own driver
+    with BrowserService(recycling=Recycling(after_attempts=2)) as service:
+        seen = []
+        for _ in range(5):
+            seen.append((service.run(same), frozenset(driver_pids() - others)))
+        assert service.restarts == 2
+    browsers = [browser for browser, _ in seen]
+    assert browsers[0] is browsers[1] and browsers[2] is browsers[3]
+    assert len({id(browser) for browser in browsers}) == 3
+    drivers = [pids for _, pids in seen]
+    assert drivers[0] == drivers[1] != drivers[2] == drivers[3] != drivers[4]
+    assert all(len(pids) == 1 for pids in drivers)  # the old driver is gone each time
+
+
+@debian_chromium
+def test_recycling_waits_for_the_attempt_in_progress():
+    """Due while a long attempt runs: the next attempt waits for it, then gets a new browser."""
+    events: dict[str, float] = {}
+
+    async def long_attempt(browser: Browser) -> Browser:
+        await asyncio.sleep(2)
+        assert browser.is_connected()  # never closed under an attempt
+        events["long_done"] = time.monotonic()
+        return browser
+
+    async def quick(browser: Browser) -> Browser:
+        events.setdefault("started_" + str(len(events)), time.monotonic())
+        return browser
+
+    with BrowserService(recycling=Recycling(after_attempts=2)) as service:
+        service.run(quick)  # the browser is started
+        result: dict[str, Browser] = {}
+        long = threading.Thread(target=lambda: result.setdefault("long", service.run(long_attempt)))
+        long.start()
+        time.sleep(0.5)
+        second = service.run(quick)  # two attempts done: recycling is due, with the long one still running
+        assert service.restarts == 0 and "long_done" not in events
+        third_started = time.monotonic()
+        third = service.run(quick)
+        long.join()
+    assert second is result["long"] and third is not second
+    assert events["long_done"] <= time.monotonic() and third_started < events["long_done"]
+    assert service.restarts == 1
+
+
+@debian_chromium
+def test_a_browser_over_its_memory_limit_is_recycled():
+    async def same(browser: Browser) -> Browser:
+        return browser
+
+    limit = Recycling(after_attempts=1000, above_mib=1, check_memory_every=1)
+    with BrowserService(recycling=limit) as service:
+        first = service.run(same)
+        assert service.memory_mib() > 50  # a real Chromium, its helpers and the driver
+        second = service.run(same)
+        assert second is not first and service.restarts == 1

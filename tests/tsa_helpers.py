@@ -1,17 +1,21 @@
 """A real RFC 3161 timestamp authority for tests: OpenSSL's `ts -reply` behind http.server.
 
-`make_authority` generates, with the `openssl` command, a root CA and a TSA certificate signed by
-it (extendedKeyUsage critical, timeStamping), optionally already expired; `LocalTsa` serves
-`openssl ts -reply` on 127.0.0.1. Nothing leaves the machine.
+`make_authority` generates, with the `openssl` command, a root CA, optionally an intermediate CA,
+and a TSA certificate (extendedKeyUsage critical, timeStamping), optionally already expired; a
+`TsaProfile` says how the authority answers (which certificates its replies carry, ESS v1 or v2,
+the signer's digest), as real authorities differ on each. `LocalTsa` serves `openssl ts -reply`
+on 127.0.0.1. Nothing leaves the machine.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import subprocess
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +31,17 @@ CN = unused
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
+[ v3_tsa_loose ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ v3_intermediate ]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [ v3_tsa ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, nonRepudiation
@@ -53,25 +68,54 @@ dir = {dir}
 serial = {dir}/tsa-serial
 crypto_device = builtin
 signer_cert = {dir}/tsa.pem
-certs = {dir}/tsa.pem
-signer_key = {dir}/tsa.key
-signer_digest = sha256
+{certs}signer_key = {dir}/tsa.key
+signer_digest = {signer_digest}
 default_policy = 1.3.6.1.4.1.99999.1
 other_policies = 1.3.6.1.4.1.99999.2
 digests = sha256, sha384, sha512
 accuracy = secs:1
 ordering = no
 tsa_name = yes
-ess_cert_id_chain = no
-ess_cert_id_alg = sha256
+ess_cert_id_chain = {ess_chain}
+ess_cert_id_alg = {ess_alg}
 """
+
+
+@dataclass(frozen=True)
+class TsaProfile:
+    """How an authority is set up and answers.
+
+    send_chain: its replies carry its CA certificates (OpenSSL's `certs`) besides its own, which
+    OpenSSL puts first, out of DER order; intermediate: its certificate is issued by an
+    intermediate CA, itself issued by the root; ess_chain: the ESS attribute names the CA
+    certificates too; ess_alg: "sha1" gives an ESS signing-certificate v1, else v2."""
+
+    send_chain: bool = False
+    intermediate: bool = False
+    ess_chain: bool = False
+    ess_alg: str = "sha256"
+    signer_digest: str = "sha256"
+    expired: bool = False
 
 
 @dataclass(frozen=True)
 class AuthorityKeys:
     folder: Path
-    ca_file: Path
+    ca_file: Path  # the root CA
     config: Path
+
+    @property
+    def tsa_cert(self) -> Path:
+        return self.folder / "tsa.pem"
+
+    @property
+    def tsa_key(self) -> Path:
+        return self.folder / "tsa.key"
+
+    @property
+    def intermediate(self) -> Path:
+        """The intermediate CA's certificate (profiles with `intermediate` only)."""
+        return self.folder / "intermediate.pem"
 
 
 def _openssl(*args: str | Path) -> None:
@@ -82,32 +126,69 @@ def _asn1_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
 
 
-def make_authority(folder: Path, name: str = "TSA de test", *, expired: bool = False) -> AuthorityKeys:
-    """A root CA and a TSA certificate it signed (valid now, or valid only in 2020).
+def make_authority(
+    folder: Path, name: str = "TSA de test", *, expired: bool = False, profile: TsaProfile | None = None
+) -> AuthorityKeys:
+    """A root CA, the TSA certificate (valid now, or valid only in 2020) and what `profile` asks.
 
     The validity periods are years wide: tokens come from `openssl ts`, on the machine's real clock, while a
     run made to believe it is a year later (test_a_year_ahead.py) checks them."""
+    profile = replace(profile or TsaProfile(), expired=True) if expired else profile or TsaProfile()
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "openssl.cnf"
-    config.write_text(OPENSSL_CONFIG.format(dir=folder), encoding="utf-8")
+    chain = ["intermediate.pem", "ca.pem"] if profile.intermediate else ["ca.pem"]
+    config.write_text(
+        OPENSSL_CONFIG.format(
+            dir=folder,
+            certs=f"certs = {folder}/chain.pem\n" if profile.send_chain else "",
+            signer_digest=profile.signer_digest,
+            ess_chain="yes" if profile.ess_chain else "no",
+            ess_alg=profile.ess_alg,
+        ),
+        encoding="utf-8",
+    )
     (folder / "index.txt").write_text("")
     (folder / "ca-serial").write_text("1000\n")
     (folder / "tsa-serial").write_text("01\n")
-    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
-    _openssl("req", "-x509", *ec, "-keyout", folder / "ca.key", "-out", folder / "ca.pem",
-             "-days", "3650", "-subj", f"/CN=Racine {name}", "-config", config, "-extensions", "v3_ca")
-    _openssl("req", "-new", *ec, "-keyout", folder / "tsa.key", "-out", folder / "tsa.csr",
-             "-subj", f"/CN={name}", "-config", config)
     now = datetime.now(UTC)
-    start, end = (
-        (datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC))
-        if expired
-        else (now - timedelta(days=800), now + timedelta(days=800))
-    )
-    _openssl("ca", "-batch", "-config", config, "-in", folder / "tsa.csr", "-cert", folder / "ca.pem",
-             "-keyfile", folder / "ca.key", "-out", folder / "tsa.pem", "-extensions", "v3_tsa",
-             "-startdate", _asn1_time(start), "-enddate", _asn1_time(end), "-notext")
+    valid = (now - timedelta(days=800), now + timedelta(days=800))
+    _openssl("req", "-x509", *_EC, "-keyout", folder / "ca.key", "-out", folder / "ca.pem",
+             "-days", "3650", "-subj", f"/CN=Racine {name}", "-config", config, "-extensions", "v3_ca")
+    issuer = "ca"
+    if profile.intermediate:
+        _issue(folder, config, "intermediate", f"/CN=Intermédiaire {name}", "ca", "v3_intermediate", valid)
+        issuer = "intermediate"
+    expired_period = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC))
+    _issue(folder, config, "tsa", f"/CN={name}", issuer, "v3_tsa", expired_period if profile.expired else valid)
+    (folder / "chain.pem").write_bytes(b"".join((folder / cert).read_bytes() for cert in chain))
     return AuthorityKeys(folder, folder / "ca.pem", config)
+
+
+_EC = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+
+
+def _issue(
+    folder: Path, config: Path, stem: str, subject: str, issuer: str, extensions: str,
+    period: tuple[datetime, datetime], key: str | None = None,
+) -> None:
+    """A certificate `stem`.pem issued by `issuer`.pem with the config's `extensions`, for a new
+    key `stem`.key or the existing `key`.key."""
+    new_key = ("-key", folder / f"{key}.key") if key else (*_EC, "-keyout", folder / f"{stem}.key")
+    _openssl("req", "-new", *new_key, "-out", folder / f"{stem}.csr", "-subj", subject, "-config", config, "-utf8")
+    _openssl("ca", "-batch", "-config", config, "-in", folder / f"{stem}.csr", "-cert", folder / f"{issuer}.pem",
+             "-keyfile", folder / f"{issuer}.key", "-out", folder / f"{stem}.pem", "-extensions", extensions,
+             "-startdate", _asn1_time(period[0]), "-enddate", _asn1_time(period[1]), "-notext", "-utf8")
+
+
+def another_certificate(keys: AuthorityKeys, stem: str, *, for_time_stamping_only: bool = True) -> Path:
+    """Another certificate for the TSA's own key, from the same issuer: a twin, or, without
+    `for_time_stamping_only`, one whose extendedKeyUsage is not critical."""
+    issuer = "intermediate" if keys.intermediate.exists() else "ca"
+    now = datetime.now(UTC)
+    _issue(keys.folder, keys.config, stem, f"/CN={stem}", issuer,
+           "v3_tsa" if for_time_stamping_only else "v3_tsa_loose",
+           (now - timedelta(days=800), now + timedelta(days=800)), key="tsa")
+    return keys.folder / f"{stem}.pem"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -116,6 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         query = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.server.requests += 1
+        self.server.queries.append(query)
         if self.headers.get("Content-Type") != "application/timestamp-query":
             self._answer(415, b"", "text/plain")
             return
@@ -151,6 +233,7 @@ class _TsaServer(ThreadingHTTPServer):
         self.keys = keys
         self.lock = threading.Lock()
         self.requests = 0
+        self.queries: list[bytes] = []  # every request body, as received
 
 
 class LocalTsa:
@@ -168,6 +251,10 @@ class LocalTsa:
     def requests(self) -> int:
         return self._server.requests
 
+    @property
+    def queries(self) -> list[bytes]:
+        return self._server.queries
+
     def __enter__(self) -> LocalTsa:
         self._thread.start()
         return self
@@ -178,6 +265,23 @@ class LocalTsa:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+def write_anchors_section(
+    config: Path, *authorities: tuple[str, str, Path] | tuple[str, str, Path, bool], timeout: int | None = None
+) -> None:
+    """Replace the [anchors] section of a preuves.toml by these (name, url, ca_file[, fallback])."""
+    base = re.sub(r"(?ms)^\[anchors\]\n.*?(?=^\[|\Z)", "", config.read_text(encoding="utf-8"))
+    lines = ["", "[anchors]", "tsa = ["]
+    for name, url, ca, *fallback in authorities:
+        extra = ", fallback = true" if fallback and fallback[0] else ""
+        lines.append(
+            f"  {{ name = {json.dumps(name)}, url = {json.dumps(url)}, ca_file = {json.dumps(str(ca))}{extra} }},"
+        )
+    lines.append("]")
+    if timeout is not None:
+        lines.append(f"timeout_seconds = {timeout}")
+    config.write_text(base + "\n".join(lines) + "\n", encoding="utf-8")
 
 
 def unreachable_url() -> str:

@@ -17,6 +17,7 @@ from capture.attempt import capture_target
 from capture.chromium import BrowserService, require_display
 from capture.states import State
 from dossier_builder.build import build_dossier
+from evidence.anchors import anchor_before_dossier
 from evidence.errors import BadInput, PreuvesError
 from evidence.purge import open_case
 from evidence.verify import verify_workspace
@@ -118,6 +119,8 @@ def _dossier(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:
     folder = web.exports / f"dossier-{case_id}-{stamp}"
     if folder.exists():
         raise PreuvesError("un dossier est déjà en cours de constitution : attendez une minute")
+    progress("horodatage du journal", 0, 1)
+    anchor_before_dossier(web.workspace)  # as `preuves dossier`: the note says what became of it
     result = build_dossier(web.workspace, str(case_id), folder, progress=progress)
     progress("archive à télécharger", 0, 1)
     archive = Path(shutil.make_archive(str(folder), "zip", root_dir=folder.parent, base_dir=folder.name))
