@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from evidence.applicant_pieces import WITHDRAWN
@@ -22,23 +21,10 @@ from evidence.models import ApplicantPiece, JournalEntry
 from evidence.workspace import init_workspace
 from tests.dossier_helpers import CASE, record_shots, three_weeks
 from tests.evidence_helpers import add_sample_case, sample_png
-from tests.web_helpers import dashboard, page_browser
+from tests.test_web import chromium, page  # noqa: F401  (the same person's Chromium and page fixtures)
+from tests.web_helpers import dashboard
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with page_browser() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(locale="fr-FR")
-    context.set_default_timeout(30_000)
-    yield context.new_page()
-    context.close()
 
 
 @pytest.fixture
