@@ -167,8 +167,8 @@ def test_each_attempt_shows_a_fingerprint_of_its_own_beside_the_raw_hash(built):
     workspace, result = built
     pages = capture_pages(result)
     assert len(pages) == 12
-    own = [re.search(r"Empreinte propre à cette tentative \(entrée n° (\d+) du journal\) ([0-9a-f]{64})", page) for page in pages]
-    raw = [re.search(r"SHA-256 de la capture d'origine \(PNG, [^)]*\) ([0-9a-f]{64})", page).group(1) for page in pages]
+    own = [re.search(r"Empreinte propre, entrée n° (\d+) ([0-9a-f]{64})", page) for page in pages]
+    raw = [re.search(r"SHA-256 de l'original \(PNG\) ([0-9a-f]{64})", page).group(1) for page in pages]
     assert len({match.group(2) for match in own}) == 12  # no two attempts share the fingerprint shown for them
     assert len(set(raw)) < 12  # while an unchanged page gives the same raw screenshot
     with workspace.reading() as session:
@@ -183,8 +183,8 @@ def test_each_attempt_shows_the_server_time_and_the_gap(built):
     _, result = built
     for page, moment in zip(capture_pages(result), three_weeks(), strict=True):
         local = moment.astimezone(PARIS)
-        assert "Heure du serveur de la préfecture" in page
-        assert f"{local:%H:%M}:00 (UTC+01:00) — écart avec l'ordinateur : moins d'une seconde" in page
+        assert "Heure du serveur (préfecture)" in page
+        assert f"{local:%H:%M}:00 (UTC+01:00) — écart : moins d'une seconde" in page
 
 
 def test_each_attempt_shows_the_labels_and_an_inset_of_the_decisive_text(built):
