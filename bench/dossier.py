@@ -137,7 +137,7 @@ def build_baseline(home: Path, out: Path) -> dict[str, object]:
         link = links / f"capture-{attempt.id}.png"
         link.symlink_to(workspace.home / attempt.shown.blob_path)
         shots.append(Shot(attempt, f"png/{link.name}"))
-    piece = facts.pieces[2]
+    piece = next(piece for piece in facts.pieces if piece.kind == "captures")
     html = render_html("captures.html", frame_for(facts, piece), facts=facts, piece=piece, shots=shots)
     dest = out / "un-seul-document.pdf"
     pages = write_pdf(html, dest, base_dir=out)

@@ -21,6 +21,7 @@ from typing import Any
 
 from dossier_builder import journal_export
 from dossier_builder.facts import (
+    ApplicantPieceFacts,
     AttemptFacts,
     DossierFacts,
     EventFacts,
@@ -89,7 +90,8 @@ def export_case(workspace: Workspace, case_reference: str, dest: Path, progress:
 
 
 def _placed_files(facts: DossierFacts) -> list[tuple[str, FileFacts]]:
-    """Each original file and its path in the archive: one folder per attempt and per letter."""
+    """Each original file and its path in the archive: one folder per attempt, per letter and per pièce of the
+    applicant (withdrawn ones are not in the bundle, and not here either)."""
     placed: list[tuple[str, FileFacts]] = []
     for attempt in facts.attempts:
         moment = attempt.started_at.astimezone(PARIS)
@@ -98,10 +100,12 @@ def _placed_files(facts: DossierFacts) -> list[tuple[str, FileFacts]]:
         placed += _folder(f"courriers/{letter.id:03d}_{letter.letter_date.isoformat()}_{letter.direction}", letter)
     for event in facts.events:
         placed += _folder(f"demarches/{event.id:03d}_{event.event_date.isoformat()}_{event.kind}", event)
+    for own in facts.applicant_pieces:
+        placed += _folder(f"pieces-du-demandeur/{own.id:03d}_{own.kind}", own)
     return placed
 
 
-def _folder(folder: str, owner: AttemptFacts | LetterFacts | EventFacts) -> list[tuple[str, FileFacts]]:
+def _folder(folder: str, owner: AttemptFacts | LetterFacts | EventFacts | ApplicantPieceFacts) -> list[tuple[str, FileFacts]]:
     used: set[str] = set()
     placed = []
     for item in owner.files:
@@ -148,6 +152,7 @@ def _descriptions(
         "attempts": [_described(attempt, where) for attempt in facts.attempts],
         "letters": [_described(letter, where) for letter in facts.letters],
         "events": [_described(event, where) for event in facts.events],
+        "applicant_pieces": [_described(own, where) for own in facts.applicant_pieces],
     }
     return {
         "dossier.json": json.dumps(described, ensure_ascii=False, indent=2, sort_keys=True, default=_iso),
@@ -160,7 +165,7 @@ def _iso(value: date | datetime) -> str:
     return value.isoformat()
 
 
-def _described(owner: AttemptFacts | LetterFacts | EventFacts, where: dict[int, str]) -> dict[str, Any]:
+def _described(owner: AttemptFacts | LetterFacts | EventFacts | ApplicantPieceFacts, where: dict[int, str]) -> dict[str, Any]:
     row = asdict(owner)
     row.pop("piece", None)
     row["files"] = [
@@ -179,6 +184,7 @@ def _readme(facts: DossierFacts) -> str:
         f"- tentatives/ : chaque tentative, ses captures d'écran d'origine, la page HTML, le réseau (HAR)…\n"
         f"- courriers/ : chaque courrier et ses preuves d'envoi et de réception\n"
         f"- demarches/ : les preuves des appels, passages au guichet et saisines du Défenseur des droits\n"
+        f"- pieces-du-demandeur/ : les documents du demandeur joints au dossier (titre de séjour, domicile…)\n"
         f"- dossier.json : la description de chaque tentative, courrier et fichier, et l'identité du demandeur\n"
         f"- journal.jsonl : l'extrait du journal chaîné qui concerne ce dossier "
         f"(tête : n° {facts.journal_head.seq}, {facts.journal_head.entry_hash})\n"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from dossier_builder.pieces import Piece, case_captures, case_letters, plan_pieces
-from evidence import journal
+from evidence import journal, server_time
 from evidence.anchor_proofs import (
     AnchorSummary,
     anchor_summary,
@@ -24,11 +24,17 @@ from evidence.anchor_proofs import (
     proof_record,
     waiting_since,
 )
+from evidence.applicant_pieces import case_pieces
+from evidence.blobs import BlobStore
 from evidence.events import KIND_LABELS
 from evidence.letters import receipt_dates
 from evidence.localtime import PARIS
-from evidence.models import Applicant, Artefact, Capture, Case, CaseEvent, Letter, PlannedAttempt
+from evidence.models import (
+    Applicant, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, PlannedAttempt,
+)
+from evidence.observations import PageObservations
 from evidence.purge import open_case
+from evidence.server_time import ServerTime
 from evidence.workspace import Workspace
 
 
@@ -75,6 +81,12 @@ class AttemptFacts:
     piece: int
     # How this attempt's journal entry is tied to an RFC 3161 token (manifest.json), if one is yet.
     anchor_proof: dict[str, Any] | None = None
+    observations: PageObservations = PageObservations()
+    # The journal entry that recorded the attempt: its hash is the attempt's own fingerprint (two attempts
+    # on an unchanged page have byte-identical raw screenshots, never the same entry).
+    journal_seq: int | None = None
+    entry_hash: str | None = None
+    server_time: ServerTime | None = None
 
     def file(self, kind: str) -> FileFacts | None:
         return next((item for item in self.files if item.kind == kind), None)
@@ -145,6 +157,18 @@ def _events(session: Session, case: Case, date_from: date | None, date_to: date 
 
 
 @dataclass(frozen=True)
+class ApplicantPieceFacts:
+    """One of the applicant's own documents, as its pièce shows it."""
+
+    id: int
+    kind: str
+    label: str
+    piece_date: date | None
+    files: tuple[FileFacts, ...]
+    piece: int
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     id: int
     label: str
@@ -156,6 +180,7 @@ class CaseFacts:
     prefecture: str | None
     procedure: str | None
     applicant_name: str | None
+    permit_expiry: date | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +202,7 @@ class DossierFacts:
     # Accompanied attempts (helper B): the planned times of those nobody started within their window,
     # counted apart from the attempts made (see capture/accompanied.py).
     missed_accompanied: tuple[datetime, ...] = ()
+    applicant_pieces: tuple[ApplicantPieceFacts, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -198,10 +224,18 @@ def _case_facts(session: Session, case: Case) -> CaseFacts:
         prefecture=target.prefecture,
         procedure=target.procedure,
         applicant_name=applicant.full_name if applicant else None,
+        permit_expiry=applicant.permit_expiry if applicant else None,
     )
 
 
-def _attempt(row: Capture, piece: int, anchor_proof: dict[str, Any] | None) -> AttemptFacts:
+def _attempt(
+    row: Capture,
+    piece: int,
+    anchor_proof: dict[str, Any] | None,
+    entry: tuple[int, str] | None,
+    blobs: BlobStore | None,
+) -> AttemptFacts:
+    observations = PageObservations.from_json(row.observations)
     return AttemptFacts(
         id=row.id,
         attempt_no=row.attempt_no,
@@ -216,6 +250,32 @@ def _attempt(row: Capture, piece: int, anchor_proof: dict[str, Any] | None) -> A
         files=tuple(FileFacts.of(item) for item in row.artefacts),
         piece=piece,
         anchor_proof=anchor_proof,
+        observations=observations,
+        journal_seq=entry[0] if entry else None,
+        entry_hash=entry[1] if entry else None,
+        server_time=server_time.from_observations(observations) or _environment_time(row, blobs),
+    )
+
+
+def _environment_time(row: Capture, blobs: BlobStore | None) -> ServerTime | None:
+    """The server time kept in the attempt's environment file, for attempts recorded before observations."""
+    environment = next((item for item in row.artefacts if item.kind == server_time.ENVIRONMENT_KIND), None)
+    if blobs is None or environment is None:
+        return None
+    try:
+        return server_time.from_environment(blobs.read(environment.sha256))
+    except OSError:  # a file missing from the store: `verify` says so, the dossier shows no server time
+        return None
+
+
+def _applicant_piece(row: ApplicantPiece, piece: int) -> ApplicantPieceFacts:
+    return ApplicantPieceFacts(
+        id=row.id,
+        kind=row.kind,
+        label=row.label,
+        piece_date=row.piece_date,
+        files=tuple(FileFacts.of(item) for item in row.artefacts),
+        piece=piece,
     )
 
 
@@ -244,19 +304,24 @@ def gather(
     date_to: date | None,
     now: datetime,
     demo: bool,
+    blobs: BlobStore | None = None,
 ) -> DossierFacts:
+    """`blobs` lets attempts recorded before their observations show the server time of their environment file."""
     pieces = plan_pieces(session, case, date_from, date_to)
     capture_piece = {cid: piece.number for piece in pieces for cid in piece.capture_ids}
     letter_piece = {piece.letter_id: piece.number for piece in pieces if piece.letter_id is not None}
+    own_piece = {piece.applicant_piece_id: piece.number for piece in pieces if piece.applicant_piece_id is not None}
     captures = case_captures(session, case, date_from, date_to)
     anchors = tuple(anchor_summary(session))
     proofs = _anchor_proofs(session, [row.id for row in captures], bool(anchors))
     received = receipt_dates(session, case.id)
+    entries = _capture_entries(session)
     return DossierFacts(
         case=_case_facts(session, case),
         pieces=tuple(pieces),
         attempts=tuple(
-            _attempt(row, capture_piece[row.id], proofs.get(row.id)) for row in captures
+            _attempt(row, capture_piece[row.id], proofs.get(row.id), entries.get(row.id), blobs)
+            for row in captures
         ),
         letters=tuple(
             _letter(row, letter_piece[row.id], received.get(row.id))
@@ -271,6 +336,9 @@ def gather(
         anchor_waiting_since=waiting_since(session),
         events=_events(session, case, date_from, date_to),
         missed_accompanied=missed_accompanied(session, case, date_from, date_to),
+        applicant_pieces=tuple(
+            sorted((_applicant_piece(row, own_piece[row.id]) for row in case_pieces(session, case)), key=lambda own: own.piece)
+        ),
     )
 
 
@@ -287,6 +355,19 @@ def missed_accompanied(session: Session, case: Case, date_from: date | None, dat
         if (date_from is None or moment.astimezone(PARIS).date() >= date_from)
         and (date_to is None or moment.astimezone(PARIS).date() <= date_to)
     )
+
+
+def _capture_entries(session: Session) -> dict[int, tuple[int, str]]:
+    """For each capture id, the number and hash of the journal entry that recorded it."""
+    seqs = capture_entry_seqs(session)
+    wanted = sorted(seqs.values())
+    hashes: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(JournalEntry.seq, JournalEntry.entry_hash).where(JournalEntry.seq.in_(wanted[start : start + 500]))
+        )
+        hashes.update((seq, digest) for seq, digest in rows)
+    return {capture_id: (seq, hashes[seq]) for capture_id, seq in seqs.items() if seq in hashes}
 
 
 def _anchor_proofs(session: Session, capture_ids: list[int], any_anchor: bool) -> dict[int, dict[str, Any]]:
@@ -311,5 +392,11 @@ def facts_of(
     with workspace.reading() as session:
         case = open_case(session, case_reference)
         return gather(
-            session, case, date_from=date_from, date_to=date_to, now=workspace.clock.now(), demo=workspace.demo
+            session,
+            case,
+            date_from=date_from,
+            date_to=date_to,
+            now=workspace.clock.now(),
+            demo=workspace.demo,
+            blobs=workspace.blobs,
         )

@@ -36,3 +36,23 @@ def jpeg_copy(
         picture = picture.resize((max_width, height), Image.Resampling.LANCZOS)
     picture.save(dest, "JPEG", quality=quality, optimize=False, progressive=False)
     return picture.size
+
+
+def crop_copy(
+    source: Path, dest: Path, box: tuple[int, int, int, int], *, padding: int = 8
+) -> tuple[tuple[int, int, int, int], tuple[int, int]] | None:
+    """Cut `box` (x, y, width, height in the pixels of `source`), widened by `padding` and kept inside the
+    image, into a PNG at `dest` (lossless: the inset must read as sharply as the original).
+
+    Returns the rectangle actually cut (x, y, width, height) and the size of `source`, or None when the box
+    lies outside the image.
+    """
+    x, y, width, height = box
+    with Image.open(source) as image:
+        size = image.size
+        left, top = max(0, x - padding), max(0, y - padding)
+        right, bottom = min(size[0], x + width + padding), min(size[1], y + height + padding)
+        if right <= left or bottom <= top:
+            return None
+        _flatten(image.crop((left, top, right, bottom))).save(dest, "PNG")
+    return (left, top, right - left, bottom - top), size

@@ -28,6 +28,7 @@ class _Scope:
     target_id: int
     attempt_ids: frozenset[int]
     letter_ids: frozenset[int]
+    applicant_piece_ids: frozenset[int]
 
     def concerns(self, data: dict[str, Any], kept: set[int]) -> bool:
         """Whether an entry's data describes this dossier's rows (or corrects such an entry)."""
@@ -38,6 +39,8 @@ class _Scope:
             or _id(data, "letter") in self.letter_ids
             or data.get("letter_id") in self.letter_ids  # proofs added to a letter later
             or _case_of(data, "event") == self.case_id  # calls, visits, referrals (issue 14)
+            or _id(data, "applicant_piece") in self.applicant_piece_ids
+            or data.get("applicant_piece_id") in self.applicant_piece_ids  # a pièce withdrawn
             or data.get("refers_to_seq") in kept
         )
 
@@ -69,6 +72,7 @@ def lines(session: Session, facts: DossierFacts) -> Iterator[dict[str, Any]]:
         facts.case.target_id,
         frozenset(attempt.id for attempt in facts.attempts),
         frozenset(letter.id for letter in facts.letters),
+        frozenset(own.id for own in facts.applicant_pieces),
     )
     kept: set[int] = set()
     for entry in journal.iter_entries(session):

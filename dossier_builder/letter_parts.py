@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -18,6 +19,7 @@ from pypdf.errors import PyPdfError
 
 from dossier_builder.facts import FileFacts
 from dossier_builder.images import jpeg_copy
+from dossier_builder.render import paris_long
 from evidence.email_import import html_to_text
 from evidence.letters import (
     ATTACHMENT_KIND,
@@ -58,10 +60,19 @@ def _is_email(item: FileFacts) -> bool:
     return item.media_type.startswith(EMAIL_MEDIA_TYPE) or (item.filename or "").lower().endswith(".eml")
 
 
+def _header_text(value: object) -> str:
+    """A header as the pièce prints it: a date in French and Paris time (« lundi 30 novembre 2026 à 10:00:00
+    (UTC+01:00) »), anything else as written."""
+    moment = getattr(value, "datetime", None)  # set on a Date header the e-mail parser could read
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        return paris_long(moment)
+    return str(value)
+
+
 def _email_part(item: FileFacts, title: str, source: Path) -> Part:
     message = email.message_from_bytes(source.read_bytes(), policy=policy.default)
     assert isinstance(message, EmailMessage)
-    headers = tuple((label, str(message[name])) for name, label in EMAIL_HEADERS if message[name])
+    headers = tuple((label, _header_text(message[name])) for name, label in EMAIL_HEADERS if message[name])
     body = message.get_body(preferencelist=("plain", "html"))
     text = ""
     if body is not None:

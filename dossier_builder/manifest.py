@@ -65,6 +65,10 @@ def manifest(
         _artefact(item, iso(letter.letter_date), letter.piece, {"letter_id": letter.id})
         for letter in facts.letters
         for item in letter.files
+    ] + [
+        _artefact(item, iso(own.piece_date), own.piece, {"applicant_piece_id": own.id})
+        for own in facts.applicant_pieces
+        for item in own.files
     ]
     return {
         "format": FORMAT,
@@ -91,6 +95,7 @@ def manifest(
                 "pages": built.pages,
                 "capture_ids": list(piece.capture_ids),
                 "letter_id": piece.letter_id,
+                "applicant_piece_id": piece.applicant_piece_id,
             }
             for piece, built in zip(facts.pieces, pieces, strict=True)
         ],

@@ -5,8 +5,11 @@ label, at most 80 characters, no accents nor `% / & .`, at most 32 Mo (REFERENCE
 computed from the rows alone (never from rendered files), so the same data always gives the same
 numbers, and the requête written before the PDFs exist cites the same pièces.
 
-Order: 1 note de synthèse, 2 chronologie, then the captures one ISO week (Europe/Paris) per pièce —
-a busy week split in parts so no file nears the size limit — then one pièce per letter.
+Order: BUNDLE_ORDER, one piece of data — the order a lawyer files them in: first the applicant's own
+pièces (who they are, their right to stay and its expiry, their address, their situation; within them the
+order of `applicant_pieces.PIECE_KINDS`), then the note de synthèse and the chronologie, then the captures
+one ISO week (Europe/Paris) per pièce — a busy week split in parts so no file nears the size limit —, then one
+pièce per letter, and last the short technical annex (how the attempts were recorded and can be checked).
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from dossier_builder.french import ascii_title, channel_label, date_range, long_date
+from evidence.applicant_pieces import PIECE_KINDS, case_pieces
 from evidence.errors import BadInput
 from evidence.localtime import PARIS
-from evidence.models import Capture, Case, Letter
+from evidence.models import ApplicantPiece, Capture, Case, Letter
 
 MAX_FILENAME_LENGTH = 80
 # A pièce of captures holds at most this many attempts, and at most this many bytes of annotated
@@ -34,6 +38,10 @@ MAX_CAPTURES_PER_PIECE = 100
 MAX_IMAGE_BYTES_PER_PIECE = 20_000_000
 IMAGE_KINDS = ("screenshot_annotated", "screenshot")
 
+# The kinds of pièce in the order of the bundle (see the module's docstring).
+BUNDLE_ORDER = ("demandeur", "synthese", "chronologie", "captures", "courrier", "methode")
+METHOD_LABEL = "Annexe technique, méthode d'enregistrement et de vérification"
+
 
 @dataclass(frozen=True)
 class Piece:
@@ -42,12 +50,13 @@ class Piece:
     number: int
     label: str  # French, as the inventory and the requête write it
     filename: str  # PJ<n>_<ascii label>.pdf
-    kind: str  # "synthese" | "chronologie" | "captures" | "courrier"
+    kind: str  # one of BUNDLE_ORDER
     capture_ids: tuple[int, ...] = ()
     week: str | None = None  # ISO week of the captures, e.g. "2026-W45"
     part: int | None = None  # 1-based, when a week is split
     parts: int | None = None
     letter_id: int | None = None
+    applicant_piece_id: int | None = None
 
     @property
     def title(self) -> str:
@@ -172,38 +181,50 @@ def letter_label(letter: Letter) -> str:
     return f"Courrier envoyé le {when}, {how}"
 
 
+def _own_order(piece: ApplicantPiece) -> tuple[int, date, int]:
+    kinds = list(PIECE_KINDS)
+    return (kinds.index(piece.kind) if piece.kind in kinds else len(kinds), piece.piece_date or date.min, piece.id)
+
+
 def plan_pieces(
     session: Session, case: Case, date_from: date | None = None, date_to: date | None = None
 ) -> list[Piece]:
     """Every pièce of the case's dossier, numbered from 1, in filing order.
 
-    Raises BadInput when the period holds no capture: a dossier without attempts proves nothing.
+    Raises BadInput when the period holds no capture: a dossier without attempts proves nothing. The
+    applicant's own pièces are filed whatever the period: they describe the applicant, not the attempts.
     """
     if date_from is not None and date_to is not None and date_from > date_to:
         raise BadInput("période invalide : la date de début est après la date de fin")
     captures = case_captures(session, case, date_from, date_to)
     if not captures:
         raise BadInput(f"aucune capture pour le dossier « {case.label} » sur la période choisie")
-    pieces: list[Piece] = []
-
-    def add(label: str, kind: str, **details: object) -> None:
-        number = len(pieces) + 1
-        pieces.append(Piece(number, label, piece_filename(number, label), kind, **details))  # type: ignore[arg-type]
-
-    add("Note de synthèse", "synthese")
-    add("Chronologie des tentatives et des courriers", "chronologie")
+    planned: dict[str, list[tuple[str, dict[str, object]]]] = {kind: [] for kind in BUNDLE_ORDER}
+    for own in sorted(case_pieces(session, case), key=_own_order):
+        planned["demandeur"].append((own.label, {"applicant_piece_id": own.id}))
+    planned["synthese"].append(("Note de synthèse", {}))
+    planned["chronologie"].append(("Chronologie des tentatives et des courriers", {}))
     for week, week_captures in _week_groups(captures):
         chunks = _split(week_captures)
         split = len(chunks) > 1
         for part, chunk in enumerate(chunks, start=1):
-            add(
-                _captures_label(chunk, part, len(chunks)),
-                "captures",
-                capture_ids=tuple(capture.id for capture in chunk),
-                week=week,
-                part=part if split else None,
-                parts=len(chunks) if split else None,
+            planned["captures"].append(
+                (
+                    _captures_label(chunk, part, len(chunks)),
+                    {
+                        "capture_ids": tuple(capture.id for capture in chunk),
+                        "week": week,
+                        "part": part if split else None,
+                        "parts": len(chunks) if split else None,
+                    },
+                )
             )
     for letter in case_letters(session, case, date_from, date_to):
-        add(letter_label(letter), "courrier", letter_id=letter.id)
+        planned["courrier"].append((letter_label(letter), {"letter_id": letter.id}))
+    planned["methode"].append((METHOD_LABEL, {}))
+    pieces: list[Piece] = []
+    for kind in BUNDLE_ORDER:
+        for label, details in planned[kind]:
+            number = len(pieces) + 1
+            pieces.append(Piece(number, label, piece_filename(number, label), kind, **details))  # type: ignore[arg-type]
     return pieces

@@ -21,8 +21,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from dossier_builder import french
-from templates import font_face_css
+from evidence.applicant_pieces import kind_label
 from evidence.localtime import PARIS, paris_time, utc_offset_text
+from evidence.server_time import direction_text, gap_text
+from templates import font_face_css
 
 if TYPE_CHECKING:
     from weasyprint import Attachment, Document
@@ -55,11 +57,6 @@ def paris_long(moment: datetime) -> str:
     )
 
 
-def thousands(value: int) -> str:
-    """'1 000' with a narrow no-break space, as French typography writes it."""
-    return f"{value:,}".replace(",", "\u202f")
-
-
 def file_size(value: int) -> str:
     if value < 1024:
         return f"{value} o"
@@ -85,10 +82,22 @@ def environment() -> Environment:
         long_date=french.long_date,
         state=french.state_label,
         channel=french.channel_label,
-        thousands=thousands,
+        thousands=french.number,
         file_size=file_size,
+        weekday_span=french.weekday_span,
+        hour_span=french.hour_span,
+        piece_kind=kind_label,
+        gap=gap_text,
+        gap_direction=direction_text,
     )
-    env.globals.update(watermark_text=WATERMARK, plural=french.plural, font_faces=Markup(font_face_css()))
+    env.globals.update(
+        watermark_text=WATERMARK,
+        plural=french.plural,
+        font_faces=Markup(font_face_css()),
+        days=french.Noun("jour différent", "jours différents"),
+        calendar_days=french.Noun("jour", "jours"),
+        weeks=french.Noun("semaine différente", "semaines différentes", feminine=True),
+    )
     return env
 
 

@@ -2,7 +2,8 @@
 
 A cover page made by WeasyPrint as PDF/A-3b carries the attachments (manifest, journal extract);
 the pièces already written are appended with pypdf, so no image is laid out twice. Bookmarks: one
-per pièce, the capture pièces grouped under one per week, and one per attempt inside them.
+level per pièce, and beneath each the pièce's own headings (the weeks of the chronology, the attempts of
+a week of captures, the sections of the note).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, Destination, IndirectObject, NameObject
 
 from dossier_builder.facts import DossierFacts
-from dossier_builder.pieces import Piece, week_title
+from dossier_builder.pieces import Piece
 from dossier_builder.render import PageFrame, render_html, write_pdf
 
 REVIEW_NAME = "dossier-complet.pdf"
@@ -57,19 +58,36 @@ def dedupe_associated_files(writer: PdfWriter) -> None:
     root[NameObject("/AF")] = unique
 
 
-def _attempt_bookmarks(reader: PdfReader) -> list[tuple[str, int]]:
-    """(title, page) of the second-level headings of a pièce: one per attempt in a capture pièce."""
-    found: list[tuple[str, int]] = []
+@dataclass(frozen=True)
+class Mark:
+    """A bookmark of a pièce, with those beneath it."""
 
-    def walk(items: Sequence[Any], depth: int) -> None:
+    title: str
+    page: int  # in the pièce
+    children: tuple[Mark, ...] = ()
+
+
+def _inner_marks(reader: PdfReader) -> list[Mark]:
+    """The bookmarks beneath a pièce's title: its own headings below the first level, as a tree."""
+
+    def tree(items: Sequence[Any]) -> list[Mark]:
+        marks: list[Mark] = []
         for item in items:
             if isinstance(item, list):
-                walk(item, depth + 1)
-            elif depth == 1 and isinstance(item, Destination):
-                found.append((str(item.title), reader.get_destination_page_number(item)))
+                if marks:
+                    last = marks[-1]
+                    marks[-1] = Mark(last.title, last.page, last.children + tuple(tree(item)))
+            elif isinstance(item, Destination):
+                marks.append(Mark(str(item.title), reader.get_destination_page_number(item)))
+        return marks
 
-    walk(reader.outline, 0)
-    return found
+    return [child for top in tree(reader.outline) for child in top.children]
+
+
+def _add_marks(writer: PdfWriter, marks: Sequence[Mark], start: int, parent: IndirectObject) -> None:
+    for mark in marks:
+        item = writer.add_outline_item(title=mark.title, page_number=start + mark.page, parent=parent)
+        _add_marks(writer, mark.children, start, item)
 
 
 def build_review_copy(
@@ -113,25 +131,13 @@ def build_review_copy(
     )
     writer = PdfWriter(clone_from=cover)
     dedupe_associated_files(writer)
-    weeks: dict[str, IndirectObject] = {}
     for entry in pieces:
         start = len(writer.pages)
         reader = PdfReader(entry.path)
         writer.append(reader, import_outline=False)
-        parent = None
-        if entry.piece.kind == "captures" and entry.piece.week:
-            if entry.piece.week not in weeks:
-                weeks[entry.piece.week] = writer.add_outline_item(
-                    title=week_title(entry.piece.week), page_number=start
-                )
-            parent = weeks[entry.piece.week]
         item = writer.add_outline_item(
-            title=f"Pièce n° {entry.piece.number} — {entry.piece.label}",
-            page_number=start,
-            parent=parent,
-            is_open=False,
+            title=f"Pièce n° {entry.piece.number} — {entry.piece.label}", page_number=start, is_open=False
         )
-        for title, page in _attempt_bookmarks(reader):
-            writer.add_outline_item(title=title, page_number=start + page, parent=item)
+        _add_marks(writer, _inner_marks(reader), start, item)
     writer.write(dest)
     return len(writer.pages)

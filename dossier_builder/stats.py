@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from dossier_builder.french import WEEKDAYS
 from evidence.localtime import PARIS
@@ -39,6 +39,9 @@ class Statistics:
     distinct_weeks: int
     distinct_weekdays: int
     distinct_hours: int
+    weekdays: tuple[int, ...]  # the weekdays with an attempt, 0 = lundi
+    earliest: time  # the earliest and latest time of day of an attempt, Paris
+    latest: time
     span_days: int  # calendar days from the first attempt to the last, both included
     by_state: tuple[tuple[str, int], ...]
     by_window: tuple[tuple[str, int], ...]
@@ -80,6 +83,9 @@ def compute(times: Sequence[datetime], states: Sequence[str]) -> Statistics:
         distinct_weeks=shared.distinct_weeks,
         distinct_weekdays=len(weekday_counts),
         distinct_hours=len({moment.hour for moment in local}),
+        weekdays=tuple(sorted(weekday_counts)),
+        earliest=min(moment.time() for moment in local),
+        latest=max(moment.time() for moment in local),
         span_days=(max(days) - min(days)).days + 1,
         by_state=tuple((state, state_counts[state]) for state in ordered_states),
         by_window=tuple((label, windows[name]) for name, label in WINDOW_LABELS),

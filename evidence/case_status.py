@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from evidence import server_time
 from evidence.models import Capture, Case, Letter, PlannedAttempt
+from evidence.observations import PageObservations
 from evidence.stats import capture_stats
 from evidence.workspace import Workspace
 
@@ -19,7 +21,9 @@ def case_status(workspace: Workspace, case: Case, since: datetime | None = None)
     """Per case: what was done and planned, and whether the evidence is strong enough yet.
     With `since`, only the attempts made from then on count (what a dashboard user may see)."""
     with workspace.reading() as session:
-        query = select(Capture.started_at, Capture.state).where(Capture.target_id == case.target_id)
+        query = select(Capture.started_at, Capture.state, Capture.attempt_no, Capture.observations).where(
+            Capture.target_id == case.target_id
+        )
         if since is not None:
             query = query.where(Capture.started_at >= since)
         attempts = session.execute(query).all()
@@ -49,6 +53,12 @@ def case_status(workspace: Workspace, case: Case, since: datetime | None = None)
             )
         )
     stats = capture_stats((row.started_at, row.state) for row in attempts)
+    # Attempts made before December 2026 keep the server time only in their environment file: not read here.
+    gap = server_time.largest_gap(
+        (row.attempt_no, server_time.from_observations(PageObservations.from_json(row.observations)))
+        for row in attempts
+    )
+    clock_warning = server_time.warning(gap)
     return {
         "case": case.label,
         "id": case.id,
@@ -63,5 +73,6 @@ def case_status(workspace: Workspace, case: Case, since: datetime | None = None)
         "per_state": stats.per_state,
         "last_attempt": stats.last.isoformat() if stats.last else None,
         "letters_sent": letters_sent,
-        "warnings": stats.weaknesses(letters_sent or 0),
+        "largest_clock_gap_ms": gap.skew_ms if gap else None,
+        "warnings": stats.weaknesses(letters_sent or 0) + ([clock_warning] if clock_warning else []),
     }

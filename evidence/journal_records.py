@@ -17,6 +17,7 @@ RECORD_KEYS = {
     "artefacts": "artefacts",
     "applicant": "applicants",
     "event": "case_events",
+    "applicant_piece": "applicant_pieces",
 }
 
 

@@ -218,6 +218,7 @@ class Artefact(Base):
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"), index=True)
     # The event (phone call, visit, referral) a proof belongs to; NULL for the files of captures and letters.
     event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"), index=True)
+    applicant_piece_id: Mapped[int | None] = mapped_column(ForeignKey("applicant_pieces.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     media_type: Mapped[str] = mapped_column(String(100))
     filename: Mapped[str | None] = mapped_column(String(255))
@@ -229,6 +230,7 @@ class Artefact(Base):
     capture: Mapped[Capture | None] = relationship(back_populates="artefacts")
     letter: Mapped[Letter | None] = relationship(back_populates="artefacts")
     event: Mapped[CaseEvent | None] = relationship(back_populates="artefacts")
+    applicant_piece: Mapped[ApplicantPiece | None] = relationship(back_populates="artefacts")
 
     def to_record(self) -> dict[str, Any]:
         record = {
@@ -243,9 +245,11 @@ class Artefact(Base):
             "blob_path": self.blob_path,
             "created_at": iso(self.created_at),
         }
-        # Only when set: the records journaled before the column existed stay equal to their rows.
+        # Only when set: the records journaled before these columns existed stay equal to their rows.
         if self.event_id is not None:
             record["event_id"] = self.event_id
+        if self.applicant_piece_id is not None:
+            record["applicant_piece_id"] = self.applicant_piece_id
         return record
 
 
@@ -357,6 +361,34 @@ class Applicant(Base):
         }
 
 
+class ApplicantPiece(Base):
+    """A document of the applicant's own that the bundle files first: titre de séjour, récépissé, identity,
+    address, situation (see `applicant_pieces.py`). Written once; withdrawing one is a journal entry."""
+
+    __tablename__ = "applicant_pieces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    label: Mapped[str] = mapped_column(String(200))
+    piece_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    artefacts: Mapped[list[Artefact]] = relationship(
+        back_populates="applicant_piece", order_by="Artefact.id"
+    )
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "case_id": self.case_id,
+            "kind": self.kind,
+            "label": self.label,
+            "piece_date": iso(self.piece_date),
+            "created_at": iso(self.created_at),
+        }
+
+
 class PlannedAttempt(Base):
     """One attempt time of a target's capture plan, and what became of it.
 
@@ -386,6 +418,6 @@ class PlannedAttempt(Base):
 
 
 # Tables whose rows are written once; the migrations protect them with triggers.
-APPEND_ONLY_TABLES = ("journal_entries", "captures", "artefacts", "letters", "case_events")
+APPEND_ONLY_TABLES = ("journal_entries", "captures", "artefacts", "letters", "case_events", "applicant_pieces")
 
 from evidence import account_models, anchor_models  # noqa: E402, F401  (register their tables on Base.metadata)

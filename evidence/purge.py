@@ -1,8 +1,9 @@
 """Purge: the applicant asks that their personal data be erased (`preuves case purge CASE --yes`).
 
-What goes: the applicant's identity (the `applicants` row), the files of the case's letters and
-events (proofs of a phone call, a visit …), and the files of the attempts on its page when no
-other case waits on that page — each file only if no other case's row still points to it. The plan of a page no one else waits on is cancelled.
+What goes: the applicant's identity (the `applicants` row), the files of the case's letters, of its
+events (proofs of a phone call, a visit …) and of the applicant's own pièces (identity documents, titre
+de séjour …), and the files of the attempts on its page when no other case waits on that page — each
+file only if no other case's row still points to it. The plan of a page no one else waits on is cancelled.
 
 What stays: the rows (dates, states, hashes, sizes) and the journal, which cannot forget. The
 purge itself is a journal entry ("case.purged") naming every file it erased, recorded *before*
@@ -24,6 +25,7 @@ from evidence import journal
 from evidence.errors import BadInput
 from evidence.models import (
     Applicant,
+    ApplicantPiece,
     Artefact,
     Capture,
     Case,
@@ -110,6 +112,7 @@ def _record(session: Session, case: Case, now: datetime) -> Purge:
     parts = [
         select(Artefact.id).join(Letter).where(Letter.case_id == case.id),
         select(Artefact.id).join(CaseEvent, Artefact.event_id == CaseEvent.id).where(CaseEvent.case_id == case.id),
+        select(Artefact.id).join(ApplicantPiece).where(ApplicantPiece.case_id == case.id),
     ]
     if not shared_page:
         parts.append(select(Artefact.id).join(Capture).where(Capture.target_id == case.target_id))

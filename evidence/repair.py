@@ -37,7 +37,7 @@ from evidence.errors import EvidenceDamaged, WorkspaceError
 from evidence.integrity import check_database, damage_reason
 from evidence.journal_copy import COPY_NAME, CopiedEntry, CopyState, JournalCopyWriter, read_copy
 from evidence.journal_records import RECORD_KEYS, JournalRecords
-from evidence.models import Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target, UTCDateTime
+from evidence.models import ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target, UTCDateTime
 from evidence.observations import PageObservations
 from evidence.purge import PURGE_KIND
 from evidence.workspace import CONFIG_NAME, DATABASE_NAME, database_url, open_workspace, resolve_home, sqlite_file
@@ -46,7 +46,7 @@ REPAIR_KIND = "workspace.repaired"
 SET_ASIDE = "mis-de-cote"
 SCRATCH_SUFFIX = ".reconstruction"
 # The rows rebuilt from their journal descriptions, parents first.
-REBUILT = (Target, Case, Letter, CaseEvent, Capture, Artefact, Anchor)
+REBUILT = (Target, Case, Letter, CaseEvent, ApplicantPiece, Capture, Artefact, Anchor)
 REBUILT_KEYS = {**RECORD_KEYS, "anchor": "anchors"}
 BATCH = 1000
 

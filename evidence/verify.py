@@ -26,7 +26,7 @@ from evidence.integrity import check_database, damage_reason
 from evidence.journal_copy import read_copy
 from evidence.journal_records import RECORD_KEYS, JournalRecords  # noqa: F401  (RECORD_KEYS: re-exported)
 from evidence.localtime import paris_time
-from evidence.models import Applicant, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
+from evidence.models import Applicant, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
 from evidence.problems import Problem, readable_rows
 from evidence.purge import PURGE_KIND, Purge
 from evidence.records import find_case
@@ -220,6 +220,7 @@ class _Scope:
     capture_ids: frozenset[int] = frozenset()
     letter_ids: frozenset[int] = frozenset()
     event_ids: frozenset[int] = frozenset()
+    applicant_piece_ids: frozenset[int] = frozenset()
 
     def includes(self, table: str, record: dict[str, Any]) -> bool:
         if self.case_id is None:
@@ -230,12 +231,13 @@ class _Scope:
             return record.get("id") == self.case_id
         if table == "captures":
             return record.get("target_id") == self.target_id
-        if table in ("letters", "applicants", "case_events"):
+        if table in ("letters", "applicants", "case_events", "applicant_pieces"):
             return record.get("case_id") == self.case_id
         return (
             record.get("capture_id") in self.capture_ids
             or record.get("letter_id") in self.letter_ids
             or record.get("event_id") in self.event_ids
+            or record.get("applicant_piece_id") in self.applicant_piece_ids
         )
 
 
@@ -250,7 +252,12 @@ def _scope(session: Session, case_reference: str | None, records: JournalRecords
     letter_ids |= set(session.scalars(select(Letter.id).where(Letter.case_id == case.id)))
     event_ids = {r["id"] for t, r in known if t == "case_events" and r.get("case_id") == case.id}
     event_ids |= set(session.scalars(select(CaseEvent.id).where(CaseEvent.case_id == case.id)))
-    return _Scope(case.id, case.target_id, frozenset(capture_ids), frozenset(letter_ids), frozenset(event_ids))
+    piece_ids = {r["id"] for t, r in known if t == "applicant_pieces" and r.get("case_id") == case.id}
+    piece_ids |= set(session.scalars(select(ApplicantPiece.id).where(ApplicantPiece.case_id == case.id)))
+    return _Scope(
+        case.id, case.target_id, frozenset(capture_ids), frozenset(letter_ids), frozenset(event_ids),
+        frozenset(piece_ids),
+    )
 
 
 def describe(table: str, record: dict[str, Any]) -> str:
@@ -267,6 +274,8 @@ def describe(table: str, record: dict[str, Any]) -> str:
             owner = f"capture {record.get('capture_id')}"
         elif record.get("event_id") is not None:
             owner = f"événement {record.get('event_id')}"
+        elif record.get("applicant_piece_id") is not None:
+            owner = f"pièce du demandeur {record.get('applicant_piece_id')}"
         else:
             owner = f"courrier {record.get('letter_id')}"
         return f"fichier {number} ({record.get('kind')}, {owner})"
@@ -278,6 +287,8 @@ def describe(table: str, record: dict[str, Any]) -> str:
         return f"identité du demandeur (dossier {record.get('case_id')})"
     if table == "case_events":
         return f"événement {number} du {record.get('event_date')} ({record.get('kind')})"
+    if table == "applicant_pieces":
+        return f"pièce du demandeur {number} « {record.get('label')} »"
     return f"{table} {number}"
 
 
@@ -341,10 +352,12 @@ def _read_purges(session: Session, report: VerifyReport) -> list[Purge]:
                 .outerjoin(Capture)
                 .outerjoin(Letter)
                 .outerjoin(CaseEvent, Artefact.event_id == CaseEvent.id)
+                .outerjoin(ApplicantPiece, Artefact.applicant_piece_id == ApplicantPiece.id)
                 .where(
                     (Capture.target_id == case.target_id)
                     | (Letter.case_id == case.id)
                     | (CaseEvent.case_id == case.id)
+                    | (ApplicantPiece.case_id == case.id)
                 )
             )
         )
@@ -376,7 +389,7 @@ def _check_rows(
     """Compare every row in scope with its journal description; return the artefacts seen."""
     seen: set[tuple[str, int]] = set()
     artefacts: list[Artefact] = []
-    for model in (Target, Case, Capture, Letter, CaseEvent, Artefact, Applicant):
+    for model in (Target, Case, Capture, Letter, CaseEvent, Artefact, Applicant, ApplicantPiece):
         table = model.__tablename__
         unreadable = _report_unreadable(model.__tablename__, report)
         for row in readable_rows(session, model, unreadable):

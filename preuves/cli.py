@@ -29,6 +29,7 @@ from preuves import (
     event_commands,
     interrupts,
     letter_commands,
+    piece_commands,
     serve_commands,
     watch_commands,
     workspace_commands,
@@ -72,6 +73,7 @@ app.add_typer(case_commands.app, name="case")
 app.add_typer(letter_commands.app, name="letter")
 app.add_typer(event_commands.app, name="event")
 app.add_typer(applicant_commands.app, name="applicant")
+app.add_typer(piece_commands.app, name="piece")
 app.add_typer(serve_commands.app, name="user")
 
 

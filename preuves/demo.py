@@ -2,8 +2,9 @@
 
 A demo workspace is created as such (its journal says so), so it may run on a simulated clock:
 four weeks of planned attempts are performed in a minute or two, two letters are sent to the
-prefecture (which never answers), and the exhibit bundles are built. Every document made from it
-is watermarked « DÉMONSTRATION — données simulées ».
+prefecture (which never answers), the applicant's pièces (fictitious documents) are added, a last
+attempt is made on each case just before the exhibit bundles are built, so that the evidence is current.
+Every document made from it is watermarked « DÉMONSTRATION — données simulées ».
 
 Two cases: one on the classic booking module, filled by unattended attempts; one on the simulated
 RDV Préfecture, whose captcha guards every visit, filled by accompanied attempts. For those, the
@@ -29,6 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 from rich.progress import Progress
 
 from capture.accompanied import assisted_capture
+from capture.attempt import capture_target
 from capture.chromium import BrowserService
 from capture.plan import PlannedTime, build_plan, save_plan
 from capture.politeness import PolitenessRefusal, check_interval
@@ -38,6 +40,7 @@ from capture.working_days import is_working_day, public_holidays
 from dossier_builder.build import build_dossier
 from dossier_builder.drafts import write_draft
 from dossier_builder.verify import verify_bundle
+from evidence.applicant_pieces import PieceInput, record_piece
 from evidence.applicants import ApplicantFields, set_applicant
 from evidence.clock import SimulatedClock
 from evidence.letters import LetterInput, record_letter, record_receipt
@@ -57,6 +60,7 @@ WEEKS = 4
 # The scripted person answers a reminder these minutes after it (in turn), and leaves some unanswered.
 ANSWER_DELAYS = (2, 6, 1, 11, 4)
 UNANSWERED_EVERY = 6
+PERMIT_DAYS_LEFT = 70  # the renewal window (120th to 60th day before expiry) is open during the demo's weeks
 PREFECTURE_EMAIL = "pref-etrangers@demo.invalid"
 LETTER_TIME = time(9, 30)
 
@@ -66,7 +70,7 @@ def demo_applicant(today: date) -> ApplicantFields:
     return ApplicantFields(
         full_name="Demandeur DÉMO", birth_date=date(1990, 1, 1), birth_place="Exempleville",
         nationality="exemplienne", postal_address="1 rue de l'Exemple\n95000 Cergy",
-        foreigner_number="0000000000", permit_expiry=today + timedelta(days=20),
+        foreigner_number="0000000000", permit_expiry=today + timedelta(days=PERMIT_DAYS_LEFT),
         civility="M.", application="renouvellement", on_anef=False, oqtf=False, refusal=False,
         service_address="Service des étrangers (simulé)\n2 place de l'Exemple\n95000 Cergy",
     )
@@ -90,21 +94,45 @@ def _working_day(day: date) -> date:
     return day
 
 
-def _receipt_png(received: date) -> bytes:
-    """An « avis de réception » stand-in: a scan-like PNG saying what it is."""
-    image = Image.new("RGB", (1240, 600), "white")
-    pen = ImageDraw.Draw(image)
-    lines = [
+FICTITIOUS = "DOCUMENT FICTIF — DÉMONSTRATION, aucune valeur"
+# The applicant's pièces the demo adds: (file, kind, label, lines drawn in the image, given the expiry date).
+APPLICANT_DOCUMENTS: tuple[tuple[str, str, str, Callable[[date], list[str]]], ...] = (
+    ("titre-de-sejour.png", "titre-de-sejour", "Titre de séjour en cours de validité (document fictif)",
+     lambda expiry: ["RÉPUBLIQUE FRANÇAISE — TITRE DE SÉJOUR", "Nom : DÉMO  Prénom : Demandeur",
+                     f"Valable jusqu'au {expiry:%d/%m/%Y}", FICTITIOUS]),
+    ("justificatif-domicile.png", "domicile", "Justificatif de domicile (document fictif)",
+     lambda expiry: ["Facture d'électricité — 1 rue de l'Exemple, 95000 Cergy", "Titulaire : Demandeur DÉMO",
+                     FICTITIOUS]),
+)
+
+
+def receipt_lines(received: date) -> list[str]:
+    """What the demo's « avis de réception » says."""
+    return [
         "AVIS DE RÉCEPTION — DÉMONSTRATION (document simulé)",
         f"Lettre recommandée n° 1A 000 000 0000 0 remise le {received:%d/%m/%Y}",
         "Destinataire : Préfecture (simulée) — service des étrangers",
     ]
+
+
+def _scan_png(lines: list[str], height: int) -> bytes:
+    """A scan-like PNG of a document, drawn with the shipped font (every French glyph)."""
+    image = Image.new("RGB", (1240, height), "white")
+    pen = ImageDraw.Draw(image)
     font = ImageFont.truetype(str(font_path(SANS)), 34)
     for row, line in enumerate(lines):
-        pen.text((60, 80 + 90 * row), line, fill="black", font=font)
+        pen.text((60, 80 + 90 * row), line, fill=(160, 0, 0) if line == FICTITIOUS else "black", font=font)
     buffer = BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def _applicant_pieces(workspace: Workspace, folder: Path, expiry: date) -> None:
+    """The applicant's titre de séjour and proof of address: fictitious, and said to be so in the image."""
+    for name, kind, label, lines in APPLICANT_DOCUMENTS:
+        path = folder / name
+        path.write_bytes(_scan_png(lines(expiry), 600))
+        record_piece(workspace, CASE_LABEL, PieceInput(path, kind, label))
 
 
 def _email(sent_at: datetime) -> bytes:
@@ -166,7 +194,7 @@ class _Letters:
     def _receipt(self) -> None:
         assert self.registered_id is not None, "the avis de réception comes after the letter"
         receipt = self.folder / "avis-de-reception.png"
-        receipt.write_bytes(_receipt_png(self.received_day))
+        receipt.write_bytes(_scan_png(receipt_lines(self.received_day), 600))
         record_receipt(self.workspace, CASE_LABEL, self.registered_id, self.received_day, [receipt])
 
     def _email(self) -> None:
@@ -194,7 +222,7 @@ def run_demo(out_dir: Path) -> list[Path]:
     clock = SimulatedClock(datetime.combine(first_day, time(7, 0), PARIS))
     workspace.use_clock(clock)
     try:
-        with SimulatedSite() as site, BrowserService() as browser:
+        with SimulatedSite(clock=clock.now) as site, BrowserService() as browser:
             case, _ = add_case(
                 workspace, CASE_LABEL,
                 TargetSpec(f"{site.base_url}/booking/create/4963", "ezbooking", "16162",
@@ -206,6 +234,9 @@ def run_demo(out_dir: Path) -> list[Path]:
                            "Préfecture de l'Essonne (simulée)", "Renouvellement de titre de séjour"),
             )
             set_applicant(workspace, CASE_LABEL, demo_applicant(today))
+            pieces_folder = run_dir / "pieces-du-demandeur"
+            pieces_folder.mkdir(mode=0o700)
+            _applicant_pieces(workspace, pieces_folder, today + timedelta(days=PERMIT_DAYS_LEFT))
             settings = CaptureSettings()
             plan = build_plan(first_day, weeks=WEEKS, per_day=1, min_interval=settings.min_interval, seed=2026)
             save_plan(workspace, case.target_id, plan)
@@ -237,6 +268,15 @@ def run_demo(out_dir: Path) -> list[Path]:
                     progress.advance(task)
             clock.set(datetime.combine(today, time(8, 0), PARIS))
             runner.expire_windows()
+            # A last attempt on each case now, as `preuves dossier` offers when the evidence is more than
+            # 48 hours old: the bundles are then dated after every event of the journal.
+            clock.set(max(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20), clock.now()))
+            site.mode = "noslot"
+            with workspace.reading() as session:
+                target = session.get_one(Target, case.target_id)
+            capture_target(workspace, target, browser, settings)
+            person.attempt_now()
+            clock.advance(timedelta(minutes=1))
         figures = _Figures(len(plan), len(with_person), person.unanswered)
         dossiers = []
         for label, folder in ((ACCOMPANIED_LABEL, "dossier-rdv-prefecture"), (CASE_LABEL, "dossier")):
@@ -275,6 +315,13 @@ class _ScriptedPerson:
         clock = self.workspace.clock
         assert isinstance(clock, SimulatedClock)
         clock.set(planned.at + timedelta(minutes=ANSWER_DELAYS[self.answered % len(ANSWER_DELAYS)]))
+        self.attempt_now()
+        self.answered += 1
+
+    def attempt_now(self) -> None:
+        """An assisted capture at the clock's time, once the host's politeness interval allows it."""
+        clock = self.workspace.clock
+        assert isinstance(clock, SimulatedClock)
         with self.workspace.reading() as session:
             target = session.get_one(Target, self.target_id)
         while True:
@@ -286,14 +333,14 @@ class _ScriptedPerson:
         acting = person_acts(self.browser)
         assisted_capture(self.workspace, target, self.browser, self.settings, self.watch.accompanied_window)
         acting.join()
-        self.answered += 1
 
 
 def _report(workspace: Workspace, dossiers: list[Path], figures: _Figures) -> None:
     report = verify_workspace(workspace)
     err.print(
         f"{figures.unattended} tentatives automatiques et {figures.accompanied} tentatives accompagnées "
-        f"({figures.missed} manquées) simulées sur {WEEKS} semaines, 2 courriers sans réponse."
+        f"({figures.missed} manquées) simulées sur {WEEKS} semaines et une dernière juste avant chaque dossier, "
+        "2 courriers sans réponse, 2 pièces du demandeur (fictives)."
     )
     err.print(
         f"Vérification de l'espace : {'intact' if report.ok else 'PROBLÈMES'} — tête du journal "
@@ -302,7 +349,8 @@ def _report(workspace: Workspace, dossiers: list[Path], figures: _Figures) -> No
     for dossier in dossiers:
         bundle = verify_bundle(workspace, dossier)
         err.print(f"Vérification du dossier {dossier.name} : {'intact' if bundle.ok else 'PROBLÈMES'}")
-        err.print(f"Pièces : {', '.join(p.name for p in sorted(dossier.glob('PJ*.pdf')))}")
+        numbered = sorted(dossier.glob("PJ*.pdf"), key=lambda path: int(path.name[2:].split("_")[0]))
+        err.print(f"Pièces : {', '.join(path.name for path in numbered)}")
     err.print(f"Pour parcourir la démonstration dans un navigateur : preuves --home {workspace.home} serve")
 
 

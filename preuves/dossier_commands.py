@@ -1,16 +1,21 @@
-"""`preuves dossier CASE --out DIR [--from DATE --to DATE]`."""
+"""`preuves dossier CASE --out DIR [--from DATE --to DATE] [--attempt-first/--no-attempt-first]`."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from capture.settings import CaptureSettings
 from dossier_builder.build import build_dossier
+from dossier_builder.freshness import case_staleness
 from dossier_builder.verify import BundleReport
 from evidence.anchors import anchor_before_dossier
+from evidence.workspace import Workspace
 from preuves.anchor_commands import before_dossier_line
+from preuves.capture_commands import report_outcome, run_one_capture
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, workspace_of
 from preuves.parsing import parse_day
@@ -27,6 +32,14 @@ def dossier(
     date_to: Annotated[
         str | None, typer.Option("--to", help="Dernier jour de la période (AAAA-MM-JJ), inclus.")
     ] = None,
+    attempt_first: Annotated[
+        bool | None,
+        typer.Option(
+            "--attempt-first/--no-attempt-first",
+            help="Si la dernière tentative a plus de 48 heures : en faire une d'abord (ou non, sans le demander). "
+            "Sans l'option, la question est posée dans un terminal.",
+        ),
+    ] = None,
 ) -> None:
     """Construire les pièces pour Télérecours, l'inventaire et la copie de travail complète.
 
@@ -36,6 +49,8 @@ def dossier(
     first = parse_day(date_from, "--from") if date_from else None
     last = parse_day(date_to, "--to") if date_to else None
     with workspace_of(ctx) as workspace:
+        if last is None:  # a bundle of a past period is not expected to be current
+            _freshen(workspace, case, attempt_first)
         with spinner("Horodatage du journal …"):
             anchored = anchor_before_dossier(workspace)
         for outcome in anchored:
@@ -48,6 +63,26 @@ def dossier(
     )
     for entry in result.pieces:
         out.print(entry.path.name)
+
+
+YES = frozenset({"", "o", "oui", "y", "yes"})
+
+
+def _freshen(workspace: Workspace, case: str, attempt_first: bool | None) -> None:
+    """Warn when the last attempt is more than 48 hours old, and make one first if asked to."""
+    stale = case_staleness(workspace, case)
+    if stale is None:
+        return
+    err.print(f"Attention : {stale.sentence[0].lower()}{stale.sentence[1:]} Un juge attend des preuves récentes.")
+    if attempt_first is None and sys.stdin.isatty():
+        answer = typer.prompt(
+            "Faire une tentative maintenant, avant d'établir le dossier ? [O/n]", default="o", show_default=False
+        )
+        attempt_first = answer.strip().lower() in YES
+    if not attempt_first:
+        err.print("Le dossier est établi sans nouvelle tentative ; la note de synthèse mentionne l'ancienneté.")
+        return
+    report_outcome(run_one_capture(workspace, case, CaptureSettings.from_config(workspace.section("capture"))))
 
 
 def print_bundle_report(report: BundleReport, as_json: bool) -> None:

@@ -106,6 +106,7 @@ def repair(ctx: typer.Context) -> None:
 
 REBUILT_LABELS = {
     "targets": "pages", "cases": "dossiers", "letters": "courriers", "case_events": "événements",
+    "applicant_pieces": "pièces du demandeur",
     "captures": "tentatives",
     "artefacts": "fichiers", "anchors": "horodatages", "organisations": "organisations",
     "case_organisations": "dossiers d'une organisation",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType, TracebackType
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -82,8 +83,11 @@ class SimulatedSite:
         host: str = "127.0.0.1",
         port: int = 0,
         on_request: Callable[[LoggedRequest], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._mode = _check_mode(mode)
+        # What the `Date` header says: a demo on a simulated clock gives the site the same clock.
+        self.clock = clock
         self._host = host
         self._port = port
         self._on_request = on_request
@@ -232,6 +236,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self._server_header or self.server_version
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        clock = self.server.site.clock
+        if timestamp is None and clock is not None:
+            return format_datetime(clock().astimezone(UTC), usegmt=True)
+        return super().date_time_string(timestamp)
 
     def do_GET(self) -> None:
         self._dispatch()

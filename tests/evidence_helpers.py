@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select, text
 from evidence import journal, triggers
 from evidence.account_models import CaseOrganisation, Organisation
 from evidence.anchor_models import Anchor
-from evidence.models import APPEND_ONLY_TABLES, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
+from evidence.models import APPEND_ONLY_TABLES, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
 from evidence.records import NewArtefact, TargetSpec, add_case, record_capture
 from evidence.workspace import Workspace, open_workspace
 from tests.capture_samples import URL, sample_facts
@@ -84,7 +84,7 @@ def evidence_rows(home: Path) -> dict[str, list[Any]]:
         with workspace.reading() as session:
             rows: dict[str, list[Any]] = {
                 model.__tablename__: [row.to_record() for row in session.scalars(select(model).order_by(model.id))]
-                for model in (Target, Case, Capture, Letter, CaseEvent, Artefact, Anchor)
+                for model in (Target, Case, Capture, Letter, CaseEvent, ApplicantPiece, Artefact, Anchor)
             }
             rows["organisations"] = [(o.id, o.name) for o in session.scalars(select(Organisation))]
             rows["case_organisations"] = [

@@ -1,6 +1,7 @@
-"""`make demo`, the README's main job, end to end: four simulated weeks, two letters, two cases — one
-filled by unattended attempts, one on the simulated RDV Préfecture by accompanied attempts whose captcha
-the demo's scripted person answers — and both bundles."""
+"""`make demo`, the README's main job, end to end: four simulated weeks, two letters, the applicant's
+pièces, two cases — one filled by unattended attempts, one on the simulated RDV Préfecture by accompanied
+attempts whose captcha the demo's scripted person answers — a last attempt on each just before, and both
+bundles."""
 
 from __future__ import annotations
 
@@ -25,25 +26,39 @@ def screenshots(bundle) -> int:
     return sum(1 for item in manifest["artefacts"] if item["kind"] == "screenshot")
 
 
+def pieces_of(bundle) -> list[str]:
+    return sorted((p.name for p in bundle.glob("PJ*.pdf")), key=lambda name: int(name[2:].split("_")[0]))
+
+
 def test_demo_ends_with_two_verified_bundles_whose_paths_are_printed_last(tmp_path, capsys):
     assert run(["demo", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr()
     accompanied, unattended = (tmp_path.joinpath(line) for line in printed.out.strip().splitlines()[-2:])
     for bundle in (accompanied, unattended):
         assert bundle.is_dir() and bundle.parent.parent == tmp_path
-        pieces = sorted(p.name for p in bundle.glob("PJ*.pdf"))
-        assert pieces[0] == "PJ1_Note_de_synthese.pdf" and len(pieces) >= 6
+        assert "Annexe_technique" in pieces_of(bundle)[-1]
         assert {"Inventaire_des_pieces.pdf", "dossier-complet.pdf", "manifest.json", "SHA256SUMS"} <= {
             p.name for p in bundle.iterdir()
         }
+        manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+        # Each bundle is current and dated after every event of its journal.
+        assert manifest["generated_at"] > max(item["recorded_at"] for item in manifest["artefacts"])
+    assert pieces_of(unattended)[:3] == [
+        "PJ1_Titre_de_sejour_en_cours_de_validite_document_fictif.pdf",
+        "PJ2_Justificatif_de_domicile_document_fictif.pdf",
+        "PJ3_Note_de_synthese.pdf",
+    ]
+    assert pieces_of(accompanied)[0] == "PJ1_Note_de_synthese.pdf" and len(pieces_of(accompanied)) >= 6
     figures = re.search(
-        r"(\d+) tentatives automatiques et (\d+) tentatives accompagnées \((\d+) manquées\) simulées sur 4 semaines, "
-        r"2 courriers sans réponse\.", printed.err,
+        r"(\d+) tentatives automatiques et (\d+) tentatives accompagnées \((\d+) manquées\) simulées sur 4 semaines "
+        r"et une dernière juste avant chaque dossier, 2 courriers sans réponse, 2 pièces du demandeur \(fictives\)\.",
+        printed.err,
     )
     assert figures, printed.err
     automatic, with_person, missed = (int(n) for n in figures.groups())
     assert automatic >= 15 and with_person >= 15 and 1 <= missed < with_person / 3  # working days of 4 weeks
-    assert screenshots(unattended) == automatic and screenshots(accompanied) == with_person - missed
+    # One more attempt on each case, made just before the bundles.
+    assert screenshots(unattended) == automatic + 1 and screenshots(accompanied) == with_person - missed + 1
 
     workspace = open_workspace(unattended.parent / "espace-de-travail")
     try:
@@ -68,5 +83,5 @@ def test_demo_ends_with_two_verified_bundles_whose_paths_are_printed_last(tmp_pa
     finally:
         workspace.close()
     assert rows == {"done": with_person - missed, "missed": missed}
-    assert states == {"noslot": with_person - missed} and assisted == {True}  # past the captcha, every time
+    assert states == {"noslot": with_person - missed + 1} and assisted == {True}  # past the captcha, every time
     assert reminders == with_person and unattended_modes == {"unattended"}

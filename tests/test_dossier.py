@@ -4,20 +4,14 @@ images, read back with pypdf and checked with qpdf."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import subprocess
-from collections import Counter
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader
 from sqlalchemy import select
-from weasyprint import HTML
 
 from capture.attempt import capture_target
 from dossier_builder import piece_files
@@ -33,181 +27,35 @@ from dossier_builder.piece_files import synthese_html
 from dossier_builder.pieces import plan_pieces
 from dossier_builder.review import REVIEW_NAME
 from dossier_builder.verify import verify_bundle
-from evidence.clock import SimulatedClock
-from evidence.letters import LetterInput, record_letter
-from evidence.localtime import PARIS
 from evidence.models import Artefact, JournalEntry, Target
-from evidence.records import (
-    NewArtefact,
-    TargetSpec,
-    add_case,
-    find_case,
-    record_capture,
+from evidence.records import TargetSpec, add_case, find_case
+from evidence.workspace import init_workspace
+from tests.dossier_helpers import (
+    CASE,
+    FILENAME,
+    build_sample,
+    outline_titles,
+    page_texts,
+    record_shots,
+    three_weeks,
 )
-from evidence.workspace import Workspace, init_workspace
-from tests.evidence_helpers import URL, add_sample_case, sample_facts
-
-CASE = "Dupont"
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-FILENAME = re.compile(r"^PJ(\d+)_[A-Za-z0-9_-]+\.pdf$")
-STATES = ("noslot", "noslot", "captcha", "error", "noslot", "slots")
-
-
-# --- building blocks ----------------------------------------------------------------------------
-
-
-def screenshot_png(moment: datetime, state: str) -> tuple[bytes, bytes]:
-    """A page-sized PNG and its annotated copy (banner with the Paris time), as capture makes them."""
-    page = Image.new("RGB", (1366, 768), (236, 236, 236))
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(FONT, 22)
-    draw.rectangle((200, 0, 1166, 768), fill=(255, 255, 255))
-    draw.text((240, 300), "Vérification de disponibilité", fill=(60, 90, 160), font=font)
-    draw.text((240, 350), f"état simulé : {state}", fill=(0, 0, 0), font=font)
-    raw = io.BytesIO()
-    page.save(raw, "PNG")
-    annotated = Image.new("RGB", (1366, 868), (255, 255, 255))
-    annotated.paste(page, (0, 100))
-    ImageDraw.Draw(annotated).text(
-        (20, 30), f"Capture du {moment.astimezone(PARIS):%d/%m/%Y %H:%M:%S %z}", fill=(0, 0, 0), font=font
-    )
-    copy = io.BytesIO()
-    annotated.save(copy, "PNG")
-    return raw.getvalue(), copy.getvalue()
-
-
-def record_shots(workspace: Workspace, target_id: int, moments: list[datetime]) -> None:
-    for n, moment in enumerate(moments, start=1):
-        state = STATES[n % len(STATES)]
-        raw, annotated = screenshot_png(moment, state)
-        facts = replace(sample_facts(target_id, n, moment), state=state)
-        record_capture(
-            workspace,
-            facts,
-            [
-                NewArtefact("screenshot", "image/png", data=raw),
-                NewArtefact("screenshot_annotated", "image/png", data=annotated),
-                NewArtefact("html", "text/html", data=f"<html>{n}</html>".encode()),
-            ],
-        )
-
-
-def three_weeks() -> list[datetime]:
-    """Twelve attempts over three ISO weeks, at varied days and hours."""
-    start = datetime(2026, 11, 2, 7, 15, tzinfo=UTC)
-    return [
-        start + timedelta(days=day, hours=hour)
-        for day, hour in [
-            (0, 0),
-            (0, 6),
-            (1, 3),
-            (3, 9),
-            (7, 1),
-            (8, 7),
-            (9, 4),
-            (11, 10),
-            (14, 2),
-            (15, 8),
-            (16, 5),
-            (18, 11),
-        ]
-    ]
-
-
-def letter_pdf(path: Path, text: str) -> Path:
-    HTML(string=f"<p style='font-size:20pt'>{text}</p>").write_pdf(path)
-    return path
-
-
-def answer_eml(path: Path) -> Path:
-    path.write_text(
-        "From: Préfecture <pref@val-doise.gouv.fr>\nTo: demandeur@example.org\n"
-        "Subject: Votre demande\nDate: Mon, 30 Nov 2026 10:00:00 +0100\n"
-        "Content-Type: text/plain; charset=utf-8\n\nNous accusons réception de votre demande.\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-def proof_png(path: Path) -> Path:
-    image = Image.new("RGB", (600, 400), (250, 250, 240))
-    ImageDraw.Draw(image).text(
-        (30, 30), "Avis de réception", fill=(0, 0, 0), font=ImageFont.truetype(FONT, 28)
-    )
-    image.save(path)
-    return path
-
-
-def add_letters(workspace: Workspace, folder: Path) -> None:
-    first = record_letter(
-        workspace,
-        CASE,
-        LetterInput(
-            file=letter_pdf(folder / "lettre.pdf", "Monsieur le Préfet, je demande un rendez-vous."),
-            direction="sent",
-            channel="lrar",
-            letter_date=date(2026, 11, 5),
-            tracking="1A 234 567 8901 2",
-            subject="Demande de rendez-vous",
-            proofs=(proof_png(folder / "ar.png"),),
-        ),
-    )
-    record_letter(
-        workspace,
-        CASE,
-        LetterInput(
-            file=answer_eml(folder / "reponse.eml"),
-            direction="received",
-            channel="email",
-            answers=first.id,
-        ),
-    )
-    record_letter(
-        workspace,
-        CASE,
-        LetterInput(
-            file=letter_pdf(folder / "relance.pdf", "Relance."),
-            direction="sent",
-            channel="courrier",
-            letter_date=date(2026, 11, 16),
-        ),
-    )
-
-
-def page_texts(path: Path) -> list[str]:
-    return [page.extract_text() for page in PdfReader(path).pages]
-
-
-def outline_titles(reader: PdfReader) -> list[tuple[int, str, int]]:
-    """(depth, title, page) of every bookmark."""
-    found: list[tuple[int, str, int]] = []
-
-    def walk(items: list, depth: int) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item, depth + 1)
-            else:
-                found.append((depth, item.title, reader.get_destination_page_number(item)))
-
-    walk(reader.outline, 0)
-    return found
+from tests.evidence_helpers import URL, add_sample_case
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """One demo dossier with 12 captures over 3 weeks and 3 letters, shared by the read-only tests."""
-    folder = tmp_path_factory.mktemp("dossier")
-    workspace, _ = init_workspace(folder / "ws", demo=True)
-    workspace.use_clock(SimulatedClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC)))
-    target_id = add_sample_case(workspace, CASE)
-    record_shots(workspace, target_id, three_weeks())
-    add_letters(workspace, folder)
-    result = build_dossier(workspace, CASE, folder / "out")
+    """One demo dossier with 12 captures over 3 weeks, 3 letters and 2 pièces of the applicant, shared by the
+    read-only tests."""
+    workspace, result = build_sample(tmp_path_factory.mktemp("dossier"))
     yield workspace, result
     workspace.close()
 
 
 # --- the Télérecours bundle ------------------------------------------------------------------------
+
+
+def of_kind(result, kind: str) -> list:
+    return [entry for entry in result.pieces if entry.piece.kind == kind]
 
 
 def test_pieces_are_numbered_named_and_sized_for_telerecours(built):
@@ -217,13 +65,21 @@ def test_pieces_are_numbered_named_and_sized_for_telerecours(built):
     assert all(len(name) <= 80 and not set("%&/") & set(name) and name.count(".") == 1 for name in names)
     assert all(entry.path.stat().st_size <= MAX_FILE_BYTES for entry in result.pieces)
     assert [entry.piece.kind for entry in result.pieces] == (
-        ["synthese", "chronologie", "captures", "captures", "captures", "courrier", "courrier", "courrier"]
+        ["demandeur", "demandeur", "synthese", "chronologie", "captures", "captures", "captures",
+         "courrier", "courrier", "courrier", "methode"]
     )
-    assert names[2] == "PJ3_Captures_d_ecran_semaine_du_2_au_8_novembre_2026.pdf"
-    assert names[5:] == [
-        "PJ6_Courrier_envoye_le_5_novembre_2026_LRAR.pdf",
-        "PJ7_Courrier_envoye_le_16_novembre_2026_courrier_simple.pdf",
-        "PJ8_Reponse_recue_le_30_novembre_2026_courriel.pdf",
+    assert names == [
+        "PJ1_Titre_de_sejour_en_cours_de_validite.pdf",  # recorded second: the bundle order is BUNDLE_ORDER's
+        "PJ2_Justificatif_de_domicile_facture_d_electricite.pdf",
+        "PJ3_Note_de_synthese.pdf",
+        "PJ4_Chronologie_des_tentatives_et_des_courriers.pdf",
+        "PJ5_Captures_d_ecran_semaine_du_2_au_8_novembre_2026.pdf",
+        "PJ6_Captures_d_ecran_semaine_du_9_au_15_novembre_2026.pdf",
+        "PJ7_Captures_d_ecran_semaine_du_16_au_22_novembre_2026.pdf",
+        "PJ8_Courrier_envoye_le_5_novembre_2026_LRAR.pdf",
+        "PJ9_Courrier_envoye_le_16_novembre_2026_courrier_simple.pdf",
+        "PJ10_Reponse_recue_le_30_novembre_2026_courriel.pdf",
+        "PJ11_Annexe_technique_methode_d_enregistrement_et_de_verification.pdf",
     ]
 
 
@@ -240,15 +96,17 @@ def test_every_page_has_its_footer_and_the_demo_watermark(built):
 
 def test_page_counts(built):
     _, result = built
-    captures = [entry for entry in result.pieces if entry.piece.kind == "captures"]
-    assert [entry.pages for entry in captures] == [4, 4, 4]  # one attempt per page
-    letter = result.pieces[5]  # cover, the letter's own PDF page, then the avis de réception image
+    assert [entry.pages for entry in of_kind(result, "captures")] == [4, 4, 4]  # one attempt per page
+    letter = of_kind(result, "courrier")[0]  # cover, the letter's own PDF page, then the avis de réception image
     texts = page_texts(letter.path)
     assert letter.pages == len(texts) == 3
     assert "Monsieur le Préfet" in texts[1] and "Courrier — lettre.pdf, page 1/1" in texts[1]
     assert "Preuve d'envoi ou de réception — ar.png" in texts[2]
-    answer = page_texts(result.pieces[7].path)
+    answer = page_texts(of_kind(result, "courrier")[2].path)
     assert any("Nous accusons réception de votre demande." in text for text in answer)
+    permit, address = of_kind(result, "demandeur")  # an image on its heading's page; a PDF after its heading
+    assert (permit.pages, address.pages) == (1, 2)
+    assert "Facture EDF, 1 rue de l'Exemple, Cergy" in page_texts(address.path)[1]
     review = PdfReader(result.review)
     assert len(review.pages) == result.review_pages == 1 + sum(entry.pages for entry in result.pieces)
 
@@ -264,11 +122,11 @@ def test_inventory_titles_equal_file_names(built):
 
 def test_chronology_shows_letters_answers_and_silence(built):
     _, result = built
-    text = " ".join(page_texts(result.pieces[1].path)).replace("\n", " ")
+    text = " ".join(page_texts(of_kind(result, "chronologie")[0].path)).replace("\n", " ")
     assert "Réponse le 30 novembre 2026, 25 jours plus tard" in text
     assert "Courriers restés sans réponse au 4 décembre 2026" in text
     assert (
-        "courrier du 16 novembre 2026 (courrier simple) — pièce n° 7 — sans réponse depuis 18 jours" in text
+        "courrier du 16 novembre 2026 (courrier simple) — pièce n° 9 — sans réponse depuis 18 jours" in text
     )
     assert text.count("Tentative n°") == 12
 
@@ -278,6 +136,7 @@ def test_every_pdf_uses_only_the_shipped_fonts(built):
     pièce also holds the letter's own PDF pages, with their own fonts: the pages the tool draws are checked."""
     _, result = built
     drawn = [entry.path for entry in result.pieces if entry.piece.kind != "courrier"] + [result.inventory]
+    drawn.remove(of_kind(result, "demandeur")[1].path)  # the applicant's own PDF, with its own fonts
     for path in drawn:
         listed = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
         names = {line.split()[0].split("+")[-1] for line in listed.splitlines()[2:]}
@@ -294,19 +153,20 @@ def test_every_pdf_passes_qpdf_check(built):
 # --- the review copy ---------------------------------------------------------------------------
 
 
-def test_review_copy_has_a_bookmark_per_piece_week_and_attempt(built):
+def test_review_copy_bookmarks_one_level_per_piece_with_its_weeks_and_attempts_beneath(built):
     _, result = built
     reader = PdfReader(result.review)
     marks = outline_titles(reader)
-    titles = [title for _, title, _ in marks]
-    for entry in result.pieces:
-        assert f"Pièce n° {entry.piece.number} — {entry.piece.label}" in titles
-    weeks = [(depth, title) for depth, title, _ in marks if title.startswith("Semaine")]
-    assert weeks == [
-        (0, "Semaine du 2 au 8 novembre 2026"),
-        (0, "Semaine du 9 au 15 novembre 2026"),
-        (0, "Semaine du 16 au 22 novembre 2026"),
+    assert [title for depth, title, _ in marks if depth == 0] == ["Dossier complet"] + [
+        f"Pièce n° {entry.piece.number} — {entry.piece.label}" for entry in result.pieces
     ]
+    chronology, week = next(i for i, mark in enumerate(marks) if "Chronologie" in mark[1]), "Semaine du 2 au 8 novembre 2026"
+    assert marks[chronology + 1][:2] == (1, week)  # the chronology's weeks beneath it
+    captures = [i for i, (depth, title, _) in enumerate(marks) if depth == 0 and "Captures" in title]
+    for index in captures:  # a week's pièce, its four attempts beneath it
+        beneath = [title for _, title, _ in marks[index + 1 : index + 5]]
+        assert all(title.startswith("Tentative n°") for title in beneath), beneath
+        assert marks[index + 1][0] == 1
     attempts = [(page, title) for _, title, page in marks if title.startswith("Tentative n°")]
     assert len(attempts) == 12
     assert all(
@@ -341,11 +201,13 @@ def test_attachments_are_byte_identical_to_the_manifest_and_the_store(built):
         assert line["entry_hash"] == stored[line["seq"]].entry_hash
     for line in full:
         assert line["payload"] == stored[line["seq"]].payload
-    assert len(manifest["artefacts"]) == 12 * 3 + 4  # and the letter, its proof, the e-mail, the relance
+    # and the letter, its proof, the e-mail, the relance, and the applicant's two documents
+    assert len(manifest["artefacts"]) == 12 * 3 + 4 + 2
     for item in manifest["artefacts"]:
         blob = (workspace.home / artefacts[item["id"]].blob_path).read_bytes()
         assert hashlib.sha256(blob).hexdigest() == item["sha256"] and len(blob) == item["size"]
-        assert 3 <= item["piece"] <= 8
+        assert 1 <= item["piece"] <= 10
+    assert [item["piece"] for item in manifest["artefacts"] if "applicant_piece_id" in item] == [1, 2]
 
 
 def test_manifest_and_sums_cover_the_bundle(built):
@@ -361,23 +223,6 @@ def test_manifest_and_sums_cover_the_bundle(built):
     assert {INVENTORY_NAME, REVIEW_NAME, "manifest.json"} <= listed
 
 
-# --- the note: statistics and heatmap ------------------------------------------------------------
-
-
-def test_heatmap_counts_equal_capture_counts(built):
-    workspace, _ = built
-    facts = facts_of(workspace, CASE)
-    html = synthese_html(facts, facts.pieces[0])
-    cells = {
-        (int(day), int(hour)): int(count)
-        for day, hour, count in re.findall(r'data-weekday="(\d)" data-hour="(\d+)" data-count="(\d+)"', html)
-    }
-    assert len(cells) == 7 * 24
-    local = [moment.astimezone(PARIS) for moment in three_weeks()]
-    assert cells == {key: Counter((m.weekday(), m.hour) for m in local)[key] for key in cells}
-    assert sum(cells.values()) == 12
-
-
 def test_daylight_saving_change_shows_local_times(workspace, tmp_path):
     target_id = add_sample_case(workspace, CASE)
     moments = [
@@ -389,15 +234,17 @@ def test_daylight_saving_change_shows_local_times(workspace, tmp_path):
     ]
     record_shots(workspace, target_id, moments)
     result = build_dossier(workspace, CASE, tmp_path / "out")
-    chronology = " ".join(page_texts(result.pieces[1].path)).replace("\n", " ")
+    chronology = " ".join(page_texts(of_kind(result, "chronologie")[0].path)).replace("\n", " ")
+    # The week of the change shows each row's offset; the next one says its offset once.
     for expected in [
+        "Heure de Paris ; changement d'heure dans la semaine, décalage UTC indiqué à chaque ligne.",
         "24/10/2026 10:00 (UTC+02:00)",
         "25/10/2026 02:30 (UTC+02:00)",
         "25/10/2026 02:30 (UTC+01:00)",
-        "26/10/2026 09:00 (UTC+01:00)",
-        "27/10/2026 17:00 (UTC+01:00)",
+        "Heure de Paris, UTC+01:00.",
     ]:
         assert expected in chronology
+    assert "26/10/2026 09:00 J+2" in chronology and "(UTC+01:00) J+2" not in chronology
     weeks = [entry for entry in result.pieces if entry.piece.kind == "captures"]
     assert [entry.piece.week for entry in weeks] == ["2026-W43", "2026-W44"]
     first_week = " ".join(page_texts(weeks[0].path)).replace("\n", " ")
@@ -405,6 +252,7 @@ def test_daylight_saving_change_shows_local_times(workspace, tmp_path):
     assert "dimanche 25 octobre 2026 à 02:30:00 (UTC+01:00)" in first_week
     facts = facts_of(workspace, CASE)
     assert 'data-weekday="6" data-hour="2" data-count="2"' in synthese_html(facts, facts.pieces[0])
+    assert facts.pieces[0].kind == "synthese"
 
 
 # --- planning the pièces -----------------------------------------------------------------------------
@@ -455,10 +303,11 @@ def test_command_builds_and_verify_finds_tampering(cli, tmp_path):
         "PJ1_Note_de_synthese.pdf",
         "PJ2_Chronologie_des_tentatives_et_des_courriers.pdf",
         "PJ3_Captures_d_ecran_semaine_du_2_au_8_novembre_2026.pdf",
+        "PJ4_Annexe_technique_methode_d_enregistrement_et_de_verification.pdf",
     ]
     assert PdfReader(out / result.out.splitlines()[2]).get_num_pages() == 3
     intact = verify_bundle(workspace, out)
-    assert intact.ok and (intact.files_checked, intact.artefacts_checked) == (6, 9)
+    assert intact.ok and (intact.files_checked, intact.artefacts_checked) == (7, 9)
     assert intact.entries_checked == intact.to_json()["entries_checked"] > 3
     again = cli("dossier", CASE, "--out", str(out))
     assert again.code == 2 and "n'est pas vide" in again.err
@@ -486,7 +335,7 @@ def test_heavy_screenshots_get_lighter_copies_not_new_pieces(workspace, tmp_path
     record_shots(workspace, target_id, three_weeks()[:2])
     monkeypatch.setattr(piece_files, "IMAGE_BUDGET", 1)  # every step too heavy: the lightest is kept
     result = build_dossier(workspace, CASE, tmp_path / "out")
-    assert [entry.piece.kind for entry in result.pieces] == ["synthese", "chronologie", "captures"]
+    assert [entry.piece.kind for entry in result.pieces] == ["synthese", "chronologie", "captures", "methode"]
     reader = PdfReader(result.pieces[2].path)
     images = {image.name: image.image for page in reader.pages for image in page.images}
     assert [image.width for image in images.values()] == [900, 900]
@@ -503,9 +352,9 @@ def test_damaged_screenshot_stops_the_build_and_leaves_no_bundle(cli, tmp_path):
     blob.chmod(0o600)
     blob.write_bytes(b"not an image")
     workspace.close()
-    result = cli("dossier", CASE, "--out", str(tmp_path / "out"))
+    result = cli("dossier", CASE, "--out", str(tmp_path / "out"), "--no-attempt-first")
     assert result.code == 1
-    assert result.err == (
+    assert result.err.splitlines()[-1] + "\n" == (
         f"Erreur : tentative n° 1 : capture d'écran illisible [{shown.blob_path}] (UnidentifiedImageError) ; "
         "lancez « preuves verify »\n"
     )
@@ -523,7 +372,7 @@ def test_real_screenshots_are_embedded_as_jpeg(workspace, site, browser, fast_se
         site.mode = mode
         capture_target(workspace, target, browser, fast_settings)
     result = build_dossier(workspace, CASE, tmp_path / "out")
-    reader = PdfReader(result.pieces[2].path)
+    reader = PdfReader(of_kind(result, "captures")[0].path)
     assert len(reader.pages) == 2
     images = {image.name: image.image for page in reader.pages for image in page.images}
     assert len(images) == 2

@@ -15,8 +15,8 @@ revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
-
-# The append-only tables this revision creates (evidence.models.APPEND_ONLY_TABLES grew later).
+# The tables this revision protects, fixed here: later revisions protect the tables they add themselves
+# (evidence.models.APPEND_ONLY_TABLES grew later).
 APPEND_ONLY = ("journal_entries", "captures", "artefacts", "letters")
 
 

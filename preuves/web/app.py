@@ -16,7 +16,7 @@ from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
 from evidence.letters import max_file_bytes
 from evidence.workspace import Workspace
-from preuves.web import actions, auth, captures, cases, filters, plans
+from preuves.web import actions, auth, captures, cases, filters, pieces, plans
 from preuves.web.context import WebState
 from preuves.web.exports import sweep_exports
 from preuves.web.security import FORM_BYTES, SESSION_HOURS, check_access, check_csrf, csrf_token, limit_body, secret_key
@@ -98,7 +98,9 @@ def create_app(
             message += f" Un envoi ne peut dépasser {app.config['MAX_CONTENT_LENGTH'] // 2**20} Mo."
         return render_template("error.html", message=message), error.code or 500
 
-    for blueprint in (auth.blueprint, cases.blueprint, captures.blueprint, actions.blueprint, plans.blueprint):
+    for blueprint in (
+        auth.blueprint, cases.blueprint, captures.blueprint, actions.blueprint, plans.blueprint, pieces.blueprint,
+    ):
         app.register_blueprint(blueprint)
     return app
 

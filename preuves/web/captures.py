@@ -45,6 +45,8 @@ def artefact(artefact_id: int) -> Response:
             capture_or_404(session, row.capture_id)
         elif row.letter is not None:
             case_or_404(session, row.letter.case_id)
+        elif row.applicant_piece is not None:
+            case_or_404(session, row.applicant_piece.case_id)
         else:
             abort(404)  # timestamp tokens and the like belong to no one case
         session.expunge(row)

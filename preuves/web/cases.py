@@ -14,7 +14,9 @@ from werkzeug.wrappers import Response
 
 from capture.accompanied import open_windows
 from capture.platforms import checked_target, get_platform
+from dossier_builder.glance import case_glance
 from evidence.accounts import visible_cases
+from evidence.applicant_pieces import PIECE_KINDS, piece_summaries
 from evidence.case_status import case_status
 from evidence.errors import PreuvesError
 from evidence.letters import (
@@ -116,6 +118,7 @@ def show(case_id: int) -> str:
             )
         )
         letters = letter_summaries(session, case, paris_today(web.workspace))
+        pieces = piece_summaries(session, case)
         session.expunge_all()
     return render_template(
         "case.html",
@@ -126,6 +129,7 @@ def show(case_id: int) -> str:
         attempts_sentence=mode_sentence(target.platform), attempt_mode=get_platform(target.platform).attempt_mode,
         mode_labels=MODE_LABELS, reason_labels=REASON_LABELS,
         letters=letters, directions=DIRECTIONS, channels=CHANNELS, today=paris_today(web.workspace),
+        glance=case_glance(web.workspace, case), pieces=pieces, piece_kinds=PIECE_KINDS,
     )
 
 
@@ -146,14 +150,14 @@ def add_letter(case_id: int) -> Response:
                 web.workspace,
                 str(case_id),
                 LetterInput(
-                    file=_save(main, Path(folder), "courrier"),
+                    file=save_upload(main, Path(folder), "courrier"),
                     direction=form.get("direction", ""),
                     channel=form.get("channel", ""),
                     letter_date=_optional_day(form.get("date")),
                     tracking=form.get("tracking") or None,
                     subject=form.get("subject") or None,
                     proofs=tuple(
-                        _save(proof, Path(folder), f"preuve-{n}")
+                        save_upload(proof, Path(folder), f"preuve-{n}")
                         for n, proof in enumerate(request.files.getlist("proofs"), 1) if proof.filename
                     ),
                     answers=form.get("answers", type=int),
@@ -167,7 +171,7 @@ def add_letter(case_id: int) -> Response:
     return redirect(url_for("cases.show", case_id=case_id, _anchor="courriers"))
 
 
-def _save(upload: FileStorage, folder: Path, fallback: str) -> Path:
+def save_upload(upload: FileStorage, folder: Path, fallback: str) -> Path:
     """Keep an upload under a safe version of its own name (the letter's file name is evidence)."""
     name = secure_filename(upload.filename or "") or fallback
     path = folder / name
