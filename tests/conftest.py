@@ -167,6 +167,15 @@ def site(site_server: SimulatedSite) -> Iterator[SimulatedSite]:
     site_server.mode = "noslot"
 
 
+@pytest.fixture
+def site_on_demo_clock(site: SimulatedSite, demo_workspace: Workspace) -> Iterator[SimulatedSite]:
+    """The site's `Date` header follows the demo workspace's simulated clock, as in `preuves demo`:
+    otherwise each capture would show the real today as the server's time, days away from the attempt's."""
+    site.clock = demo_workspace.clock.now
+    yield site
+    site.clock = None
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[BrowserService]:
     with BrowserService() as service:

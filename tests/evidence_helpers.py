@@ -36,9 +36,13 @@ def sample_png(text: str = "Il n'existe plus de plage horaire libre") -> bytes:
 
 
 def record_sample_captures(
-    workspace: Workspace, target_id: int, count: int, screenshot: bytes | None = None
+    workspace: Workspace, target_id: int, count: int, screenshot: bytes | None = None, recent: bool = False
 ) -> list[Capture]:
+    """`count` attempts 7 hours apart from Monday 2 November 2026, or ending an hour ago when `recent`
+    (for commands that warn about old evidence, run on the real clock)."""
     start = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    if recent:
+        start = datetime.now(UTC) - timedelta(hours=7 * count + 1)
     captures = []
     for n in range(1, count + 1):
         facts = sample_facts(target_id, n, start + timedelta(hours=7 * n))

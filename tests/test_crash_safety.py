@@ -302,14 +302,15 @@ def test_real_captures_killed_mid_walk_20_times(tmp_path, site):
 
 
 def _fill(directory: Path) -> None:
-    """Write into `directory` until the file system is full."""
-    with (directory / "remplissage").open("wb") as handle:
-        try:
+    """Write into `directory` until the file system is full (it may be full already: then even the
+    file cannot be created, which is as good)."""
+    try:
+        with (directory / "remplissage").open("wb") as handle:
             while True:
                 handle.write(b"\0" * 65536)
                 handle.flush()
-        except OSError:
-            pass
+    except OSError:
+        pass
 
 
 @pytest.fixture

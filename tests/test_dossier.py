@@ -375,6 +375,9 @@ def test_real_screenshots_are_embedded_as_jpeg(workspace, site, browser, fast_se
     reader = PdfReader(of_kind(result, "captures")[0].path)
     assert len(reader.pages) == 2
     images = {image.name: image.image for page in reader.pages for image in page.images}
-    assert len(images) == 2
-    assert all(image.format == "JPEG" and image.size == (1366, 929) for image in images.values())
+    screenshots = [image for image in images.values() if image.size == (1366, 929)]
+    assert len(screenshots) == 2 and all(image.format == "JPEG" for image in screenshots)
+    # The rest are the decisive text's enlarged crops, one per page: never a second full-size copy.
+    insets = [image for image in images.values() if image.size != (1366, 929)]
+    assert len(insets) <= 2 and all(image.size[0] < 1366 and image.size[1] < 929 for image in insets)
     assert verify_bundle(workspace, result.directory).ok

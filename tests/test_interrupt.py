@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -41,6 +42,15 @@ def ctrl_c(child: subprocess.Popen[str]) -> tuple[str, str]:
     """What a terminal does: SIGINT to the whole foreground process group."""
     os.killpg(child.pid, signal.SIGINT)
     return child.communicate(timeout=90)
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_not_ignored() -> Iterator[None]:
+    """A run started in the background by a non-interactive shell inherits Ctrl-C ignored (as the tool then
+    rightly does): these tests need it to interrupt, here and in the commands they start."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def counts(home: Path) -> tuple[int, int]:
@@ -118,7 +128,7 @@ def test_ctrl_c_while_a_record_is_being_kept(workspace, cli, tmp_path, monkeypat
 def test_ctrl_c_lost_in_a_del_still_stops_the_dossier(workspace, cli, tmp_path, monkeypatch):
     """The interrupt raised inside a `__del__` (as in WeasyPrint's FontConfiguration) is swallowed
     by Python; the build must stop all the same, and remove what it wrote."""
-    record_sample_captures(workspace, add_sample_case(workspace), 3, screenshot=sample_png())
+    record_sample_captures(workspace, add_sample_case(workspace), 3, screenshot=sample_png(), recent=True)
     build_piece = dossier_builder.build.build_piece
 
     class CleansUpOnCollection:
@@ -146,7 +156,7 @@ def test_ctrl_c_during_a_dossier_built_by_worker_processes(tmp_path):
     workspace, _ = init_workspace(home)
     try:
         record_sample_captures(workspace, add_sample_case(workspace), dossier_builder.build.PARALLEL_FROM_ATTEMPTS,
-                               screenshot=sample_png())
+                               screenshot=sample_png(), recent=True)
     finally:
         workspace.close()
     out_dir = tmp_path / "pieces"

@@ -124,6 +124,7 @@ def test_the_bordereau_is_the_inventory_and_quotations_are_the_letters_subjects(
         (8, "Courrier envoyé le 12 novembre 2026, LRAR"),
         (9, "Courrier envoyé le 19 novembre 2026, courriel"),
         (10, "Réponse reçue le 27 novembre 2026, courrier simple"),
+        (11, "Annexe technique, méthode d'enregistrement et de vérification"),
     ]
     whole = text(draft.pdf)
     letters = json.loads(cli("letter", "list", CASE, "--json", home=complete.home).out)

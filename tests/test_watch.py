@@ -278,7 +278,8 @@ def test_a_watcher_killed_mid_attempt_leaves_it_to_the_other(workspace, six_site
     _assert_each_planned_attempt_done_once(workspace, 3)
 
 
-def test_status_warns_while_evidence_is_weak(demo_workspace, site, browser, fast_settings, cli):
+def test_status_warns_while_evidence_is_weak(demo_workspace, site_on_demo_clock, browser, fast_settings, cli):
+    site = site_on_demo_clock
     workspace = demo_workspace
     target_id = classic_target(workspace, site)
     monday_9h = datetime(2026, 11, 30, 8, tzinfo=UTC)
