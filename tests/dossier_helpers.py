@@ -65,8 +65,9 @@ def decisive_box() -> tuple[int, int, int, int]:
     return DECISIVE_AT[0] + left, DECISIVE_AT[1] + top, right - left, bottom - top
 
 
-def observed(n: int, moment: datetime) -> PageObservations:
-    """What attempt n read besides its state: the server clock 300 + 40 n ms ahead, the labels, the box."""
+def observed(n: int, moment: datetime, state: str) -> PageObservations:
+    """What attempt n read besides its state: the server clock 300 + 40 n ms ahead, the labels, the box; on an
+    error page a block reference, on a no-slot page the next publication announced (the next day, 10:00)."""
     skew = 300 + 40 * n
     return PageObservations(
         server_date=(moment + timedelta(milliseconds=skew)).replace(microsecond=0),
@@ -74,7 +75,15 @@ def observed(n: int, moment: datetime) -> PageObservations:
         counter_label=COUNTER_LABEL,
         procedure_label=PROCEDURE_LABEL,
         decisive_box=decisive_box(),
+        block_reference=f"8c1f{n:04d}ab92d4e7f1" if state == "error" else None,
+        next_release=announced_release(moment) if state == "noslot" else None,
     )
+
+
+def announced_release(moment: datetime) -> datetime:
+    """The publication a no-slot page of record_shots announces: the next day at 10:00 in Paris."""
+    next_day = moment.astimezone(PARIS).date() + timedelta(days=1)
+    return datetime(next_day.year, next_day.month, next_day.day, 10, tzinfo=PARIS)
 
 
 def record_shots(
@@ -85,7 +94,7 @@ def record_shots(
         raw, annotated = screenshot_png(moment, state)
         facts = replace(sample_facts(target_id, n, moment), state=state)
         if observations:
-            facts = replace(facts, observations=observed(n, moment))
+            facts = replace(facts, observations=observed(n, moment, state))
         record_capture(
             workspace,
             facts,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from dossier_builder.facts import facts_of
 from dossier_builder.piece_files import synthese_html
+from dossier_builder.render import paris_long
 from dossier_builder.verify import verify_bundle
 from evidence.localtime import PARIS
 from evidence.models import JournalEntry
@@ -22,6 +23,7 @@ from tests.dossier_helpers import (
     COUNTER_LABEL,
     PROCEDURE_LABEL,
     STATES,
+    announced_release,
     build_sample,
     decisive_box,
     page_texts,
@@ -201,6 +203,15 @@ def test_each_attempt_shows_the_labels_and_an_inset_of_the_decisive_text(built):
     reader = PdfReader(piece_of(result, "captures").path)
     first = sorted((image.image.size for image in reader.pages[0].images), key=lambda size: size[1])
     assert first[0] == (width + 16, height + 16)  # the inset, cut at the printed rectangle
+
+
+def test_each_attempt_shows_an_announced_publication_and_a_block_reference(built):
+    _, result = built
+    for n, (page, moment) in enumerate(zip(capture_pages(result), three_weeks(), strict=True), start=1):
+        state = STATES[n % len(STATES)]
+        release = f"Prochaine mise en ligne annoncée par le site {paris_long(announced_release(moment))}"
+        block = f"Référence de la page de blocage 8c1f{n:04d}ab92d4e7f1 (identifiant de la requête bloquée"
+        assert (release in page, block in page) == (state == "noslot", state == "error"), page
 
 
 # --- words and glyphs ---------------------------------------------------------------------------------
