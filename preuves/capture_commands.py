@@ -96,9 +96,17 @@ def classify(
         raise BadInput(f"{file} : lecture impossible ({exc.strerror})") from exc
     found = classify_page(html, url, platform)
     if as_json:
-        print_json({"state": found.state.value, "platform": found.platform, "evidence_text": found.evidence_text})
-    else:
-        out.print(f"{found.state.label} ({found.platform}) : « {found.evidence_text} »")
+        print_json({
+            "state": found.state.value, "platform": found.platform, "evidence_text": found.evidence_text,
+            "block_reference": found.block_reference,
+            "next_release": found.next_release.isoformat() if found.next_release else None,
+        })
+        return
+    out.print(f"{found.state.label} ({found.platform}) : « {found.evidence_text} »")
+    if found.block_reference:
+        out.print(f"Référence de la page de blocage : {found.block_reference}")
+    if found.next_release:
+        out.print(f"Prochaine mise en ligne annoncée : {paris_time(found.next_release)}")
 
 
 def register(app: typer.Typer) -> None:

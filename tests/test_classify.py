@@ -1,7 +1,9 @@
 """Offline page classification on synthetic pages carrying each site's exact strings, the rule data itself,
 and inputs that are not HTML at all (real and rebuilt pages: test_classify_real_pages.py)."""
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -409,3 +411,21 @@ def test_the_one_pass_text_of_a_region_is_its_text_read_alone(body: list[str]) -
         if noted.visible(node):
             assert noted.text_of(node) == alone.text_of(twin)
     assert noted.blocks == alone.blocks
+
+
+REBUILT = Path(__file__).parent / "fixtures" / "rebuilt_pages"
+
+
+def test_the_classify_command_gives_a_block_reference_and_an_announced_publication(cli) -> None:
+    blocked = cli("classify", str(REBUILT / "cloudflare_blocked.html"), "--url", RDVPREF_URL, "--json")
+    assert blocked.code == 0
+    assert json.loads(blocked.out) | {"evidence_text": None} == {
+        "state": "error", "platform": "rdvpref", "evidence_text": None,
+        "block_reference": "8d3f0a1b2c4e5f67", "next_release": None,
+    }
+    announced = cli("classify", str(REBUILT / "rdvpref_creneau_sans_calendrier.html"), "--url", RDVPREF_URL)
+    assert announced.code == 0
+    assert announced.out.splitlines() == [
+        "aucun créneau (rdvpref) : « Veuillez réessayer ultérieurement. »",
+        "Prochaine mise en ligne annoncée : 16/03/2026 14:00:00 (UTC+01:00)",
+    ]
