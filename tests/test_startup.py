@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 # Libraries that take a tenth of a second or more to import, and the commands that need them.
-BROWSER_PDF_WEB = ("playwright", "weasyprint", "PIL", "pypdf", "jinja2", "flask", "waitress", "apscheduler", "selectolax")
+BROWSER_PDF_WEB = (
+    "playwright", "weasyprint", "PIL", "pypdf", "jinja2", "flask", "waitress", "apscheduler", "selectolax"
+)
 DATABASE = ("sqlalchemy", "alembic")
 
 
