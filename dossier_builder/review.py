@@ -6,8 +6,8 @@ level per pièce, and beneath each the pièce's own headings (the weeks of the c
 a week of captures, the sections of the note).
 
 The copy is for reading and for sending by email (most mail and court portals stop at 20 to 32 Mo): it takes
-each large JPEG image (the screenshots) at half its width, a copy made by the worker that wrote the pièce.
-The filed pièces and the store keep the full resolution.
+each large JPEG image (the screenshots) at half its width (see images.reading_jpeg), a copy made by the
+worker that wrote the pièce. The filed pièces and the store keep the full resolution.
 """
 
 from __future__ import annotations
