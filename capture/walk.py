@@ -296,23 +296,31 @@ async def _run_steps(
         raise _AttemptEnded(network.blocked_message())
 
 
-# Fields of a form that would carry typed text (or a captcha answer) if the form were submitted.
-_TEXT_FIELDS_OF_FORM = """e => e.form ? Array.from(e.form.elements).filter(f =>
+# What the checks before an action need of its element, read in one round trip to the page (without waiting
+# for it, unlike a locator's own evaluate): null when absent, else its type and the fields of its form that
+# would carry typed text (or a captcha answer) if the form were submitted.
+_ELEMENT_FACTS = """elements => {
+  if (!elements.length) return null;
+  const e = elements[0];
+  const textFields = e.form ? Array.from(e.form.elements).filter(f =>
     f.tagName === 'TEXTAREA' || (f.tagName === 'INPUT' &&
     !['hidden', 'checkbox', 'radio', 'submit', 'button', 'image', 'reset'].includes(f.type))
-).map(f => f.name || f.id || f.tagName.toLowerCase()) : []"""
+  ).map(f => f.name || f.id || f.tagName.toLowerCase()) : [];
+  return {kind: (e.type || '').toLowerCase(), textFields};
+}"""
 
 
 async def _act(page: Page, step: Step, timeout_ms: float) -> str | None:
     """Tick, choose or press one element. Returns why the walk must stop here, or None."""
-    if await page.locator(step.target).count() == 0:
+    facts = await page.locator(step.target).evaluate_all(_ELEMENT_FACTS)
+    if facts is None:
         return "élément absent, parcours arrêté"
     element = page.locator(step.target).first
-    kind = await element.evaluate("e => (e.type || '').toLowerCase()")
+    kind = facts["kind"]
     if kind not in ELEMENT_TYPES[step.action]:
         raise _AttemptEnded(f"élément inattendu pour « {step.description} » (type {kind!r})")
     if step.action is Action.CLICK_BUTTON:
-        text_fields = await element.evaluate(_TEXT_FIELDS_OF_FORM)
+        text_fields = facts["textFields"]
         if text_fields:
             # Submitting would send a text field (a captcha answer, personal data): never.
             return f"formulaire avec champ de saisie ({', '.join(text_fields)}), parcours arrêté"
