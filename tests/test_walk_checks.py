@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from capture.platforms import get_platform
 from capture.steps import Action, Step
-from capture.walk import WalkPlan, _act, walk
+from capture.walk import WalkPlan, _act, _element_facts, walk
 from evidence.clock import SystemClock
 
 
@@ -53,7 +53,9 @@ def test_a_button_whose_form_holds_a_text_field_is_never_pressed(browser):
         requests = []
         page.on("request", lambda request: requests.append(request.url))
         await page.set_content(form)
-        stop = await _act(page, step, 5000)
+        applies, facts = await _element_facts(page, step)
+        assert applies  # no `when` condition
+        stop = await _act(page, step, facts, 5000)
         await context.close()
         return stop, requests
 
