@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Dialog, Frame, Page, Response
@@ -276,7 +276,12 @@ async def _run_steps(
     for step in steps:
         if network.blocked:
             raise _AttemptEnded(network.blocked_message())
-        if step.when is not None and await page.locator(step.when).count() == 0:
+        facts = None
+        if step.action in ELEMENT_TYPES:
+            applies, facts = await _element_facts(page, step)
+        else:
+            applies = step.when is None or await page.locator(step.when).count() > 0
+        if not applies:
             continue
         if step.action is Action.GOTO:
             await page.goto(step.target, wait_until="load", timeout=timeout_ms)
@@ -286,7 +291,7 @@ async def _run_steps(
             await page.wait_for_selector(step.target, timeout=timeout_ms)
         elif step.action is Action.WAIT_TEXT:
             await page.get_by_text(step.target).first.wait_for(timeout=timeout_ms)
-        elif stop_reason := await _act(page, step, timeout_ms):
+        elif stop_reason := await _act(page, step, facts, timeout_ms):
             done.append(f"{step.description} : {stop_reason}")
             return
         elif step.choice:
@@ -296,23 +301,42 @@ async def _run_steps(
         raise _AttemptEnded(network.blocked_message())
 
 
-# Fields of a form that would carry typed text (or a captcha answer) if the form were submitted.
-_TEXT_FIELDS_OF_FORM = """e => e.form ? Array.from(e.form.elements).filter(f =>
+# What the checks before an action need of its element, read in one round trip to the page (without waiting
+# for it, unlike a locator's own evaluate): null when absent, else its type and the fields of its form that
+# would carry typed text (or a captcha answer) if the form were submitted.
+_ELEMENT_FACTS = """elements => {
+  if (!elements.length) return null;
+  const e = elements[0];
+  const textFields = e.form ? Array.from(e.form.elements).filter(f =>
     f.tagName === 'TEXTAREA' || (f.tagName === 'INPUT' &&
     !['hidden', 'checkbox', 'radio', 'submit', 'button', 'image', 'reset'].includes(f.type))
-).map(f => f.name || f.id || f.tagName.toLowerCase()) : []"""
+  ).map(f => f.name || f.id || f.tagName.toLowerCase()) : [];
+  return {kind: (e.type || '').toLowerCase(), textFields};
+}"""
 
 
-async def _act(page: Page, step: Step, timeout_ms: float) -> str | None:
-    """Tick, choose or press one element. Returns why the walk must stop here, or None."""
-    if await page.locator(step.target).count() == 0:
+async def _element_facts(page: Page, step: Step) -> tuple[bool, dict[str, Any] | None]:
+    """Whether an action's step applies (its `when` condition) and the facts of its element (_ELEMENT_FACTS):
+    both read from the page as it stands, the two requests sent together (one round trip's wait)."""
+    if step.when is None:
+        return True, await page.locator(step.target).evaluate_all(_ELEMENT_FACTS)
+    present, facts = await asyncio.gather(
+        page.locator(step.when).count(), page.locator(step.target).evaluate_all(_ELEMENT_FACTS)
+    )
+    return present > 0, facts
+
+
+async def _act(page: Page, step: Step, facts: dict[str, Any] | None, timeout_ms: float) -> str | None:
+    """Tick, choose or press one element, whose `facts` were just read. Returns why the walk must stop here,
+    or None."""
+    if facts is None:
         return "élément absent, parcours arrêté"
     element = page.locator(step.target).first
-    kind = await element.evaluate("e => (e.type || '').toLowerCase()")
+    kind = facts["kind"]
     if kind not in ELEMENT_TYPES[step.action]:
         raise _AttemptEnded(f"élément inattendu pour « {step.description} » (type {kind!r})")
     if step.action is Action.CLICK_BUTTON:
-        text_fields = await element.evaluate(_TEXT_FIELDS_OF_FORM)
+        text_fields = facts["textFields"]
         if text_fields:
             # Submitting would send a text field (a captcha answer, personal data): never.
             return f"formulaire avec champ de saisie ({', '.join(text_fields)}), parcours arrêté"

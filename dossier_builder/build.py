@@ -119,21 +119,23 @@ def _workers_ignore_ctrl_c() -> Iterator[None]:
 
 
 def _build_pieces(
-    facts: DossierFacts, home: Path, directory: Path, workers: int, progress: Progress
+    facts: DossierFacts, home: Path, directory: Path, reading_dir: Path, workers: int, progress: Progress
 ) -> list[PieceFile]:
     total = len(facts.pieces)
     pages: dict[int, int] = {}
     progress("pièces", 0, total)
     if workers == 1:
         for piece in facts.pieces:
-            pages[piece.number] = build_piece(facts, piece, home, directory)
+            pages[piece.number] = build_piece(facts, piece, home, directory, reading_dir)
             progress("pièces", len(pages), total)
     else:
         # "spawn": the parent may run threads (progress display, browser); forking them is unsafe.
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             with _workers_ignore_ctrl_c():
                 futures = {
-                    pool.submit(build_piece, _for_piece(facts, piece), piece, home, directory): piece
+                    pool.submit(
+                        build_piece, _for_piece(facts, piece), piece, home, directory, reading_dir
+                    ): piece
                     for piece in facts.pieces
                 }
             try:
@@ -190,7 +192,9 @@ def _write_bundle(
     workers: int,
     progress: Progress,
 ) -> DossierResult:
-    pieces = _build_pieces(facts, home, directory, workers, progress)
+    reading_dir = scratch / "lecture"  # the review copy's lighter images
+    reading_dir.mkdir(mode=0o700)
+    pieces = _build_pieces(facts, home, directory, reading_dir, workers, progress)
     progress("inventaire", 0, 1)
     inventory = directory / INVENTORY_NAME
     inventory_pages = _build_inventory(facts, pieces, inventory, scratch)
@@ -217,6 +221,7 @@ def _write_bundle(
         ],
         review,
         scratch,
+        reading_dir,
     )
     write_sums(
         directory,

@@ -38,6 +38,7 @@ from dossier_builder.draft_facts import (
     letter_lines,
     summarise_attempts,
 )
+from dossier_builder.draft_kinds import DRAFT_KINDS
 from dossier_builder.facts import DossierFacts, gather
 from dossier_builder.pieces import Piece
 from dossier_builder.render import css_string, render_document
@@ -52,12 +53,6 @@ from evidence.stats import capture_stats
 from evidence.workspace import Workspace
 from templates import font_face_css
 
-DRAFT_KINDS = {
-    "demande-rdv": "Demande de rendez-vous",
-    "relance": "Relance de la demande de rendez-vous",
-    "defenseur-des-droits": "Réclamation au Défenseur des droits",
-    "requete-refere": "Projet de requête en référé mesures utiles",
-}
 LETTER_KINDS = ("demande-rdv", "relance", "defenseur-des-droits")
 DEMO_WATERMARK = "DÉMONSTRATION — données simulées"
 LAWYER_WATERMARK = "PROJET — à faire relire par un avocat"

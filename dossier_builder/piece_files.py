@@ -31,6 +31,7 @@ from dossier_builder.render import (
     render_html,
     write_pdf,
 )
+from dossier_builder.review import write_reading_images
 from dossier_builder.urgency import RECEIPT, Urgency, document_of, urgency
 from evidence import server_time
 from evidence.errors import PreuvesError
@@ -340,10 +341,13 @@ BUILDERS: dict[str, PieceBuilder] = {
 }
 
 
-def build_piece(facts: DossierFacts, piece: Piece, home: Path, out_dir: Path) -> int:
-    """Write `piece` into `out_dir` under its file name; returns its number of pages."""
+def build_piece(facts: DossierFacts, piece: Piece, home: Path, out_dir: Path, reading_dir: Path) -> int:
+    """Write `piece` into `out_dir` under its file name, and the lighter copies of its large images the review
+    copy shows into `reading_dir`; returns its number of pages."""
     scratch = Path(tempfile.mkdtemp(prefix=f"preuves-piece-{piece.number}-"))
     try:
-        return BUILDERS[piece.kind](facts, piece, home, out_dir / piece.filename, scratch)
+        pages = BUILDERS[piece.kind](facts, piece, home, out_dir / piece.filename, scratch)
+        write_reading_images(out_dir / piece.filename, reading_dir)
+        return pages
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -4,19 +4,35 @@ A cover page made by WeasyPrint as PDF/A-3b carries the attachments (manifest, j
 the pièces already written are appended with pypdf, so no image is laid out twice. Bookmarks: one
 level per pièce, and beneath each the pièce's own headings (the weeks of the chronology, the attempts of
 a week of captures, the sections of the note).
+
+The copy is for reading and for sending by email (most mail and court portals stop at 20 to 32 Mo): it takes
+each large JPEG image (the screenshots) at half its width (see images.reading_jpeg), a copy made by the
+worker that wrote the pièce. The filed pièces and the store keep the full resolution.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, Destination, IndirectObject, NameObject
+from PIL import Image
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    Destination,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+)
 
 from dossier_builder.facts import DossierFacts
+from dossier_builder.images import reading_jpeg
 from dossier_builder.pieces import Piece
 from dossier_builder.render import PageFrame, render_html, write_pdf
 
@@ -58,6 +74,61 @@ def dedupe_associated_files(writer: PdfWriter) -> None:
     root[NameObject("/AF")] = unique
 
 
+def _jpeg_images(pages: Sequence[PageObject]) -> Iterator[StreamObject]:
+    """Each plain JPEG image drawn on `pages` (in Form XObjects too), once."""
+    seen: set[int] = set()
+
+    def walk(resources: DictionaryObject | None) -> Iterator[StreamObject]:
+        xobjects = resources.get("/XObject") if resources is not None else None
+        for ref in xobjects.get_object().values() if xobjects is not None else ():
+            if isinstance(ref, IndirectObject):
+                if ref.idnum in seen:
+                    continue
+                seen.add(ref.idnum)
+            xobject = ref.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                yield from walk(xobject.get("/Resources"))
+            elif (
+                xobject.get("/Subtype") == "/Image"
+                and xobject.get("/Filter") == "/DCTDecode"
+                and not any(key in xobject for key in ("/SMask", "/Mask", "/Decode"))
+            ):
+                yield xobject
+
+    for page in pages:
+        resources = page.get("/Resources")
+        yield from walk(resources.get_object() if resources is not None else None)
+
+
+def _reading_name(image_data: bytes) -> str:
+    return f"{sha256(image_data).hexdigest()}.jpg"
+
+
+def write_reading_images(piece_pdf: Path, reading_dir: Path) -> None:
+    """Write into `reading_dir` a lighter copy of each large JPEG image of the pièce `piece_pdf` (see
+    images.reading_jpeg), named by the SHA-256 of the image it stands for. The worker that wrote the pièce
+    makes them, so that the review copy's assembly only swaps bytes."""
+    for image in _jpeg_images(PdfReader(piece_pdf).pages):
+        data = image.get_data()  # a JPEG's stream is the JPEG file itself
+        lighter = reading_jpeg(data)
+        if lighter is not None:
+            (reading_dir / _reading_name(data)).write_bytes(lighter)
+
+
+def _use_reading_images(writer: PdfWriter, reading_dir: Path) -> None:
+    """Swap each image of the review copy that has a lighter copy in `reading_dir` for that copy."""
+    for image in _jpeg_images(writer.pages):
+        lighter = reading_dir / _reading_name(image.get_data())
+        if not lighter.exists():
+            continue
+        data = lighter.read_bytes()
+        with Image.open(BytesIO(data)) as header:
+            width, height = header.size
+        StreamObject.set_data(image, data)  # pypdf's encoded streams refuse new data unless Flate-encoded
+        image[NameObject("/Width")] = NumberObject(width)
+        image[NameObject("/Height")] = NumberObject(height)
+
+
 @dataclass(frozen=True)
 class Mark:
     """A bookmark of a pièce, with those beneath it."""
@@ -96,8 +167,10 @@ def build_review_copy(
     embedded: Sequence[Embedded],
     dest: Path,
     scratch: Path,
+    reading_dir: Path,
 ) -> int:
-    """Write the review copy to `dest`; returns its number of pages."""
+    """Write the review copy to `dest`, with the lighter images found in `reading_dir`; returns its number of
+    pages."""
     # WeasyPrint is imported where a PDF is drawn (see dossier_builder/render.py).
     from weasyprint import Attachment
 
@@ -139,5 +212,6 @@ def build_review_copy(
             title=f"Pièce n° {entry.piece.number} — {entry.piece.label}", page_number=start, is_open=False
         )
         _add_marks(writer, _inner_marks(reader), start, item)
+    _use_reading_images(writer, reading_dir)
     writer.write(dest)
     return len(writer.pages)

@@ -34,20 +34,11 @@ from evidence.letters import (
     stored_name,
 )
 from evidence.models import ApplicantPiece, Artefact, Case, JournalEntry
+from evidence.names import PIECE_KINDS
 from evidence.purge import open_case
 from evidence.records import NewArtefact, artefact_rows, store_blobs
 from evidence.workspace import Workspace
 
-# The kinds of pièce, in the order a lawyer files them (see dossier_builder/pieces.py BUNDLE_ORDER), and the
-# French name of each.
-PIECE_KINDS = {
-    "titre-de-sejour": "titre de séjour",
-    "recepisse": "récépissé",
-    "identite": "pièce d'identité",
-    "domicile": "justificatif de domicile",
-    "situation": "situation personnelle ou professionnelle",
-    "autre": "autre pièce",
-}
 PIECE_FILE_KIND = "applicant_piece"
 RECORDED = "applicant_piece.recorded"
 WITHDRAWN = "applicant_piece.withdrawn"

@@ -31,16 +31,11 @@ from evidence.letters import (
     stored_name,
 )
 from evidence.models import Case, CaseEvent
+from evidence.names import EVENT_KINDS
 from evidence.purge import open_case
 from evidence.records import NewArtefact, artefact_rows, store_blobs
 from evidence.workspace import Workspace
 
-# What `event add --kind` accepts, and how documents name each kind.
-EVENT_KINDS = {
-    "appel": "appel téléphonique à la préfecture",
-    "guichet": "passage au guichet de la préfecture",
-    "defenseur-des-droits": "saisine du Défenseur des droits",
-}
 KIND_LABELS = EVENT_KINDS | {RECEIPT_EVENT: "réception d'un courrier par la préfecture"}
 PROOF_KIND = "event_proof"
 MAX_OUTCOME_LENGTH = 500

@@ -35,10 +35,10 @@ from evidence.errors import EvidenceDamaged, PreuvesError, WorkspaceError
 from evidence.integrity import damage_reason
 from evidence.journal_copy import COPY_NAME, JournalCopyWriter
 from evidence.models import JournalEntry
+from evidence.names import HOME_ENV
 
 CONFIG_NAME = "preuves.toml"
 DATABASE_NAME = "preuves.sqlite3"
-HOME_ENV = "PREUVES_HOME"
 DATABASE_URL_ENV = "PREUVES_DATABASE_URL"
 
 DEFAULT_CONFIG = """\
@@ -397,7 +397,7 @@ def _require_shared_memory_file(database_file: Path) -> None:
 def _require_current(engine: Engine) -> None:
     """A read-only workspace cannot be migrated: it must already be at the newest schema."""
     current = schema.current_revision(engine)
-    if current is not None and current != schema.head_revision(engine):
+    if current is not None and current != schema.shipped_head() and current != schema.head_revision(engine):
         if current not in schema.known_revisions(engine):
             schema.ensure_current(engine)  # says "made by a newer version"
         raise WorkspaceError(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from evidence.anchors import AnchorOutcome, anchor_now, retry_pending
 from evidence.localtime import paris_time
 from preuves.console import err, out, print_json
 from preuves.context import JsonFlag, workspace_of
 from preuves.progress import spinner
+
+if TYPE_CHECKING:
+    from evidence.anchors import AnchorOutcome
 
 
 # What became of each authority's request, by status: after `preuves anchor`, and after the anchor
@@ -56,6 +58,8 @@ def anchor(
     Sans réseau, la demande est gardée et réessayée plus tard. Code de sortie 1 si une demande
     reste en attente.
     """
+    from evidence.anchors import anchor_now, retry_pending
+
     with workspace_of(ctx) as workspace, spinner("Demande d'horodatage aux autorités …"):
         outcomes = retry_pending(workspace) if retry else anchor_now(workspace)
     if as_json:

@@ -4,19 +4,20 @@ that the requête needs (civility, kind of application, ANEF, OQTF, refusal), ke
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dossier_builder import tribunals
-from evidence import applicants
-from evidence.applicants import FIELD_LABELS, ApplicantFields, get_applicant, set_applicant
 from evidence.errors import BadInput
-from evidence.models import Applicant
-from evidence.records import find_case
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
+
+if TYPE_CHECKING:
+    from evidence.applicants import ApplicantFields
+    from evidence.models import Applicant
+
 
 app = typer.Typer(
     help="Identité du demandeur et ses réponses, pour les courriers et la requête (elles ne quittent jamais "
@@ -33,6 +34,8 @@ NO = ("non", "n", "no")
 
 def _ask(name: str, current: Any) -> Any:
     """Prompt for one field; Enter keeps the current value, « - » clears an optional one."""
+    from evidence.applicants import FIELD_LABELS
+
     shown = _shown(current)
     if isinstance(shown, str) and name in ADDRESS_FIELDS:
         shown = shown.replace("\n", " ; ")
@@ -83,6 +86,9 @@ def _departement_code(text: str) -> str:
 
 def _converted(name: str, text: str) -> Any:
     """A typed answer as the field stores it (BadInput when it cannot be)."""
+    from evidence import applicants
+    from evidence.applicants import FIELD_LABELS
+
     if name in DATE_FIELDS:
         return parse_day(text, FIELD_LABELS[name].lower())
     if name in YES_NO_FIELDS:
@@ -145,6 +151,9 @@ def set_identity(
     ces champs changent ; « - » efface un champ. L'absence d'OQTF et de refus n'est jamais supposée :
     la requête ne l'affirme que si le demandeur a répondu non.
     """
+    from evidence.applicants import ApplicantFields, get_applicant, set_applicant
+    from evidence.records import find_case
+
     given: dict[str, Any] = {
         "full_name": name,
         "civility": _option("civility", civility),
@@ -181,6 +190,8 @@ def set_identity(
 
 
 def _as_json(applicant: Applicant) -> dict[str, Any]:
+    from evidence.applicants import ApplicantFields
+
     fields = ApplicantFields.of(applicant)
     return {
         name: value.isoformat() if isinstance(value, date) else value for name, value in vars(fields).items()
@@ -194,6 +205,9 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Afficher l'identité du demandeur enregistrée pour un dossier."""
+    from evidence.applicants import FIELD_LABELS, get_applicant
+    from evidence.records import find_case
+
     with workspace_of(ctx) as workspace, workspace.reading() as session:
         found = find_case(session, case)
         applicant = get_applicant(session, found)

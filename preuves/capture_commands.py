@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from capture.accompanied import assisted_capture
-from capture.attempt import AttemptOutcome, capture_target
-from capture.chromium import BrowserService, require_display
-from capture.classify import classify as classify_page
-from capture.platforms import get_platform
 from capture.settings import CaptureSettings
 from capture.states import State
-from capture.watch import WatchSettings
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
-from evidence.purge import open_case
-from evidence.workspace import Workspace
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.progress import spinner
+
+if TYPE_CHECKING:
+    from capture.attempt import AttemptOutcome
+    from evidence.workspace import Workspace
+
 
 MAX_PAGE_BYTES = 50 * 1024 * 1024
 
@@ -35,6 +32,8 @@ def capture(
     ] = False,
 ) -> None:
     """Faire une tentative maintenant et l'enregistrer comme preuve."""
+    from capture.chromium import require_display
+
     if assisted:
         require_display()
     with workspace_of(ctx) as workspace:
@@ -49,6 +48,13 @@ def run_one_capture(
     workspace: Workspace, case_reference: str, settings: CaptureSettings, *, assisted: bool = False
 ) -> AttemptOutcome:
     """One attempt now; an assisted one performs the planned accompanied attempt whose window is open."""
+    from capture.accompanied import assisted_capture
+    from capture.attempt import capture_target
+    from capture.chromium import BrowserService
+    from capture.platforms import get_platform
+    from capture.watch import WatchSettings
+    from evidence.purge import open_case
+
     with workspace.reading() as session:
         target = open_case(session, case_reference).target
     err.print(f"Tentative sur {target.url} …")
@@ -88,6 +94,8 @@ def classify(
     as_json: JsonFlag = False,
 ) -> None:
     """Dire ce que montre une page enregistrée, sans navigateur."""
+    from capture.classify import classify as classify_page
+
     try:
         if file.stat().st_size > MAX_PAGE_BYTES:
             raise BadInput(f"{file} : fichier trop volumineux pour une page web")

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from capture.platforms import checked_target
-from dossier_builder.case_export import export_case
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
-from evidence.models import Capture, Case
-from evidence.purge import purge_case
-from evidence.records import add_case, find_case
-from preuves.attempt_modes import mode_sentence
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.progress import progress_bar
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from evidence.models import Case
+
 
 app = typer.Typer(help="Gérer les dossiers (une personne, une démarche, une page de réservation).")
 
@@ -46,6 +44,10 @@ def add(
     ] = False,
 ) -> None:
     """Créer un dossier ; la page est partagée avec les dossiers qui attendent la même."""
+    from capture.platforms import checked_target
+    from evidence.records import add_case
+    from preuves.attempt_modes import mode_sentence
+
     spec = checked_target(
         url, counter=counter, platform=platform, prefecture=prefecture, procedure=procedure,
         allow_any_domain=allow_any_domain,
@@ -61,6 +63,10 @@ def add(
 
 def _summaries(session: Session, cases: list[Case]) -> list[dict[str, Any]]:
     """What a user wants to see of each case; times stay datetimes until printed."""
+    from sqlalchemy import func, select
+
+    from evidence.models import Capture
+
     stats = {
         target_id: (count, last)
         for target_id, count, last in session.execute(
@@ -104,6 +110,10 @@ def list_cases(
     as_json: JsonFlag = False,
 ) -> None:
     """Lister les dossiers."""
+    from sqlalchemy import select
+
+    from evidence.models import Case
+
     with workspace_of(ctx, read_only=True) as workspace, workspace.reading() as session:
         summaries = _summaries(session, list(session.scalars(select(Case).order_by(Case.id))))
     if as_json:
@@ -129,6 +139,8 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Afficher un dossier."""
+    from evidence.records import find_case
+
     with workspace_of(ctx, read_only=True) as workspace, workspace.reading() as session:
         summary = _summaries(session, [find_case(session, case)])[0]
     if as_json:
@@ -155,6 +167,8 @@ def export(
     out_file: Annotated[Path, typer.Option("--out", help="Archive à écrire (.zip), qui ne doit pas exister.")],
 ) -> None:
     """Tout ce qui concerne un dossier, dans une seule archive (pour l'avocat)."""
+    from dossier_builder.case_export import export_case
+
     with workspace_of(ctx) as workspace, progress_bar() as progress:
         result = export_case(workspace, case, out_file, progress)
     err.print(f"{result.files} fichiers d'origine exportés ({result.size / 2**20:.1f} Mo), avec leurs empreintes.")
@@ -168,6 +182,8 @@ def purge(
     yes: Annotated[bool, typer.Option("--yes", help="Confirmer l'effacement, qui est définitif.")] = False,
 ) -> None:
     """Effacer les données personnelles d'un dossier et ses fichiers (définitif, consigné au journal)."""
+    from evidence.purge import purge_case
+
     if not yes:
         raise BadInput(
             "l'effacement est définitif : exportez d'abord le dossier (« preuves case export »), "

@@ -7,24 +7,23 @@ Every error is one French line on stderr; a traceback is shown only with PREUVES
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import typer.main
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
-from sqlalchemy.exc import SQLAlchemyError
 
 from evidence.errors import PreuvesError
-from evidence.integrity import damage_reason, says_damaged
-from evidence.workspace import HOME_ENV
+from evidence.names import HOME_ENV
 from preuves import (
     anchor_commands,
     applicant_commands,
     capture_commands,
     case_commands,
     cli_french,
-    demo,
+    demo_command,
     dossier_commands,
     event_commands,
     interrupts,
@@ -68,7 +67,7 @@ watch_commands.register(app)
 dossier_commands.register(app)
 anchor_commands.register(app)
 serve_commands.register(app)
-demo.register(app)
+demo_command.register(app)
 app.add_typer(case_commands.app, name="case")
 app.add_typer(letter_commands.app, name="letter")
 app.add_typer(event_commands.app, name="event")
@@ -103,18 +102,27 @@ def _run(argv: list[str]) -> int:
     except PreuvesError as exc:
         err.print(f"Erreur : {exc}")
         return exc.exit_code
-    except SQLAlchemyError as exc:
-        if os.environ.get("PREUVES_DEBUG"):
-            raise
-        hint = " : « preuves verify » le confirme, « preuves repair » la reconstruit" if says_damaged(exc) else ""
-        err.print(f"Erreur de base de données : {damage_reason(exc)}{hint}")
-        return 1
     except OSError as exc:
         if os.environ.get("PREUVES_DEBUG"):
             raise
         err.print(f"Erreur d'accès au fichier {exc.filename or ''} : {exc.strerror or exc}")
         return 1
+    except Exception as exc:
+        if not _from_database(exc) or os.environ.get("PREUVES_DEBUG"):
+            raise
+        from evidence.integrity import damage_reason, says_damaged
+
+        hint = " : « preuves verify » le confirme, « preuves repair » la reconstruit" if says_damaged(exc) else ""
+        err.print(f"Erreur de base de données : {damage_reason(exc)}{hint}")
+        return 1
     if code == 130:  # Typer turns Ctrl-C into exit code 130
         err.print("Interrompu.")
     return code if isinstance(code, int) else 0
 
+
+
+def _from_database(exc: Exception) -> bool:
+    """Whether SQLAlchemy raised `exc`. Only the commands that open a workspace import SQLAlchemy, so an error
+    can come from it only once it is loaded; `preuves --help` then never pays for its import."""
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.SQLAlchemyError)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from evidence.workspace import Workspace, open_workspace
 from preuves.console import err
+
+if TYPE_CHECKING:
+    from evidence.workspace import Workspace
 
 
 def home_option(ctx: typer.Context) -> Path | None:
@@ -21,6 +23,8 @@ def home_option(ctx: typer.Context) -> Path | None:
 def workspace_of(ctx: typer.Context, *, read_only: bool = False) -> Iterator[Workspace]:
     """Open the workspace named by --home (migrating an older schema), and close it after.
     A command that only reads passes `read_only`: it then also works on read-only media."""
+    from evidence.workspace import open_workspace
+
     workspace = open_workspace(home_option(ctx), read_only=read_only)
     if workspace.migrated_from:
         err.print(f"Espace de travail mis à jour (schéma {workspace.migrated_from} → actuel).")

@@ -23,9 +23,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Annotated
 
-import typer
 from PIL import Image, ImageDraw, ImageFont
 from rich.progress import Progress
 
@@ -49,7 +47,7 @@ from evidence.models import Target
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
 from evidence.workspace import Workspace, init_workspace
-from preuves.console import err, out
+from preuves.console import err
 from preuves.demo_person import person_acts
 from simsite.server import SimulatedSite
 from templates import SANS, font_path
@@ -352,15 +350,3 @@ def _report(workspace: Workspace, dossiers: list[Path], figures: _Figures) -> No
         numbered = sorted(dossier.glob("PJ*.pdf"), key=lambda path: int(path.name[2:].split("_")[0]))
         err.print(f"Pièces : {', '.join(path.name for path in numbered)}")
     err.print(f"Pour parcourir la démonstration dans un navigateur : preuves --home {workspace.home} serve")
-
-
-def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = Path("demo-output"),
-) -> None:
-    """Démonstration complète contre un site de préfecture simulé en local."""
-    for dossier in run_demo(out_dir):
-        out.print(str(dossier))
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(demo)

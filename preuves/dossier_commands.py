@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from capture.settings import CaptureSettings
-from dossier_builder.build import build_dossier
-from dossier_builder.freshness import case_staleness
-from dossier_builder.verify import BundleReport
-from evidence.anchors import anchor_before_dossier
-from evidence.workspace import Workspace
 from preuves.anchor_commands import before_dossier_line
 from preuves.capture_commands import report_outcome, run_one_capture
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, workspace_of
 from preuves.parsing import parse_day
 from preuves.progress import progress_bar, spinner
+
+if TYPE_CHECKING:
+    from dossier_builder.verify import BundleReport
+    from evidence.workspace import Workspace
 
 
 def dossier(
@@ -46,6 +45,9 @@ def dossier(
     Le journal est d'abord horodaté s'il a changé depuis le dernier horodatage et si une autorité
     répond (10 secondes au plus chacune) ; sinon le dossier est construit avec les horodatages déjà
     obtenus."""
+    from dossier_builder.build import build_dossier
+    from evidence.anchors import anchor_before_dossier
+
     first = parse_day(date_from, "--from") if date_from else None
     last = parse_day(date_to, "--to") if date_to else None
     with workspace_of(ctx) as workspace:
@@ -70,6 +72,8 @@ YES = frozenset({"", "o", "oui", "y", "yes"})
 
 def _freshen(workspace: Workspace, case: str, attempt_first: bool | None) -> None:
     """Warn when the last attempt is more than 48 hours old, and make one first if asked to."""
+    from dossier_builder.freshness import case_staleness
+
     stale = case_staleness(workspace, case)
     if stale is None:
         return

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from evidence.events import EVENT_KINDS, EventInput, event_summaries, record_event
-from evidence.records import find_case
+from evidence.names import EVENT_KINDS
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
+
 
 app = typer.Typer(help="Démarches autres que les courriers : appel, passage au guichet, Défenseur des droits.")
 
@@ -32,6 +32,8 @@ def add(
     ] = None,
 ) -> None:
     """Enregistrer une démarche : appel à la préfecture, passage au guichet, saisine du Défenseur des droits."""
+    from evidence.events import EventInput, record_event
+
     request = EventInput(kind, parse_day(day, "date de la démarche"), outcome, tuple(proof or ()))
     with workspace_of(ctx) as workspace:
         event = record_event(workspace, case, request)
@@ -45,6 +47,9 @@ def add(
 @app.command("list")
 def list_events(ctx: typer.Context, case: CaseArgument, as_json: JsonFlag = False) -> None:
     """Lister les démarches d'un dossier, et les dates de réception de ses courriers."""
+    from evidence.events import event_summaries
+    from evidence.records import find_case
+
     with workspace_of(ctx) as workspace, workspace.reading() as session:
         events = event_summaries(session, find_case(session, case))
     if as_json:

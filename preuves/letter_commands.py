@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from dossier_builder.drafts import DRAFT_KINDS, parse_options, write_draft
-from evidence.letters import (
-    CHANNELS,
-    DIRECTIONS,
-    PROOF_KIND,
-    RECEIPT_KIND,
-    LetterInput,
-    LetterSummary,
-    add_proofs,
-    letter_summaries,
-    paris_today,
-    record_letter,
-    record_receipt,
-)
-from evidence.records import find_case
+from dossier_builder.draft_kinds import DRAFT_KINDS
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
 from preuves.progress import spinner
+
+if TYPE_CHECKING:
+    from evidence.letters import LetterSummary
+
 
 app = typer.Typer(help="Courriers échangés avec la préfecture : enregistrer, lister, rédiger.")
 
@@ -64,6 +54,8 @@ def add(
 
     Un courrier envoyé qui contient encore un blanc « [à compléter …] » d'un brouillon est refusé.
     """
+    from evidence.letters import CHANNELS, DIRECTIONS, LetterInput, record_letter
+
     request = LetterInput(
         file=file,
         direction=direction,
@@ -103,6 +95,8 @@ def proof(
 ) -> None:
     """Joindre une preuve reçue plus tard à un courrier déjà enregistré, ou la date à laquelle la
     préfecture l'a reçu (avec son avis de réception)."""
+    from evidence.letters import add_proofs, record_receipt
+
     paths = files or []
     with workspace_of(ctx) as workspace:
         if received_on is None:
@@ -131,6 +125,9 @@ def list_letters(
     as_json: JsonFlag = False,
 ) -> None:
     """Lister les courriers d'un dossier ; signaler ceux restés sans réponse deux mois."""
+    from evidence.letters import DIRECTIONS, PROOF_KIND, RECEIPT_KIND, letter_summaries, paris_today
+    from evidence.records import find_case
+
     with workspace_of(ctx) as workspace, workspace.reading() as session:
         summaries = letter_summaries(session, find_case(session, case), paris_today(workspace))
     if as_json:
@@ -183,6 +180,8 @@ def draft(
     Ce que seule une personne peut fournir reste un blanc visible « [à compléter : …] » ; les
     dernières lignes les listent, avec la façon de les remplir.
     """
+    from dossier_builder.drafts import parse_options, write_draft
+
     options = parse_options(counsel, bar, legal_aid, costs, kind)
     with workspace_of(ctx) as workspace, spinner("Rédaction du PDF …"):
         written = write_draft(workspace, case, kind, out_file, options)

@@ -8,18 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from evidence.applicant_pieces import (
-    PIECE_KINDS,
-    PieceInput,
-    kind_label,
-    piece_summaries,
-    record_piece,
-    withdraw_piece,
-)
-from evidence.records import find_case
+from evidence.names import PIECE_KINDS
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
+
 
 app = typer.Typer(
     help="Pièces du demandeur (titre de séjour, identité, domicile, situation), placées en tête du dossier."
@@ -41,6 +34,8 @@ def add(
     ] = None,
 ) -> None:
     """Joindre au dossier un document du demandeur (une pièce par document)."""
+    from evidence.applicant_pieces import PieceInput, kind_label, record_piece
+
     request = PieceInput(
         file=file, kind=kind, label=label, piece_date=parse_day(day, "date du document") if day is not None else None
     )
@@ -53,6 +48,9 @@ def add(
 @app.command("list")
 def list_pieces(ctx: typer.Context, case: CaseArgument, as_json: JsonFlag = False) -> None:
     """Lister les pièces du demandeur, retirées comprises."""
+    from evidence.applicant_pieces import kind_label, piece_summaries
+    from evidence.records import find_case
+
     with workspace_of(ctx) as workspace, workspace.reading() as session:
         summaries = piece_summaries(session, find_case(session, case))
     if as_json:
@@ -79,6 +77,8 @@ def remove(
     reason: Annotated[str | None, typer.Option("--reason", help="Pourquoi la pièce est retirée.")] = None,
 ) -> None:
     """Retirer une pièce du dossier : une correction est inscrite au journal, le fichier reste conservé."""
+    from evidence.applicant_pieces import withdraw_piece
+
     with workspace_of(ctx) as workspace:
         withdrawal = withdraw_piece(workspace, case, piece, reason)
     err.print(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from capture.plan import DAY_HOURS, PlanResult
 from evidence.localtime import PARIS
 from evidence.stats import WINDOWS
+
+if TYPE_CHECKING:
+    from capture.plan import PlanResult
 
 WINDOW_LABELS = {name: label for name, label, *_ in WINDOWS}
 STATUS_LABELS = {
@@ -36,6 +39,8 @@ def window_label(window: str) -> str:
 
 def plan_summary(result: PlanResult, case_reference: str) -> list[str]:
     """How the plan was made, in the words a person needs to trust it."""
+    from capture.plan import DAY_HOURS  # the planner, with its calendar of holidays: not for `preuves status`
+
     lines = []
     if result.cancelled:
         lines.append(f"{result.cancelled} tentative(s) prévue(s) de l'ancien plan remplacée(s).")

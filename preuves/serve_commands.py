@@ -7,25 +7,20 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from capture.chromium import BrowserService
-from capture.scheduler import serve as watch_plans
 from capture.settings import CaptureSettings
-from capture.watch import PlanRunner, WatchSettings
-from evidence.account_models import Organisation, User
-from evidence.accounts import add_user, change_password, has_accounts, remove_user
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
 from preuves.console import err, out
 from preuves.context import workspace_of
-from preuves.web.app import create_app
-from preuves.web.security import is_loopback
-from preuves.web.server import exposure_warning, make_server
+
+if TYPE_CHECKING:
+    from capture.watch import PlanRunner
+
 
 app = typer.Typer(help="Comptes du tableau de bord web (une organisation par compte).")
 
@@ -40,6 +35,13 @@ def serve(
     ] = False,
 ) -> None:
     """Ouvrir le tableau de bord web sur cet espace de travail, et suivre les plans (sauf --no-watch)."""
+    from capture.chromium import BrowserService
+    from capture.watch import PlanRunner, WatchSettings
+    from evidence.accounts import has_accounts
+    from preuves.web.app import create_app
+    from preuves.web.security import is_loopback
+    from preuves.web.server import exposure_warning, make_server
+
     with workspace_of(ctx) as workspace:
         accounts = has_accounts(workspace)
         if not accounts and not is_loopback(host):
@@ -91,6 +93,8 @@ class _Watcher:
 
 
 def _start_watcher(runner: PlanRunner) -> _Watcher:
+    from capture.scheduler import serve as watch_plans
+
     stopping = threading.Event()
     thread = threading.Thread(target=watch_plans, args=(runner, stopping), name="preuves-watch", daemon=True)
     thread.start()
@@ -119,6 +123,8 @@ def add(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Créer un compte ; ses dossiers seront ceux de son organisation."""
+    from evidence.accounts import add_user
+
     password = _read_password(password_stdin)
     with workspace_of(ctx) as workspace:
         user = add_user(workspace, username, password, organisation)
@@ -132,6 +138,8 @@ def passwd(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Changer le mot de passe d'un compte ; ses sessions ouvertes sont fermées."""
+    from evidence.accounts import change_password
+
     password = _read_password(password_stdin)
     with workspace_of(ctx) as workspace:
         change_password(workspace, username, password)
@@ -144,6 +152,8 @@ def remove(
     username: Annotated[str, typer.Argument(help="Identifiant du compte.")],
 ) -> None:
     """Supprimer un compte ; ses sessions sont fermées, les dossiers de son organisation restent."""
+    from evidence.accounts import remove_user
+
     with workspace_of(ctx) as workspace:
         remove_user(workspace, username)
     err.print(f"Compte « {username} » supprimé ; ses sessions sont fermées.")
@@ -158,6 +168,10 @@ def _read_password(from_stdin: bool) -> str:
 @app.command("list")
 def list_users(ctx: typer.Context) -> None:
     """Lister les comptes et leur organisation."""
+    from sqlalchemy import select
+
+    from evidence.account_models import Organisation, User
+
     with workspace_of(ctx) as workspace, workspace.reading() as session:
         rows = session.execute(
             select(User.username, Organisation.name, User.created_at).join(Organisation).order_by(User.username)

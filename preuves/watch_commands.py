@@ -6,37 +6,23 @@ import secrets
 import signal
 import threading
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from capture.chromium import BrowserService
-from capture.plan import DAY_HOURS, parse_hours, plan_target, saved_plan
-from capture.scheduler import daily_anchor, serve
 from capture.settings import CaptureSettings
 from capture.states import State
-from capture.watch import Due, PlanRunner, WatchSettings
-from evidence.case_status import case_status
 from evidence.errors import BadInput
 from evidence.localtime import PARIS, paris_time
-from evidence.models import Case, PlannedAttempt
-from evidence.purge import open_case
-from evidence.records import find_case
-from evidence.workspace import Workspace
 from preuves.console import err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
-from preuves.plan_text import (
-    MODE_LABELS,
-    REASON_LABELS,
-    STATUS_LABELS,
-    WINDOW_LABELS,
-    french_moment,
-    plan_summary,
-    window_label,
-)
+
+if TYPE_CHECKING:
+    from capture.watch import Due
+    from evidence.workspace import Workspace
+
 
 def plan(
     ctx: typer.Context,
@@ -64,6 +50,11 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Liste JSON des dates prévues.")] = False,
 ) -> None:
     """Afficher le plan des tentatives de la page du dossier ; --new ou --replace pour l'établir."""
+    from capture.plan import DAY_HOURS, parse_hours, plan_target, saved_plan
+    from evidence.purge import open_case
+    from evidence.records import find_case
+    from preuves.plan_text import MODE_LABELS, REASON_LABELS, STATUS_LABELS, french_moment, plan_summary, window_label
+
     making = new or replace
     if not making and (weeks, per_day, from_, accompanied, hours) != (None, None, None, None, None):
         raise BadInput("pour établir un plan, ajoutez --new (ou --replace pour remplacer le plan en cours)")
@@ -108,6 +99,10 @@ def watch(
     once: Annotated[bool, typer.Option("--once", help="Faire ce qui est dû maintenant, puis s'arrêter.")] = False,
 ) -> None:
     """Suivre les plans de tous les dossiers actifs (Ctrl-C pour arrêter proprement)."""
+    from capture.chromium import BrowserService
+    from capture.scheduler import daily_anchor, serve
+    from capture.watch import PlanRunner, WatchSettings
+
     with workspace_of(ctx) as workspace:
         capture_settings = CaptureSettings.from_config(workspace.section("capture"))
         settings = WatchSettings.from_config(workspace.section("watch"), workspace.section("alerts"))
@@ -138,6 +133,11 @@ def watch(
 
 
 def _next_due_line(workspace: Workspace, due: Due | None) -> str:
+    from sqlalchemy import select
+
+    from evidence.models import Case, PlannedAttempt
+    from preuves.plan_text import french_moment
+
     if due is None:
         return "Aucune tentative prévue : établissez un plan avec « preuves plan DOSSIER --new »."
     with workspace.reading() as session:
@@ -152,6 +152,12 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """Où en sont les preuves de chaque dossier ?"""
+    from sqlalchemy import select
+
+    from evidence.case_status import case_status
+    from evidence.models import Case
+    from preuves.plan_text import WINDOW_LABELS, french_moment
+
     with workspace_of(ctx, read_only=True) as workspace:
         with workspace.reading() as session:
             cases = list(session.scalars(select(Case).order_by(Case.id)))

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dossier_builder.verify import verify_bundle
-from evidence.journal import JournalHead
-from evidence.journal_copy import COPY_NAME
-from evidence.repair import RepairResult, repair_workspace
-from evidence.verify import VerifyReport, verify_workspace
-from evidence.workspace import init_workspace
 from preuves.console import err, out, print_json
 from preuves.context import JsonFlag, home_option, workspace_of
 from preuves.dossier_commands import print_bundle_report
 from preuves.progress import progress_bar
 
+if TYPE_CHECKING:
+    from evidence.repair import RepairResult
+    from evidence.verify import VerifyReport
+
 
 def init(ctx: typer.Context) -> None:
     """Créer l'espace de travail (sans effet s'il existe déjà)."""
+    from evidence.workspace import init_workspace
+
     workspace, created = init_workspace(home_option(ctx))
     workspace.close()
     if created:
@@ -43,6 +43,10 @@ def verify(
     as_json: JsonFlag = False,
 ) -> None:
     """Vérifier que rien n'a été modifié ni supprimé (fichiers, journal, base, dossier de pièces)."""
+    from dossier_builder.verify import verify_bundle
+    from evidence.journal import JournalHead
+    from evidence.verify import verify_workspace
+
     noted = JournalHead.parse(head) if head is not None else None
     with workspace_of(ctx, read_only=True) as workspace:
         if dossier is not None:
@@ -83,6 +87,10 @@ def print_verify_report(report: VerifyReport, as_json: bool = False) -> None:
 def repair(ctx: typer.Context) -> None:
     """Reconstruire une base perdue ou endommagée à partir de la copie du journal (journal.jsonl) et des
     fichiers, ou la copie à partir de la base ; la réparation est consignée au journal."""
+    from evidence.journal_copy import COPY_NAME
+    from evidence.repair import repair_workspace
+    from evidence.verify import verify_workspace
+
     result = repair_workspace(home_option(ctx))
     if result.rebuilt is None:
         out.print(f"Rien à réparer : {result.reason.removeprefix('rien à réparer : ')}.")

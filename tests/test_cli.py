@@ -191,10 +191,3 @@ def test_help_is_in_french(cli):
         result = cli(*args)
         assert result.code == 0 and result.out.startswith("Utilisation : preuves"), args
         assert "Usage" not in result.out and "Show this message" not in result.out
-
-
-def test_commands_start_without_loading_weasyprint():
-    """WeasyPrint's import takes about half a second: only the commands that draw a PDF pay for it."""
-    probe = "import sys, preuves.cli; print(sorted(m for m in sys.modules if m.split('.')[0] == 'weasyprint'))"
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert loaded.stdout.strip() == "[]"
