@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from evidence.database import MAX_ROW_ID
 from evidence.errors import BadInput
 from evidence.models import JournalEntry, iso
 
@@ -44,6 +45,8 @@ class JournalHead:
         digest = digest.strip().lower()
         if not number.strip().isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise BadInput("tête du journal attendue sous la forme NUMÉRO:EMPREINTE (64 caractères hexadécimaux)")
+        if int(number) > MAX_ROW_ID:
+            raise BadInput(f"tête du journal : aucune entrée ne peut porter le n° {number.strip()}")
         return cls(int(number), digest)
 
 

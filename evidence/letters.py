@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from evidence import journal
 from evidence.applicants import get_applicant, mask_identity
+from evidence.database import get_row
 from evidence.email_import import EmailFacts, parse_eml
 from evidence.errors import BadInput, NotFound, WorkspaceError
 from evidence.letter_text import collapse, find_blanks, pdf_subject, pdf_text
@@ -404,7 +405,7 @@ def _addresses(loaded: LoadedFile, direction: str, applicant: Applicant | None) 
 
 
 def _find_letter(session: Session, case: Case, letter_id: int) -> Letter:
-    letter = session.get(Letter, letter_id)
+    letter = get_row(session, Letter, letter_id)
     if letter is None or letter.case_id != case.id:
         raise NotFound(f"courrier n° {letter_id} inconnu dans le dossier « {case.label} » (voir « preuves letter list »)")
     return letter

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from evidence import journal
 from evidence.account_models import CaseOrganisation, Organisation
 from evidence.blobs import StoredBlob
+from evidence.database import get_row
 from evidence.errors import BadInput, NotFound, StoreError
 from evidence.models import Artefact, Capture, Case, JournalEntry, PlannedAttempt, Target
 from evidence.observations import PageObservations
@@ -93,8 +94,8 @@ def find_case(session: Session, reference: str) -> Case:
     """A case by its number or its label."""
     reference = reference.strip()
     case = (
-        session.get(Case, int(reference))
-        if reference.isdigit()
+        get_row(session, Case, int(reference))
+        if reference.isascii() and reference.isdigit()
         else session.scalars(select(Case).where(Case.label == reference)).first()
     )
     if case is None:

@@ -1,0 +1,58 @@
+"""Bad input that used to get through (issue 16 §3): each is one French line, exit 2, nothing changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.evidence_helpers import pdf_bytes, sample_png
+
+URL = "https://www.val-doise.gouv.fr/booking/create/11343"
+HUGE = "99999999999999999999999"
+
+
+@pytest.fixture
+def one_case(cli, tmp_path):
+    """A workspace with case 1 « Dupont »; returns the CLI runner."""
+    assert cli("init").code == 0
+    assert cli("case", "add", "Dupont", "--url", URL).code == 0
+    return cli
+
+
+def journal_lines(tmp_path: Path) -> list[str]:
+    return (tmp_path / "ws" / "journal.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def refused(cli, tmp_path: Path, *args: str) -> str:
+    """Run a command that must be refused: exit 2, one line on stderr, no journal entry; the line."""
+    before = journal_lines(tmp_path)
+    result = cli(*args)
+    assert result.code == 2, result
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    assert "Traceback" not in result.err
+    assert journal_lines(tmp_path) == before
+    return result.err.strip()
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("case", "show", HUGE), f"Erreur : dossier inconnu : '{HUGE}' (voir « preuves case list »)"),
+        (("letter", "list", HUGE), f"Erreur : dossier inconnu : '{HUGE}' (voir « preuves case list »)"),
+        (("letter", "proof", "1", HUGE, "{png}"),
+         f"Erreur : courrier n° {HUGE} inconnu dans le dossier « Dupont » (voir « preuves letter list »)"),
+        (("letter", "add", "1", "--file", "{pdf}", "--direction", "received", "--channel", "email",
+          "--date", "2026-11-02", "--answers", HUGE),
+         f"Erreur : courrier n° {HUGE} inconnu dans le dossier « Dupont » (voir « preuves letter list »)"),
+        (("piece", "remove", "1", HUGE),
+         f"Erreur : pièce n° {HUGE} inconnue dans le dossier « Dupont » (voir « preuves piece list »)"),
+        (("verify", "--head", f"{HUGE}:{'a' * 64}"),
+         f"Erreur : tête du journal : aucune entrée ne peut porter le n° {HUGE}"),
+    ],
+)
+def test_a_number_too_large_for_any_row_is_not_found(one_case, tmp_path, args, line):
+    (tmp_path / "a.pdf").write_bytes(pdf_bytes())
+    (tmp_path / "a.png").write_bytes(sample_png())
+    files = {"{pdf}": str(tmp_path / "a.pdf"), "{png}": str(tmp_path / "a.png")}
+    assert refused(one_case, tmp_path, *(files.get(arg, arg) for arg in args)) == line
