@@ -163,6 +163,7 @@ def draft(
     case: CaseArgument,
     kind: Annotated[str, typer.Option("--kind", help=" ou ".join(DRAFT_KINDS) + ".")],
     out_file: Annotated[Path | None, typer.Option("--out", help="Fichier PDF à écrire.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Remplacer le fichier s'il existe déjà.")] = False,
     counsel: Annotated[
         str | None, typer.Option("--counsel", help="Requête : nom de l'avocat qui représente le demandeur.")
     ] = None,
@@ -185,7 +186,7 @@ def draft(
     """
     options = parse_options(counsel, bar, legal_aid, costs, kind)
     with workspace_of(ctx) as workspace, spinner("Rédaction du PDF …"):
-        written = write_draft(workspace, case, kind, out_file, options)
+        written = write_draft(workspace, case, kind, out_file, options, replace=replace)
     if as_json:
         print_json(written.to_json())
         return
