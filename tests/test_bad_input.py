@@ -56,3 +56,25 @@ def test_a_number_too_large_for_any_row_is_not_found(one_case, tmp_path, args, l
     (tmp_path / "a.png").write_bytes(sample_png())
     files = {"{pdf}": str(tmp_path / "a.pdf"), "{png}": str(tmp_path / "a.png")}
     assert refused(one_case, tmp_path, *(files.get(arg, arg) for arg in args)) == line
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1800-06-01", "9999-12-31", "01/01/99999999999999999999"])
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (("letter", "add", "1", "--file", "{pdf}", "--direction", "sent", "--channel", "lrar", "--date", "{day}"),
+         "date du courrier"),
+        (("applicant", "set", "1", "--name", "A B", "--birth-date", "{day}"), "date de naissance"),
+        (("applicant", "set", "1", "--name", "A B", "--permit-expiry", "{day}"), "date d'expiration du titre de séjour"),
+        (("event", "add", "1", "--kind", "appel", "--outcome", "pas de rendez-vous", "--date", "{day}"),
+         "date de la démarche"),
+        (("piece", "add", "1", "--file", "{pdf}", "--kind", "identite", "--label", "Passeport", "--date", "{day}"),
+         "date du document"),
+    ],
+)
+def test_a_date_out_of_any_real_range_is_refused(one_case, tmp_path, args, what, day):
+    (tmp_path / "a.pdf").write_bytes(pdf_bytes())
+    values = {"{pdf}": str(tmp_path / "a.pdf"), "{day}": day}
+    line = refused(one_case, tmp_path, *(values.get(arg, arg) for arg in args))
+    reason = "attendu AAAA-MM-JJ ou JJ/MM/AAAA" if "/" in day else "année entre 1900 et 2100 attendue"
+    assert line == f"Erreur : {what} invalide : '{day}' ({reason})"
