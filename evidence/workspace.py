@@ -163,6 +163,15 @@ def sqlite_file(home: Path, url: str) -> Path | None:
     return home / DATABASE_NAME if url == f"sqlite:///{home / DATABASE_NAME}" else None
 
 
+def other_files(home: str | Path | None) -> list[str]:
+    """What the folder chosen for a new workspace already holds of its own (none of a workspace's
+    files): `init` asks before making such a folder owner-only (0700) and filling it."""
+    root = resolve_home(home)
+    if not root.is_dir() or any((root / name).exists() for name in (CONFIG_NAME, DATABASE_NAME, "blobs", COPY_NAME)):
+        return []
+    return sorted(path.name for path in root.iterdir())
+
+
 def _make_private_dir(path: Path) -> None:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(path, 0o700)

@@ -12,15 +12,28 @@ from evidence.journal import JournalHead
 from evidence.journal_copy import COPY_NAME
 from evidence.repair import RepairResult, repair_workspace
 from evidence.verify import VerifyReport, verify_workspace
-from evidence.workspace import init_workspace
+from evidence.errors import BadInput
+from evidence.workspace import init_workspace, other_files, resolve_home
 from preuves.console import err, out, print_json
 from preuves.context import JsonFlag, home_option, workspace_of
 from preuves.dossier_commands import print_bundle_report
 from preuves.progress import progress_bar
 
 
-def init(ctx: typer.Context) -> None:
+def init(
+    ctx: typer.Context,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Créer l'espace dans un dossier qui contient déjà d'autres fichiers.")
+    ] = False,
+) -> None:
     """Créer l'espace de travail (sans effet s'il existe déjà)."""
+    others = other_files(home_option(ctx))
+    if others and not yes:
+        shown = ", ".join(others[:3]) + (" …" if len(others) > 3 else "")
+        raise BadInput(
+            f"{resolve_home(home_option(ctx))} contient déjà d'autres fichiers ({shown}) : l'espace de travail "
+            "le réserverait à vous seul (droits 0700) ; choisissez un dossier vide ou neuf, ou ajoutez --yes"
+        )
     workspace, created = init_workspace(home_option(ctx))
     workspace.close()
     if created:

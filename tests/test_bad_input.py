@@ -78,3 +78,50 @@ def test_a_date_out_of_any_real_range_is_refused(one_case, tmp_path, args, what,
     line = refused(one_case, tmp_path, *(values.get(arg, arg) for arg in args))
     reason = "attendu AAAA-MM-JJ ou JJ/MM/AAAA" if "/" in day else "année entre 1900 et 2100 attendue"
     assert line == f"Erreur : {what} invalide : '{day}' ({reason})"
+
+
+def run_here(folder: Path, monkeypatch, capsys, *argv: str) -> tuple[int, str]:
+    """`preuves ARGV…` run from `folder`, without the fixture's --home; (exit code, stderr)."""
+    from preuves.cli import run
+
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("PREUVES_HOME", raising=False)
+    capsys.readouterr()
+    code = run(list(argv))
+    return code, capsys.readouterr().err.strip()
+
+
+def test_an_empty_home_is_refused_and_the_current_folder_left_as_it_is(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "mes-documents"
+    folder.mkdir()
+    folder.chmod(0o755)
+    (folder / "lettre.odt").write_text("brouillon")
+    assert run_here(folder, monkeypatch, capsys, "--home", "", "init") == (
+        2, "Erreur : --home vide : donnez le chemin du dossier de l'espace de travail"
+    )
+    assert run_here(folder, monkeypatch, capsys, "init", "--home", "") == (
+        2, "Erreur : --home vide : donnez le chemin du dossier de l'espace de travail"
+    )
+    assert sorted(path.name for path in folder.iterdir()) == ["lettre.odt"]
+    assert folder.stat().st_mode & 0o777 == 0o755
+
+
+def test_init_in_a_folder_holding_other_files_asks_for_yes_before_making_it_owner_only(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "mes-documents"
+    folder.mkdir()
+    folder.chmod(0o755)
+    for name in ("a.txt", "b.txt", "c.txt", "d.txt"):
+        (folder / name).write_text("x")
+    assert run_here(tmp_path, monkeypatch, capsys, "--home", str(folder), "init") == (
+        2,
+        f"Erreur : {folder} contient déjà d'autres fichiers (a.txt, b.txt, c.txt …) : l'espace de travail le "
+        "réserverait à vous seul (droits 0700) ; choisissez un dossier vide ou neuf, ou ajoutez --yes",
+    )
+    assert len(list(folder.iterdir())) == 4 and folder.stat().st_mode & 0o777 == 0o755
+    assert run_here(tmp_path, monkeypatch, capsys, "--home", str(folder), "init", "--yes")[0] == 0
+    assert folder.stat().st_mode & 0o777 == 0o700
+    # Once it is a workspace, init is the usual no-op, without --yes.
+    assert run_here(tmp_path, monkeypatch, capsys, "--home", str(folder), "init")[0] == 0
+    empty = tmp_path / "vide"
+    empty.mkdir()
+    assert run_here(tmp_path, monkeypatch, capsys, "--home", str(empty), "init")[0] == 0

@@ -113,6 +113,20 @@ def test_missing_workspace_is_one_clear_line(cli, tmp_path):
     )
 
 
+def test_home_may_follow_the_command_as_the_hints_write_it(tmp_path, capsys):
+    from preuves.cli import run
+
+    home = tmp_path / "ailleurs"
+    assert run(["init", "--home", str(home)]) == 0
+    assert capsys.readouterr().out == f"Espace de travail créé : {home}\n"
+    assert run(["case", "add", "Dupont", "--url", OFFICIAL, f"--home={home}"]) == 0
+    capsys.readouterr()
+    assert run(["case", "list", "--json", "--home", str(home)]) == 0
+    assert [case["label"] for case in json.loads(capsys.readouterr().out)] == ["Dupont"]
+    assert run(["case", "list", "--home"]) == 2
+    assert capsys.readouterr().err == "Erreur : l'option --home attend une valeur\n"
+
+
 def test_verify_prints_the_journal_head(initialised, tmp_path):
     initialised("case", "add", "Dupont", "--url", OFFICIAL)
     result = initialised("verify")
