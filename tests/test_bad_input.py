@@ -125,3 +125,22 @@ def test_init_in_a_folder_holding_other_files_asks_for_yes_before_making_it_owne
     empty = tmp_path / "vide"
     empty.mkdir()
     assert run_here(tmp_path, monkeypatch, capsys, "--home", str(empty), "init")[0] == 0
+
+
+def test_a_case_name_is_the_same_case_whatever_its_unicode_form_or_spaces(cli, tmp_path):
+    import json
+    import unicodedata
+
+    assert cli("init").code == 0
+    composed = "2026-014 Amélie séjour"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    assert cli("case", "add", decomposed, "--url", URL).code == 0
+    assert [case["label"] for case in json.loads(cli("case", "list", "--json").out)] == [composed]
+    for typed in (decomposed, composed, composed.replace(" ", "\u00a0"), f" 2026-014\u202f\u2003Amélie séjour "):
+        shown = cli("case", "show", typed, "--json")
+        assert (shown.code, json.loads(shown.out)["id"]) == (0, 1), typed
+    for look_alike in (composed.replace(" ", "\u00a0"), composed.replace(" ", "  "), decomposed):
+        assert refused(cli, tmp_path, "case", "add", look_alike, "--url", URL + "2") == (
+            f"Erreur : un dossier nommé {composed!r} existe déjà"
+        )
