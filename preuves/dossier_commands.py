@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from capture.settings import CaptureSettings
-from dossier_builder.build import build_dossier
+from dossier_builder.build import build_dossier, check_output_directory
 from dossier_builder.freshness import case_staleness
 from dossier_builder.verify import BundleReport
 from evidence.anchors import anchor_before_dossier
@@ -48,6 +48,7 @@ def dossier(
     obtenus."""
     first = parse_day(date_from, "--from") if date_from else None
     last = parse_day(date_to, "--to") if date_to else None
+    check_output_directory(out_dir)
     with workspace_of(ctx) as workspace:
         if last is None:  # a bundle of a past period is not expected to be current
             _freshen(workspace, case, attempt_first)

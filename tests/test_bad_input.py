@@ -144,3 +144,15 @@ def test_a_case_name_is_the_same_case_whatever_its_unicode_form_or_spaces(cli, t
         assert refused(cli, tmp_path, "case", "add", look_alike, "--url", URL + "2") == (
             f"Erreur : un dossier nommé {composed!r} existe déjà"
         )
+
+
+def test_dossier_refuses_an_output_folder_it_cannot_make_before_doing_anything(one_case, tmp_path):
+    in_the_way = tmp_path / "notes.txt"
+    in_the_way.write_text("x")
+    assert refused(one_case, tmp_path, "dossier", "1", "--out", str(in_the_way / "pieces")) == (
+        f"Erreur : le dossier de sortie {in_the_way / 'pieces'} ne peut pas être créé : {in_the_way} est un fichier"
+    )
+    assert refused(one_case, tmp_path, "dossier", "1", "--out", str(in_the_way)) == (
+        f"Erreur : le dossier de sortie {in_the_way} est un fichier : donnez le nom d'un dossier nouveau ou vide"
+    )
+    assert in_the_way.read_text() == "x"
