@@ -177,9 +177,30 @@ def test_verify_checks_a_head_noted_earlier(initialised, tmp_path):
     )
     later = initialised("verify", "--head", f"99:{noted.entry_hash}")
     assert later.code == 1 and "entrée absente : le journal a été tronqué ou renuméroté depuis" in later.out
-    bad = initialised("verify", "--head", "3-abc")
-    assert (bad.code, bad.err.strip()) == (
-        2, "Erreur : tête du journal attendue sous la forme NUMÉRO:EMPREINTE (64 caractères hexadécimaux)"
+    for bad_head in ("3-abc", f"3:{noted.entry_hash[:7]}", f"3:{noted.entry_hash}0", "3:5d1dzzzz"):
+        bad = initialised("verify", "--head", bad_head)
+        assert (bad.code, bad.err.strip()) == (
+            2, "Erreur : tête du journal attendue sous la forme NUMÉRO:EMPREINTE (les 64 caractères hexadécimaux, "
+               "ou au moins les 8 premiers)"
+        ), bad_head
+
+
+def test_verify_accepts_a_head_noted_short_as_the_readme_shows(initialised, tmp_path):
+    initialised("case", "add", "Dupont", "--url", OFFICIAL)
+    noted = journal_head(tmp_path)
+    for short in (noted.entry_hash[:8], f"{noted.entry_hash[:12].upper()}…", f"{noted.entry_hash[:10]}..."):
+        result = initialised("verify", "--head", f"{noted.seq}:{short}")
+        assert result.code == 0, short
+        digits = len(short.rstrip(".…"))
+        assert result.err.strip().splitlines()[-1] == (
+            f"Note : tête du journal notée en abrégé : seuls ses {digits} premiers chiffres ont pu être comparés ; "
+            "notez l'empreinte entière pour une preuve complète"
+        )
+    other = "0" * 8 if not noted.entry_hash.startswith("0" * 8) else "f" * 8
+    forged = initialised("verify", "--head", f"{noted.seq}:{other}")
+    assert forged.code == 1
+    assert forged.out.splitlines()[0] == (
+        f"tête du journal notée (n° 3) : empreinte {noted.entry_hash} au lieu de {other} : le journal a été réécrit depuis"
     )
 
 
