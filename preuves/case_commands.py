@@ -15,7 +15,8 @@ from dossier_builder.case_export import export_case
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
 from evidence.models import Capture, Case
-from evidence.purge import purge_case
+from evidence.case_status import purged_sentence
+from evidence.purge import purge_case, purges
 from evidence.records import add_case, find_case
 from preuves.attempt_modes import mode_sentence
 from preuves.console import err, out, print_json
@@ -69,15 +70,18 @@ def _summaries(session: Session, cases: list[Case]) -> list[dict[str, Any]]:
             )
         )
     }
+    purged = purges(session)
     summaries = []
     for case in cases:
         target = case.target
         count, last = stats.get(case.target_id, (0, None))
+        purge = purged.get(case.id)
         summaries.append(
             {
                 "id": case.id,
                 "label": case.label,
-                "active": case.active,
+                "active": case.active and purge is None,
+                "purged": purge.to_json() if purge else None,
                 "url": target.url,
                 "platform": target.platform,
                 "counter": target.counter,
@@ -116,7 +120,7 @@ def list_cases(
     for s in summaries:
         last = s["last_capture"]
         table.add_row(
-            str(s["id"]), s["label"], s["platform"], s["url"], str(s["captures"]),
+            str(s["id"]), s["label"] + (" (purgé)" if s["purged"] else ""), s["platform"], s["url"], str(s["captures"]),
             paris_time(last) if last else "—",
         )
     out.print(table)
@@ -144,7 +148,11 @@ def show(
         value = summary[key]
         if key == "last_capture" and value:
             value = paris_time(value)
+        elif isinstance(value, bool):
+            value = "oui" if value else "non"
         out.print(f"{label} : {'—' if value is None else value}")
+    if summary["purged"]:
+        out.print(purged_sentence(summary["purged"]))
 
 
 

@@ -18,7 +18,7 @@ from capture.scheduler import daily_anchor, serve
 from capture.settings import CaptureSettings
 from capture.states import State
 from capture.watch import Due, PlanRunner, WatchSettings
-from evidence.case_status import case_status
+from evidence.case_status import case_status, purged_sentence
 from evidence.errors import BadInput
 from evidence.localtime import PARIS, paris_time
 from evidence.models import Case, PlannedAttempt
@@ -162,7 +162,10 @@ def status(
     if not statuses:
         err.print("Aucun dossier. Créez-en un avec « preuves case add NOM --url … ».")
     for s in statuses:
-        out.print(f"{s['case']} (n° {s['id']})", style="bold")
+        out.print(f"{s['label']} (n° {s['id']})", style="bold")
+        if s["purged"]:
+            out.print(f"  {purged_sentence(s['purged'])}")
+            continue
         out.print(
             f"  {s['attempts_done']} tentative(s) faite(s), {s['attempts_planned']} prévue(s) ; "
             f"{s['distinct_days']} jour(s), {s['distinct_weeks']} semaine(s), "
