@@ -214,6 +214,11 @@ def test_verify_accepts_a_head_noted_short_as_the_readme_shows(initialised, tmp_
         (("case", "list", "en-trop"), "Erreur : argument(s) en trop : en-trop (aide : « preuves case list --help »)"),
         (("case", "add", "X", "--url", "u", "--bogus"),
          "Erreur : option inconnue : --bogus (aide : « preuves case add --help »)"),
+        (("case", "lsit"), "Erreur : commande inconnue : lsit — vouliez-vous dire « list » ? (aide : « preuves case --help »)"),
+        (("case", "show", "1", "--jsn"),
+         "Erreur : option inconnue : --jsn — vouliez-vous dire --json ? (aide : « preuves case show --help »)"),
+        (("applicant", "set", "1", "--nme", "X"),
+         "Erreur : option inconnue : --nme — vouliez-vous dire --anef ou --name ? (aide : « preuves applicant set --help »)"),
     ],
 )
 def test_usage_errors_are_one_french_line(cli, args, line):
@@ -226,6 +231,10 @@ def test_help_is_in_french(cli):
         result = cli(*args)
         assert result.code == 0 and result.out.startswith("Utilisation : preuves"), args
         assert "Usage" not in result.out and "Show this message" not in result.out
+    placeholders = cli("serve", "--help").out + cli("letter", "proof", "--help").out + cli("case", "--help").out
+    assert "--port <nombre>" in placeholders and "files... <chemins>" in placeholders and "case <texte>" in placeholders
+    assert "COMMANDE [ARGUMENTS]..." in placeholders
+    assert not any(english in placeholders for english in ("<int", "<str>", "<list", "<path>", "COMMAND [ARGS]"))
 
 
 def test_commands_start_without_loading_weasyprint():
