@@ -43,6 +43,7 @@ from dossier_builder.pieces import Piece
 from dossier_builder.render import css_string, render_document
 from dossier_builder.tribunals import Departement
 from evidence.applicants import APPLICATION_LABELS, get_applicant
+from evidence.blobs import plain_reason
 from evidence.errors import BadInput
 from evidence.letter_text import DRAFT_AUTHOR
 from evidence.localtime import PARIS, paris_time
@@ -464,5 +465,5 @@ def write_draft(
         with os.fdopen(fd, "wb") as handle:
             handle.write(draft.pdf)
     except OSError as exc:
-        raise BadInput(f"{path} : écriture impossible ({exc.strerror})") from exc
+        raise BadInput(f"{path} : écriture impossible ({plain_reason(exc)})") from exc
     return WrittenDraft(path, draft.pages, draft.warnings, draft.blanks)

@@ -40,6 +40,7 @@ from evidence import journal
 from evidence.applicants import get_applicant, mask_identity
 from evidence.database import get_row
 from evidence.email_import import EmailFacts, parse_eml
+from evidence.blobs import plain_reason
 from evidence.errors import BadInput, NotFound, WorkspaceError
 from evidence.letter_text import collapse, find_blanks, pdf_subject, pdf_text
 from evidence.localtime import PARIS
@@ -177,7 +178,7 @@ def load_file(path: Path, max_bytes: int) -> LoadedFile:
     try:
         info = path.stat()
     except OSError as exc:
-        raise BadInput(f"{name} : lecture impossible ({exc.strerror})") from exc
+        raise BadInput(f"{name} : lecture impossible ({plain_reason(exc)})") from exc
     if not path.is_file():
         raise BadInput(f"{name} : ce n'est pas un fichier")
     if info.st_size > max_bytes:
@@ -188,7 +189,7 @@ def load_file(path: Path, max_bytes: int) -> LoadedFile:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise BadInput(f"{name} : lecture impossible ({exc.strerror})") from exc
+        raise BadInput(f"{name} : lecture impossible ({plain_reason(exc)})") from exc
     if not data:
         raise BadInput(f"{name} : fichier vide")
     media_type = next((media for magic, media in _MAGIC if data.startswith(magic)), None)

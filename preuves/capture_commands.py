@@ -15,6 +15,7 @@ from capture.platforms import get_platform
 from capture.settings import CaptureSettings
 from capture.states import State
 from capture.watch import WatchSettings
+from evidence.blobs import plain_reason
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
 from evidence.purge import open_case
@@ -93,7 +94,7 @@ def classify(
             raise BadInput(f"{file} : fichier trop volumineux pour une page web")
         html = file.read_bytes().decode("utf-8", errors="replace")
     except OSError as exc:
-        raise BadInput(f"{file} : lecture impossible ({exc.strerror})") from exc
+        raise BadInput(f"{file} : lecture impossible ({plain_reason(exc)})") from exc
     found = classify_page(html, url, platform)
     if as_json:
         print_json({"state": found.state.value, "platform": found.platform, "evidence_text": found.evidence_text})

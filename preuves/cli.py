@@ -15,6 +15,7 @@ import typer.main
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from sqlalchemy.exc import SQLAlchemyError
 
+from evidence.blobs import plain_reason
 from evidence.errors import BadInput, PreuvesError
 from evidence.integrity import damage_reason, says_damaged
 from evidence.workspace import HOME_ENV
@@ -138,7 +139,7 @@ def _run(argv: list[str]) -> int:
     except OSError as exc:
         if os.environ.get("PREUVES_DEBUG"):
             raise
-        err.print(f"Erreur d'accès au fichier {exc.filename or ''} : {exc.strerror or exc}")
+        err.print(f"Erreur d'accès au fichier {exc.filename or ''} : {plain_reason(exc)}")
         return 1
     if code == 130:  # Typer turns Ctrl-C into exit code 130
         err.print("Interrompu.")

@@ -19,6 +19,7 @@ from capture.settings import CaptureSettings
 from capture.watch import PlanRunner, WatchSettings
 from evidence.account_models import Organisation, User
 from evidence.accounts import add_user, change_password, has_accounts, remove_user
+from evidence.blobs import plain_reason
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
 from preuves.console import err, out
@@ -54,7 +55,7 @@ def serve(
             try:
                 server = make_server(web, host, port)
             except OSError as exc:
-                raise BadInput(f"impossible d'écouter sur {host}:{port} ({exc.strerror})") from exc
+                raise BadInput(f"impossible d'écouter sur {host}:{port} ({plain_reason(exc)})") from exc
             if warning := exposure_warning(host, accounts, web.extensions["preuves"].web_settings):
                 err.print(warning)
             url = f"http://{_url_host(host)}:{server.effective_port}"

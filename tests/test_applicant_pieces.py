@@ -104,7 +104,7 @@ def test_list_shows_every_piece_and_json(case, cli, files):
         ("texte.txt", "autre", "x", (), "{path} : format non reconnu (PDF, image PNG ou JPEG, ou courriel .eml attendu)"),
         ("vide.pdf", "autre", "x", (), "{path} : fichier vide"),
         ("abime.pdf", "autre", "x", (), "{path} : PDF illisible ou endommagé"),
-        ("absent.pdf", "autre", "x", (), "{path} : lecture impossible (No such file or directory)"),
+        ("absent.pdf", "autre", "x", (), "{path} : lecture impossible (fichier ou dossier introuvable)"),
         ("titre.png", "autre", "   ", (), "intitulé de la pièce manquant (option --label)"),
         ("titre.png", "autre", "x" * 121, (), "intitulé trop long : 120 caractères au plus"),
         ("titre.png", "autre", "a\x07b", (), "intitulé : caractère de contrôle interdit"),

@@ -156,3 +156,19 @@ def test_dossier_refuses_an_output_folder_it_cannot_make_before_doing_anything(o
         f"Erreur : le dossier de sortie {in_the_way} est un fichier : donnez le nom d'un dossier nouveau ou vide"
     )
     assert in_the_way.read_text() == "x"
+
+
+def test_system_errors_are_said_in_french(one_case, tmp_path):
+    import socket
+
+    assert refused(one_case, tmp_path, "letter", "add", "1", "--file", str(tmp_path / "absent.pdf"), "--direction",
+                   "sent", "--channel", "lrar", "--date", "2026-11-02") == (
+        f"Erreur : {tmp_path / 'absent.pdf'} : lecture impossible (fichier ou dossier introuvable)"
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert refused(one_case, tmp_path, "serve", "--port", str(port), "--no-watch") == (
+            f"Erreur : impossible d'écouter sur 127.0.0.1:{port} (adresse déjà utilisée par un autre programme)"
+        )

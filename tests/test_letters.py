@@ -337,7 +337,7 @@ def bad_cases(tmp_path: Path) -> list[tuple[tuple[str, ...], str]]:
         ((*ok, "--direction", "sent", "--channel", "fax"),
          "Erreur : moyen d'envoi inconnu : 'fax' (valeurs possibles : email, lrar, courrier, depot, telephone)"),
         (("--file", str(tmp_path / "missing.pdf"), "--date", "2025-11-02", *sent),
-         f"Erreur : {tmp_path / 'missing.pdf'} : lecture impossible (No such file or directory)"),
+         f"Erreur : {tmp_path / 'missing.pdf'} : lecture impossible (fichier ou dossier introuvable)"),
         (("--file", str(tmp_path), "--date", "2025-11-02", *sent),
          f"Erreur : {tmp_path} : ce n'est pas un fichier"),
         (("--file", str(tmp_path / "broken.pdf"), "--date", "2025-11-02", *sent),
@@ -466,7 +466,7 @@ def test_applicant_set_asks_each_field(ws, cli, monkeypatch):
     [
         (("--name", "X", "--foreigner-number", "12AB"),
          "Erreur : numéro d'étranger invalide : 10 chiffres attendus (il figure sur le titre de séjour ou le récépissé)"),
-        (("--name", "X", "--birth-date", "2999-01-01"), "Erreur : date de naissance dans le futur : 2999-01-01"),
+        (("--name", "X", "--birth-date", "2099-01-01"), "Erreur : date de naissance dans le futur : 2099-01-01"),
         (("--birth-place", "Bamako"), "Erreur : le nom du demandeur est obligatoire (option --name)"),
         (("--name", "X", "--birth-date", "14-03-1990"),
          "Erreur : date de naissance invalide : '14-03-1990' (attendu AAAA-MM-JJ ou JJ/MM/AAAA)"),
