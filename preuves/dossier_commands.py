@@ -16,7 +16,7 @@ from evidence.anchors import anchor_before_dossier
 from evidence.workspace import Workspace
 from preuves.anchor_commands import before_dossier_line
 from preuves.capture_commands import report_outcome, run_one_capture
-from preuves.console import err, out, print_json
+from preuves.console import ask, err, out, print_json
 from preuves.context import CaseArgument, workspace_of
 from preuves.parsing import parse_day
 from preuves.progress import progress_bar, spinner
@@ -76,9 +76,7 @@ def _freshen(workspace: Workspace, case: str, attempt_first: bool | None) -> Non
         return
     err.print(f"Attention : {stale.sentence[0].lower()}{stale.sentence[1:]} Un juge attend des preuves récentes.")
     if attempt_first is None and sys.stdin.isatty():
-        answer = typer.prompt(
-            "Faire une tentative maintenant, avant d'établir le dossier ? [O/n]", default="o", show_default=False
-        )
+        answer = ask("Faire une tentative maintenant, avant d'établir le dossier ? [O/n]", "")
         attempt_first = answer.strip().lower() in YES
     if not attempt_first:
         err.print("Le dossier est établi sans nouvelle tentative ; la note de synthèse mentionne l'ancienneté.")

@@ -153,7 +153,10 @@ def remove(
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    first = typer.prompt("Mot de passe", hide_input=True, prompt_suffix=" : ", err=True)
+    if typer.prompt("Le même, pour confirmer", hide_input=True, prompt_suffix=" : ", err=True) != first:
+        raise BadInput("les deux mots de passe tapés diffèrent : rien n'a été changé")
+    return first
 
 
 @app.command("list")

@@ -172,3 +172,35 @@ def test_system_errors_are_said_in_french(one_case, tmp_path):
         assert refused(one_case, tmp_path, "serve", "--port", str(port), "--no-watch") == (
             f"Erreur : impossible d'écouter sur 127.0.0.1:{port} (adresse déjà utilisée par un autre programme)"
         )
+
+
+def test_the_password_prompts_are_french_and_a_mismatch_changes_nothing(one_case, tmp_path):
+    """Typed on a real terminal (getpass reads /dev/tty): no « Repeat for confirmation: »."""
+    import os
+    import pty
+    import sys
+    import time
+
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: `preuves user add` on the terminal
+        os.execv(sys.executable, [sys.executable, "-m", "preuves", "--home", str(tmp_path / "ws"),
+                                  "user", "add", "camille", "--organisation", "Cimade"])
+
+    def screen_until(text: str) -> str:
+        shown, deadline = b"", time.monotonic() + 30
+        while text.encode() not in shown and time.monotonic() < deadline:
+            try:
+                shown += os.read(terminal, 1024)
+            except OSError:  # the child has gone
+                break
+        return shown.decode()
+
+    before = journal_lines(tmp_path)
+    assert screen_until("Mot de passe : ").endswith("Mot de passe : ")
+    os.write(terminal, b"une phrase assez longue\n")
+    assert screen_until("confirmer : ").strip() == "Le même, pour confirmer :"
+    os.write(terminal, b"une autre phrase longue\n")
+    assert screen_until("changé").strip() == "Erreur : les deux mots de passe tapés diffèrent : rien n'a été changé"
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 2
+    os.close(terminal)
+    assert journal_lines(tmp_path) == before

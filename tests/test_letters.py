@@ -446,7 +446,9 @@ def test_applicant_set_asks_each_field(ws, cli, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(answers) + "\n"))
     result = cli("applicant", "set", CASE)
     assert result.code == 0, result.err
-    assert "Nom et prénom" in result.err and "Date de naissance" in result.err
+    assert result.out == "1\n", "the questions go to stderr, with nothing of theirs on stdout"
+    assert result.err.startswith("Nom et prénom : Civilité (M. ou Mme) (« - » pour effacer) : Erreur : civilité invalide")
+    assert "Date de naissance (« - » pour effacer) : " in result.err
     assert "date de naissance invalide : '31/02/1990'" in result.err  # asked again, not stored
     assert "civilité invalide : 'Mlle' (M. ou Mme attendu)" in result.err
     assert "réponse invalide pour --anef : 'peut-être' (oui ou non attendu)" in result.err
