@@ -283,7 +283,7 @@ def clean_line(value: str | None, what: str, limit: int) -> str | None:
     if not value:
         return None
     if len(value) > limit:
-        raise BadInput(f"{what} trop long : {limit} caractères au plus")
+        raise BadInput(f"{what} : texte trop long, {limit} caractères au plus")
     if any(unicodedata.category(c) == "Cc" for c in value):
         raise BadInput(f"{what} : caractère de contrôle interdit")
     return value

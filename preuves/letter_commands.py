@@ -192,7 +192,7 @@ def draft(
         return
     for warning in written.warnings:
         err.print(f"À vérifier : {warning}")
-    err.print(f"{DRAFT_KINDS[kind]} écrit : {str(written.path)}")
+    err.print(f"{DRAFT_KINDS[kind]} : PDF écrit dans {written.path}")
     if written.blanks:
         err.print(f"Blancs à compléter avant l'envoi ou le dépôt ({len(written.blanks)}) :")
         for blank in written.blanks:

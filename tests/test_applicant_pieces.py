@@ -106,7 +106,7 @@ def test_list_shows_every_piece_and_json(case, cli, files):
         ("abime.pdf", "autre", "x", (), "{path} : PDF illisible ou endommagé"),
         ("absent.pdf", "autre", "x", (), "{path} : lecture impossible (fichier ou dossier introuvable)"),
         ("titre.png", "autre", "   ", (), "intitulé de la pièce manquant (option --label)"),
-        ("titre.png", "autre", "x" * 121, (), "intitulé trop long : 120 caractères au plus"),
+        ("titre.png", "autre", "x" * 121, (), "intitulé : texte trop long, 120 caractères au plus"),
         ("titre.png", "autre", "a\x07b", (), "intitulé : caractère de contrôle interdit"),
         ("titre.png", "autre", "x", ("--date", "2026-13-01"), "date du document invalide : '2026-13-01' (attendu AAAA-MM-JJ ou JJ/MM/AAAA)"),
     ],

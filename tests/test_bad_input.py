@@ -204,3 +204,9 @@ def test_the_password_prompts_are_french_and_a_mismatch_changes_nothing(one_case
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 2
     os.close(terminal)
     assert journal_lines(tmp_path) == before
+
+
+def test_a_postal_address_too_long_is_said_in_good_french(one_case, tmp_path):
+    assert refused(one_case, tmp_path, "applicant", "set", "1", "--name", "A B", "--address", "x" * 1001) == (
+        "Erreur : adresse postale : texte trop long, 1000 caractères au plus"
+    )

@@ -246,7 +246,7 @@ def test_draft_command_lists_the_blanks_and_writes_an_owner_only_pdf(workspace, 
         assert "À vérifier : 1 tentative a affiché des créneaux" in result.err
         # The last lines: what is left blank, and how to fill it.
         assert result.err.splitlines()[-8:] == [
-            f"Demande de rendez-vous écrit : {out}",
+            f"Demande de rendez-vous : PDF écrit dans {out}",
             "Blancs à compléter avant l'envoi ou le dépôt (6) :",
             '  - adresse postale du demandeur : preuves applicant set 1 --address "rue;code postal ville"',
             "  - date de naissance : preuves applicant set 1 --birth-date AAAA-MM-JJ",

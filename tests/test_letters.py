@@ -364,7 +364,7 @@ def bad_cases(tmp_path: Path) -> list[tuple[tuple[str, ...], str]]:
          f"Erreur : {tmp_path / 'notes.txt'} : format non reconnu (PDF, image PNG ou JPEG, ou courriel .eml attendu)"),
         ((*ok, *sent, "--answers", "99"),
          "Erreur : courrier n° 99 inconnu dans le dossier « dossier-1 » (voir « preuves letter list »)"),
-        ((*ok, *sent, "--subject", "x" * 501), "Erreur : objet trop long : 500 caractères au plus"),
+        ((*ok, *sent, "--subject", "x" * 501), "Erreur : objet : texte trop long, 500 caractères au plus"),
     ]
 
 
