@@ -58,9 +58,7 @@ class VerifyReport:
             "journal_head": {"seq": self.head.seq, "hash": self.head.entry_hash},
             "entries": self.entries,
             "blobs_checked": self.blobs_checked,
-            "problems": [
-                {"item": p.item, "detail": p.detail, "file": p.file} for p in self.problems
-            ],
+            "problems": [problem.to_json() for problem in self.problems],
             "orphans": self.orphans,
             "purges": self.purges,
             "notes": self.notes,

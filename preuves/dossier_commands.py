@@ -90,7 +90,7 @@ def print_bundle_report(report: BundleReport, as_json: bool) -> None:
         print_json(report.to_json())
         return
     for problem in report.problems:
-        out.print(problem)
+        out.print(problem.line())
     verdict = "INTACT" if report.ok else f"{len(report.problems)} PROBLÈME(S)"
     out.print(
         f"{verdict} — dossier {report.directory} : {report.files_checked} fichiers, "
