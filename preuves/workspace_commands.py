@@ -38,6 +38,7 @@ def init(
     workspace.close()
     if created:
         out.print(f"Espace de travail créé : {workspace.home}")
+        err.print("Prochaine étape : un dossier par démarche, « preuves case add NOM --url ADRESSE-DE-LA-PAGE ».")
     else:
         out.print(f"Espace de travail déjà prêt : {workspace.home}")
 

@@ -31,6 +31,7 @@ def journal_head(tmp_path):
 def test_init_is_idempotent_and_owner_only(cli, tmp_path):
     first = cli("init")
     assert first.code == 0 and first.out.startswith("Espace de travail créé")
+    assert first.err == "Prochaine étape : un dossier par démarche, « preuves case add NOM --url ADRESSE-DE-LA-PAGE ».\n"
     again = cli("init")
     assert again.code == 0 and again.out.startswith("Espace de travail déjà prêt")
     home = tmp_path / "ws"
