@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from dossier_builder.drafts import DRAFT_KINDS, parse_options, write_draft
 from evidence.letters import (
@@ -139,12 +139,16 @@ def list_letters(
     if not summaries:
         err.print("Aucun courrier. Enregistrez-en un avec « preuves letter add DOSSIER --file … ».")
         return
-    table = Table("N°", "Date", "Sens", "Moyen", "Objet", "Suivi", "Preuves", "Réponse")
+    # Dates and tracking numbers are never cut, even at 80 columns: the subject wraps instead.
+    table = Table(
+        Column("N°", no_wrap=True), Column("Date", no_wrap=True), "Sens", "Objet",
+        Column("Suivi", no_wrap=True), "Preuves", Column("Réponse", min_width=7),
+    )
     for s in summaries:
         proofs = sum(1 for f in s.files if f.kind in (PROOF_KIND, RECEIPT_KIND))
         received = f"\nreçu le {s.received_on:%d/%m/%Y}" if s.received_on else ""
         table.add_row(
-            str(s.id), f"{s.letter_date:%d/%m/%Y}{received}", DIRECTIONS[s.direction], s.channel,
+            str(s.id), f"{s.letter_date:%d/%m/%Y}{received}", f"{DIRECTIONS[s.direction]}\n{s.channel}",
             s.subject or "—", s.tracking or "—", str(proofs), _answer_text(s),
         )
     out.print(table)

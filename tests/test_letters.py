@@ -300,6 +300,11 @@ def test_list_flags_two_months_of_silence(ws, cli, tmp_path):
     table = cli("letter", "list", CASE)
     assert table.code == 0
     assert "SILENCE" in table.out
+    # At 80 columns (the width of a captured output), dates and tracking numbers are whole.
+    assert max(len(line) for line in table.out.splitlines()) <= 80
+    for day in (old, answered, recent):
+        assert f"{day:%d/%m/%Y}" in table.out
+    assert "│ 1A00 " in table.out
     assert table.err.strip() == (
         f"Courrier n° 1 du {old:%d/%m/%Y} : sans réponse depuis plus de deux mois "
         f"(silence gardé par l'administration depuis le {add_months(old, 2):%d/%m/%Y})."
