@@ -13,6 +13,8 @@ from dossier_builder.build import build_dossier, check_output_directory
 from dossier_builder.freshness import case_staleness
 from dossier_builder.verify import BundleReport
 from evidence.anchors import anchor_before_dossier
+from evidence.case_status import case_status
+from evidence.records import find_case
 from evidence.workspace import Workspace
 from preuves.anchor_commands import before_dossier_line
 from preuves.capture_commands import report_outcome, run_one_capture
@@ -58,6 +60,7 @@ def dossier(
             err.print(before_dossier_line(outcome))
         with progress_bar() as progress:
             result = build_dossier(workspace, case, out_dir, date_from=first, date_to=last, progress=progress)
+        _warn_if_weak(workspace, case)
     err.print(
         f"{len(result.pieces)} pièces, inventaire et copie de travail ({result.review_pages} pages) "
         f"écrits dans {result.directory}."
@@ -82,6 +85,15 @@ def _freshen(workspace: Workspace, case: str, attempt_first: bool | None) -> Non
         err.print("Le dossier est établi sans nouvelle tentative ; la note de synthèse mentionne l'ancienneté.")
         return
     report_outcome(run_one_capture(workspace, case, CaptureSettings.from_config(workspace.section("capture"))))
+
+
+def _warn_if_weak(workspace: Workspace, case: str) -> None:
+    """What `status` and `letter draft` say of weak evidence, said before the lawyer gets it too."""
+    with workspace.reading() as session:
+        found = find_case(session, case)
+    weaknesses = case_status(workspace, found)["warnings"]
+    if weaknesses:
+        err.print("À vérifier : preuves encore faibles devant un juge : " + " ; ".join(weaknesses))
 
 
 def print_bundle_report(report: BundleReport, as_json: bool) -> None:
