@@ -21,6 +21,7 @@ from sqlalchemy import select
 from dossier_builder.build import JOURNAL_NAME
 from dossier_builder.manifest import FORMAT, MANIFEST_NAME, SUMS_NAME
 from dossier_builder.review import REVIEW_NAME
+from evidence.artefact_kinds import artefact_label
 from evidence.blobs import sha256_file
 from evidence.errors import BadInput
 from evidence.journal import GENESIS_HASH, entry_hash
@@ -140,7 +141,7 @@ def _check_artefacts(report: BundleReport, workspace: Workspace, manifest: dict[
         }
     for artefact_id, item in listed.items():
         row = rows.get(artefact_id)
-        what = f"fichier n° {artefact_id} ({item.get('kind')}, {item.get('time')})"
+        what = f"fichier n° {artefact_id} ({artefact_label(str(item.get('kind')))}, {item.get('time')})"
         if row is None:
             report.problems.append(Problem(what, "absent du dépôt de preuves"))
             continue

@@ -27,6 +27,7 @@ from evidence.journal_copy import read_copy
 from evidence.journal_records import RECORD_KEYS, JournalRecords  # noqa: F401  (RECORD_KEYS: re-exported)
 from evidence.localtime import paris_time
 from evidence.models import Applicant, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
+from evidence.artefact_kinds import artefact_label
 from evidence.problems import Problem, readable_rows
 from evidence.purge import PURGE_KIND, Purge
 from evidence.records import find_case
@@ -276,7 +277,7 @@ def describe(table: str, record: dict[str, Any]) -> str:
             owner = f"pièce du demandeur {record.get('applicant_piece_id')}"
         else:
             owner = f"courrier {record.get('letter_id')}"
-        return f"fichier {number} ({record.get('kind')}, {owner})"
+        return f"fichier {number} ({artefact_label(str(record.get('kind')))}, {owner})"
     if table == "cases":
         return f"dossier {number} « {record.get('label')} »"
     if table == "targets":

@@ -323,7 +323,7 @@ def test_command_builds_and_verify_finds_tampering(cli, tmp_path):
     assert [problem.line() for problem in report.problems] == [
         "PJ1_Note_de_synthese.pdf : fichier modifié (son empreinte a changé)",
         (
-            f"fichier n° {shot.id} (screenshot, 2026-11-02T07:15:00+00:00) : le fichier du dépôt a été modifié "
+            f"fichier n° {shot.id} (capture d'écran brute, 2026-11-02T07:15:00+00:00) : le fichier du dépôt a été modifié "
             f"[{shot.blob_path}]"
         ),
     ]
