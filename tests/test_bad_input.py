@@ -210,3 +210,10 @@ def test_a_postal_address_too_long_is_said_in_good_french(one_case, tmp_path):
     assert refused(one_case, tmp_path, "applicant", "set", "1", "--name", "A B", "--address", "x" * 1001) == (
         "Erreur : adresse postale : texte trop long, 1000 caractères au plus"
     )
+
+
+def test_demo_refuses_a_home_that_is_not_new_or_empty(one_case, tmp_path):
+    assert refused(one_case, tmp_path, "demo", "--out", str(tmp_path / "demo")) == (
+        f"Erreur : {tmp_path / 'ws'} n'est pas vide : la démonstration s'installe dans un dossier neuf ou vide"
+    )
+    assert not (tmp_path / "demo").exists()
