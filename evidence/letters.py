@@ -61,6 +61,8 @@ CHANNELS = {
 WRITTEN_CHANNELS = frozenset(CHANNELS) - {"telephone"}
 SILENCE_MONTHS = 2
 
+# Télérecours' limit for one file, the decimal reading (the stricter); a letter and its proofs are one pièce.
+TELERECOURS_MAX_BYTES = 32 * 1000 * 1000
 LETTER_KIND = "letter"  # the letter itself (PDF, scan or .eml)
 ATTACHMENT_KIND = "letter_attachment"  # a file attached to an .eml
 PROOF_KIND = "letter_proof"  # proof of sending: LRAR receipt, tracking printout …
@@ -412,6 +414,19 @@ def _find_letter(session: Session, case: Case, letter_id: int) -> Letter:
     return letter
 
 
+def _check_piece_size(files: list[LoadedFile], already: int = 0) -> None:
+    """A letter and its proofs make one pièce of the dossier, and Télérecours refuses a file over 32 Mo:
+    refused now, while the person can still send a lighter scan, rather than when the dossier is built."""
+    total = already + sum(len(loaded.data) for loaded in files)
+    if total > TELERECOURS_MAX_BYTES:
+        size = f"{total / 1_000_000:.1f}".replace(".", ",")
+        raise BadInput(
+            f"{shown_path(files[0].path)} : le courrier et ses preuves font {size} Mo, or Télérecours "
+            f"refuse toute pièce de plus de {TELERECOURS_MAX_BYTES // 1_000_000} Mo : numérisez-les plus légers "
+            "(150 ppp, niveaux de gris) avant de les enregistrer"
+        )
+
+
 def record_letter(workspace: Workspace, case_reference: str, request: LetterInput) -> Letter:
     """Check everything, then store the files, then one row per item and one journal entry."""
     direction = check_choice(request.direction, DIRECTIONS, "sens")
@@ -423,6 +438,7 @@ def record_letter(workspace: Workspace, case_reference: str, request: LetterInpu
     main = load_file(request.file, limit)
     proofs = [load_file(path, limit) for path in request.proofs]
     receipts = [load_file(path, limit) for path in request.receipts]
+    _check_piece_size([main, *proofs, *receipts])
     today = paris_today(workspace)
     day = _letter_day(request, main, today)
     if request.received_on is not None:
@@ -486,7 +502,7 @@ def add_proofs(workspace: Workspace, case_reference: str, letter_id: int, paths:
     proofs = [load_file(path, limit) for path in paths]
     with workspace.reading() as session:
         case = open_case(session, case_reference)
-        _find_letter(session, case, letter_id)
+        _check_piece_size(proofs, sum(row.size for row in _find_letter(session, case, letter_id).artefacts))
         files = _proof_files(proofs, get_applicant(session, case))
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
@@ -512,6 +528,8 @@ def record_receipt(
         case = open_case(session, case_reference)
         letter = _find_letter(session, case, letter_id)
         _check_receipt(received_on, letter.letter_date, letter.direction, letter.channel, paris_today(workspace))
+        if receipts:
+            _check_piece_size(receipts, sum(row.size for row in letter.artefacts))
         files = _proof_files(receipts, get_applicant(session, case), RECEIPT_KIND)
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()

@@ -217,3 +217,28 @@ def test_demo_refuses_a_home_that_is_not_new_or_empty(one_case, tmp_path):
         f"Erreur : {tmp_path / 'ws'} n'est pas vide : la démonstration s'installe dans un dossier neuf ou vide"
     )
     assert not (tmp_path / "demo").exists()
+
+
+def test_a_letter_too_heavy_for_telerecours_is_refused_when_added(one_case, tmp_path):
+    """A letter and its proofs are one pièce: over 32 Mo, the dossier could not be filed."""
+    import os
+
+    from PIL import Image
+
+    side = 3300  # random pixels do not compress: about 32.7 Mo
+    heavy = tmp_path / "scan.png"
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(heavy, compress_level=0)
+    size = f"{heavy.stat().st_size / 1_000_000:.1f}".replace(".", ",")
+    assert heavy.stat().st_size > 32_000_000
+    assert refused(one_case, tmp_path, "letter", "add", "1", "--file", str(heavy), "--direction", "sent",
+                   "--channel", "lrar", "--date", "2026-11-02") == (
+        f"Erreur : {heavy} : le courrier et ses preuves font {size} Mo, or Télérecours refuse toute pièce de plus "
+        "de 32 Mo : numérisez-les plus légers (150 ppp, niveaux de gris) avant de les enregistrer"
+    )
+    # Nor may proofs added later make the pièce too heavy.
+    (tmp_path / "lettre.pdf").write_bytes(pdf_bytes())
+    assert one_case("letter", "add", "1", "--file", str(tmp_path / "lettre.pdf"), "--direction", "sent",
+                    "--channel", "lrar", "--date", "2026-11-02").code == 0
+    assert refused(one_case, tmp_path, "letter", "proof", "1", "1", str(heavy)).startswith(
+        f"Erreur : {heavy} : le courrier et ses preuves font "
+    )
