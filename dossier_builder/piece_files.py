@@ -34,6 +34,7 @@ from dossier_builder.render import (
 from dossier_builder.urgency import RECEIPT, Urgency, document_of, urgency
 from evidence import server_time
 from evidence.errors import PreuvesError
+from evidence.letters import quiet_pypdf
 from evidence.localtime import PARIS
 
 if TYPE_CHECKING:
@@ -344,6 +345,7 @@ def build_piece(facts: DossierFacts, piece: Piece, home: Path, out_dir: Path) ->
     """Write `piece` into `out_dir` under its file name; returns its number of pages."""
     scratch = Path(tempfile.mkdtemp(prefix=f"preuves-piece-{piece.number}-"))
     try:
-        return BUILDERS[piece.kind](facts, piece, home, out_dir / piece.filename, scratch)
+        with quiet_pypdf():  # a sloppy PDF, accepted (and repaired) when recorded, is read again here
+            return BUILDERS[piece.kind](facts, piece, home, out_dir / piece.filename, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -221,7 +221,7 @@ def _megabytes(size: int) -> str:
 
 
 @contextmanager
-def _quiet_pypdf() -> Iterator[None]:
+def quiet_pypdf() -> Iterator[None]:
     """pypdf logs repairs of sloppy files as warnings; the user gets our one line instead."""
     logger = logging.getLogger("pypdf")
     previous = logger.level
@@ -234,7 +234,7 @@ def _quiet_pypdf() -> Iterator[None]:
 
 def _check_pdf(name: str, data: bytes) -> None:
     try:
-        with _quiet_pypdf():
+        with quiet_pypdf():
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
                 raise BadInput(f"{name} : PDF protégé par un mot de passe (enregistrez-en une copie sans mot de passe)")
@@ -351,7 +351,7 @@ def _letter_text(main: LoadedFile) -> str:
     if main.media_type != PDF_MEDIA_TYPE:
         return ""
     try:
-        with _quiet_pypdf():
+        with quiet_pypdf():
             return pdf_text(main.data)
     except Exception:  # noqa: BLE001 - pypdf fails in many ways on odd content streams: then the text is unread
         return ""
@@ -373,7 +373,7 @@ def _subject(request: LetterInput, main: LoadedFile, applicant: Applicant | None
     given; refused when both exist and differ, since documents quote it as the letter's words."""
     own = main.email.subject if main.email is not None else None
     if main.email is None and main.media_type == PDF_MEDIA_TYPE:
-        with _quiet_pypdf():
+        with quiet_pypdf():
             own = pdf_subject(main.data)
     if own is not None and request.subject is not None and collapse(request.subject) != collapse(own):
         raise BadInput(
