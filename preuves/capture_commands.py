@@ -83,7 +83,7 @@ def report_outcome(outcome: AttemptOutcome) -> None:
 
 
 def classify(
-    file: Annotated[Path, typer.Argument(help="Page enregistrée (HTML).")],
+    file: Annotated[Path, typer.Argument(help="Page enregistrée (HTML).", metavar="FICHIER")],
     url: Annotated[str | None, typer.Option("--url", help="Adresse d'origine de la page.")] = None,
     platform: Annotated[str | None, typer.Option(help="Forcer la plateforme.")] = None,
     as_json: JsonFlag = False,

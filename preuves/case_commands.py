@@ -32,7 +32,7 @@ def add(
     label: Annotated[str, typer.Argument(help=(
         "Nom du dossier, par exemple « 2026-014 titre de séjour ». Il reste au journal même "
         "après un effacement : préférez une référence au nom de la personne."
-    ))],
+    ), metavar="NOM")],
     url: Annotated[str, typer.Option("--url", help="Adresse de la page de prise de rendez-vous.")],
     prefecture: Annotated[str | None, typer.Option(help="Préfecture concernée.")] = None,
     procedure: Annotated[str | None, typer.Option(help="Démarche (renouvellement, première demande …).")] = None,

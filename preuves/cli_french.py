@@ -22,7 +22,7 @@ HELP = (
     (re.compile(r"\[env\s+var:(\s)"), r"[variable d'environnement :\1"),
     (re.compile(r"\[required\]"), "[obligatoire]"),
     (re.compile(r"\bCOMMAND \[ARGS\]\.\.\."), "COMMANDE [ARGUMENTS]..."),
-    (re.compile(r"<(str|int|int range|float|path|list\[Path\]|list\[str\])>"), lambda m: PLACEHOLDERS[m[1]]),
+    (re.compile(r"<(str|int|int range|float|path|list\[Path\]|list\[str\])>( *)"), lambda m: _placeholder(m)),
 )
 # Typer's placeholders of a value's type (`--port <int range>`), in French.
 PLACEHOLDERS = {
@@ -50,6 +50,13 @@ ERRORS = (
     (r"Missing command\.", r"commande manquante"),
 )
 _ERRORS = tuple((re.compile(pattern, re.DOTALL), french) for pattern, french in ERRORS)
+
+
+def _placeholder(found: re.Match[str]) -> str:
+    """The French placeholder, and the spaces after it adjusted so that the help's column stays put."""
+    french = PLACEHOLDERS[found[1]]
+    spaces = len(found[2])
+    return french + " " * max(min(spaces, 2), len(found[0]) - len(french))
 
 
 def french_help(text: str) -> str:

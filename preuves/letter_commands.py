@@ -89,9 +89,9 @@ def add(
 def proof(
     ctx: typer.Context,
     case: CaseArgument,
-    letter: Annotated[int, typer.Argument(help="Numéro du courrier.")],
+    letter: Annotated[int, typer.Argument(help="Numéro du courrier.", metavar="COURRIER")],
     files: Annotated[
-        list[Path] | None, typer.Argument(help="Preuves : preuve de dépôt, avis de réception …")
+        list[Path] | None, typer.Argument(help="Preuves : preuve de dépôt, avis de réception …", metavar="FICHIERS")
     ] = None,
     received_on: Annotated[
         str | None,

@@ -115,7 +115,7 @@ PasswordStdin = Annotated[
 @app.command("add")
 def add(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Identifiant de connexion.")],
+    username: Annotated[str, typer.Argument(help="Identifiant de connexion.", metavar="IDENTIFIANT")],
     organisation: Annotated[str, typer.Option("--organisation", help="Organisation (association, cabinet …) ; créée si nouvelle.")],
     password_stdin: PasswordStdin = False,
 ) -> None:
@@ -129,7 +129,7 @@ def add(
 @app.command("passwd")
 def passwd(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Identifiant du compte.")],
+    username: Annotated[str, typer.Argument(help="Identifiant du compte.", metavar="IDENTIFIANT")],
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Changer le mot de passe d'un compte ; ses sessions ouvertes sont fermées."""
@@ -142,7 +142,7 @@ def passwd(
 @app.command("remove")
 def remove(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Identifiant du compte.")],
+    username: Annotated[str, typer.Argument(help="Identifiant du compte.", metavar="IDENTIFIANT")],
 ) -> None:
     """Supprimer un compte ; ses sessions sont fermées, les dossiers de son organisation restent."""
     with workspace_of(ctx) as workspace:

@@ -45,7 +45,7 @@ def init(
 
 def verify(
     ctx: typer.Context,
-    case: Annotated[str | None, typer.Argument(help="Limiter la vérification à un dossier.")] = None,
+    case: Annotated[str | None, typer.Argument(help="Limiter la vérification à un dossier.", metavar="DOSSIER")] = None,
     dossier: Annotated[
         Path | None,
         typer.Option("--dossier", help="Vérifier un dossier de pièces produit par « preuves dossier »."),

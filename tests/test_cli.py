@@ -215,6 +215,7 @@ def test_verify_accepts_a_head_noted_short_as_the_readme_shows(initialised, tmp_
         (("case", "list", "en-trop"), "Erreur : argument(s) en trop : en-trop (aide : « preuves case list --help »)"),
         (("case", "add", "X", "--url", "u", "--bogus"),
          "Erreur : option inconnue : --bogus (aide : « preuves case add --help »)"),
+        (("letter", "proof", "1"), "Erreur : argument manquant : COURRIER (aide : « preuves letter proof --help »)"),
         (("case", "lsit"), "Erreur : commande inconnue : lsit — vouliez-vous dire « list » ? (aide : « preuves case --help »)"),
         (("case", "show", "1", "--jsn"),
          "Erreur : option inconnue : --jsn — vouliez-vous dire --json ? (aide : « preuves case show --help »)"),
@@ -233,7 +234,8 @@ def test_help_is_in_french(cli):
         assert result.code == 0 and result.out.startswith("Utilisation : preuves"), args
         assert "Usage" not in result.out and "Show this message" not in result.out
     placeholders = cli("serve", "--help").out + cli("letter", "proof", "--help").out + cli("case", "--help").out
-    assert "--port <nombre>" in placeholders and "files... <chemins>" in placeholders and "case <texte>" in placeholders
+    assert "--port <nombre>" in placeholders and "FICHIERS <chemins>" in placeholders and "DOSSIER <texte>" in placeholders
+    assert "{DOSSIER} {COURRIER} [FICHIERS]..." in placeholders  # the arguments are named in French too
     assert "COMMANDE [ARGUMENTS]..." in placeholders
     assert not any(english in placeholders for english in ("<int", "<str>", "<list", "<path>", "COMMAND [ARGS]"))
 
