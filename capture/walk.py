@@ -27,6 +27,7 @@ from playwright.async_api import Browser, BrowserContext, Dialog, Frame, Page, R
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from capture.net_errors import french_net_error
 from capture.platforms import Platform
 from capture.rules import Decisive
 from capture.steps import ELEMENT_TYPES, Action, Step
@@ -187,7 +188,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         except _AttemptEnded as stop:
             error = str(stop)
         except PlaywrightError as exc:
-            error = _first_line(exc)
+            error = french_net_error(_first_line(exc))
         recorded = await _record_page(page, deadline)
         located, box = await _decisive_box(page, recorded, plan, network.status, deadline)
         if network.blocked and error is None:

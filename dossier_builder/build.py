@@ -62,10 +62,20 @@ def _no_progress(step: str, done: int, total: int) -> None:
     return None
 
 
+def check_output_directory(directory: Path) -> None:
+    """Refuse, before anything is done, a folder that is not empty or cannot be made (a file on its path)."""
+    if directory.exists() and not directory.is_dir():
+        raise BadInput(f"le dossier de sortie {directory} est un fichier : donnez le nom d'un dossier nouveau ou vide")
+    if directory.exists() and any(directory.iterdir()):
+        raise BadInput(f"le dossier de sortie {directory} existe déjà et n'est pas vide")
+    above = next(parent for parent in directory.absolute().parents if parent.exists())
+    if not above.is_dir():
+        raise BadInput(f"le dossier de sortie {directory} ne peut pas être créé : {above} est un fichier")
+
+
 def _prepare_directory(directory: Path) -> bool:
     """Make sure `directory` exists and is empty; returns whether it was created."""
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise BadInput(f"le dossier de sortie {directory} existe déjà et n'est pas vide")
+    check_output_directory(directory)
     created = not directory.exists()
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return created

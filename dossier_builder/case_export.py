@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from dossier_builder import journal_export
+from dossier_builder.french import ascii_title, state_label
 from dossier_builder.facts import (
     ApplicantPieceFacts,
     AttemptFacts,
@@ -30,6 +31,7 @@ from dossier_builder.facts import (
     facts_of,
 )
 from evidence.applicants import ApplicantFields, get_applicant
+from evidence.letters import DIRECTIONS
 from evidence.errors import BadInput, StoreError
 from evidence.localtime import PARIS
 from evidence.models import Case
@@ -95,9 +97,11 @@ def _placed_files(facts: DossierFacts) -> list[tuple[str, FileFacts]]:
     placed: list[tuple[str, FileFacts]] = []
     for attempt in facts.attempts:
         moment = attempt.started_at.astimezone(PARIS)
-        placed += _folder(f"tentatives/{attempt.attempt_no:04d}_{moment:%Y-%m-%d_%Hh%M}_{attempt.state}", attempt)
+        state = ascii_title(state_label(attempt.state))  # folder names in French too: « aucun_creneau »
+        placed += _folder(f"tentatives/{attempt.attempt_no:04d}_{moment:%Y-%m-%d_%Hh%M}_{state}", attempt)
     for letter in facts.letters:
-        placed += _folder(f"courriers/{letter.id:03d}_{letter.letter_date.isoformat()}_{letter.direction}", letter)
+        direction = ascii_title(DIRECTIONS[letter.direction])
+        placed += _folder(f"courriers/{letter.id:03d}_{letter.letter_date.isoformat()}_{direction}", letter)
     for event in facts.events:
         placed += _folder(f"demarches/{event.id:03d}_{event.event_date.isoformat()}_{event.kind}", event)
     for own in facts.applicant_pieces:

@@ -44,6 +44,7 @@ from dossier_builder.pieces import Piece
 from dossier_builder.render import css_string, render_document
 from dossier_builder.tribunals import Departement
 from evidence.applicants import APPLICATION_LABELS, get_applicant
+from evidence.blobs import plain_reason
 from evidence.errors import BadInput
 from evidence.letter_text import DRAFT_AUTHOR
 from evidence.localtime import PARIS, paris_time
@@ -429,11 +430,13 @@ def render_draft(
     )
 
 
-def _check_destination(path: Path) -> None:
+def _check_destination(path: Path, replace: bool) -> None:
     if path.is_dir():
         raise BadInput(f"{path} est un dossier : donnez un nom de fichier PDF")
     if not path.parent.is_dir():
         raise BadInput(f"{path.parent} : dossier inexistant")
+    if path.exists() and not replace:
+        raise BadInput(f"{path} existe déjà : choisissez un autre nom de fichier, ou --replace pour le remplacer")
 
 
 def write_draft(
@@ -442,17 +445,20 @@ def write_draft(
     kind: str,
     out: Path | None = None,
     options: DraftOptions = DraftOptions(),
+    *,
+    replace: bool = False,
 ) -> WrittenDraft:
-    """Render the draft and write it, owner-only, to `out` (default: the current folder)."""
+    """Render the draft and write it, owner-only, to `out` (default: the current folder). An existing
+    file is replaced only when asked: it may be a draft already completed by hand, or signed."""
     if out is not None:
-        _check_destination(out)
+        _check_destination(out, replace)
     draft = render_draft(workspace, case_reference, kind, options)
     path = out if out is not None else Path.cwd() / draft.suggested_name
-    _check_destination(path)
+    _check_destination(path, replace)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL), 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(draft.pdf)
     except OSError as exc:
-        raise BadInput(f"{path} : écriture impossible ({exc.strerror})") from exc
+        raise BadInput(f"{path} : écriture impossible ({plain_reason(exc)})") from exc
     return WrittenDraft(path, draft.pages, draft.warnings, draft.blanks)

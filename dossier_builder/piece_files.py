@@ -35,6 +35,7 @@ from dossier_builder.review import write_reading_images
 from dossier_builder.urgency import RECEIPT, Urgency, document_of, urgency
 from evidence import server_time
 from evidence.errors import PreuvesError
+from evidence.letters import quiet_pypdf
 from evidence.localtime import PARIS
 
 if TYPE_CHECKING:
@@ -346,7 +347,8 @@ def build_piece(facts: DossierFacts, piece: Piece, home: Path, out_dir: Path, re
     copy shows into `reading_dir`; returns its number of pages."""
     scratch = Path(tempfile.mkdtemp(prefix=f"preuves-piece-{piece.number}-"))
     try:
-        pages = BUILDERS[piece.kind](facts, piece, home, out_dir / piece.filename, scratch)
+        with quiet_pypdf():  # a sloppy PDF, accepted (and repaired) when recorded, is read again here
+            pages = BUILDERS[piece.kind](facts, piece, home, out_dir / piece.filename, scratch)
         write_reading_images(out_dir / piece.filename, reading_dir)
         return pages
     finally:

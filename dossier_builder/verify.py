@@ -21,11 +21,16 @@ from sqlalchemy import select
 from dossier_builder.build import JOURNAL_NAME
 from dossier_builder.manifest import FORMAT, MANIFEST_NAME, SUMS_NAME
 from dossier_builder.review import REVIEW_NAME
+from evidence.artefact_kinds import artefact_label
 from evidence.blobs import sha256_file
 from evidence.errors import BadInput
 from evidence.journal import GENESIS_HASH, entry_hash
 from evidence.models import Artefact, JournalEntry
+from evidence.problems import Problem
 from evidence.workspace import Workspace
+
+
+EXTRACT = "extrait du journal"
 
 
 @dataclass
@@ -34,7 +39,7 @@ class BundleReport:
     checked: set[str] = field(default_factory=set)  # names of the bundle's files re-hashed
     artefacts_checked: int = 0
     entries_checked: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -51,7 +56,7 @@ class BundleReport:
             "files_checked": self.files_checked,
             "artefacts_checked": self.artefacts_checked,
             "entries_checked": self.entries_checked,
-            "problems": self.problems,
+            "problems": [problem.to_json() for problem in self.problems],
         }
 
 
@@ -75,18 +80,18 @@ def _check_file(
 ) -> None:
     path = directory / name
     if not path.is_file():
-        report.problems.append(f"{name} : fichier absent")
+        report.problems.append(Problem(name, "fichier absent"))
         return
     actual, actual_size = sha256_file(path)
     report.checked.add(name)
     if actual != sha256 or (size is not None and actual_size != size):
-        report.problems.append(f"{name} : fichier modifié (son empreinte a changé)")
+        report.problems.append(Problem(name, "fichier modifié (son empreinte a changé)"))
 
 
 def _check_sums(report: BundleReport, directory: Path) -> None:
     path = directory / SUMS_NAME
     if not path.is_file():
-        report.problems.append(f"{SUMS_NAME} : fichier absent")
+        report.problems.append(Problem(SUMS_NAME, "fichier absent"))
         return
     listed = set()
     for line in path.read_text(encoding="ascii", errors="replace").splitlines():
@@ -95,7 +100,7 @@ def _check_sums(report: BundleReport, directory: Path) -> None:
         _check_file(report, directory, name, sha256)
     for extra in sorted(p.name for p in directory.iterdir() if p.is_file()):
         if extra not in listed and extra != SUMS_NAME:
-            report.problems.append(f"{extra} : fichier ajouté au dossier, absent de {SUMS_NAME}")
+            report.problems.append(Problem(extra, f"fichier ajouté au dossier, absent de {SUMS_NAME}"))
 
 
 def _attachments(path: Path) -> dict[str, bytes]:
@@ -107,19 +112,19 @@ def _check_review(report: BundleReport, directory: Path, manifest: dict[str, Any
     """Compare the review copy's attachments with the manifest; returns the journal extract."""
     path = directory / REVIEW_NAME
     if not path.is_file():
-        report.problems.append(f"{REVIEW_NAME} : fichier absent")
+        report.problems.append(Problem(REVIEW_NAME, "fichier absent"))
         return None
     try:
         attached = _attachments(path)
     except (PyPdfError, OSError, ValueError) as exc:
-        report.problems.append(f"{REVIEW_NAME} : PDF illisible ({exc})")
+        report.problems.append(Problem(REVIEW_NAME, f"PDF illisible ({exc})"))
         return None
     if attached.get(MANIFEST_NAME) != (directory / MANIFEST_NAME).read_bytes():
-        report.problems.append(f"{REVIEW_NAME} : le manifeste joint diffère de {MANIFEST_NAME}")
+        report.problems.append(Problem(REVIEW_NAME, f"le manifeste joint diffère de {MANIFEST_NAME}"))
     extract = attached.get(JOURNAL_NAME)
     expected = manifest.get("journal_extract", {})
     if extract is None or hashlib.sha256(extract).hexdigest() != expected.get("sha256"):
-        report.problems.append(f"{REVIEW_NAME} : l'extrait du journal joint diffère du manifeste")
+        report.problems.append(Problem(REVIEW_NAME, "l'extrait du journal joint diffère du manifeste"))
         return None
     return extract
 
@@ -136,19 +141,19 @@ def _check_artefacts(report: BundleReport, workspace: Workspace, manifest: dict[
         }
     for artefact_id, item in listed.items():
         row = rows.get(artefact_id)
-        what = f"fichier n° {artefact_id} ({item.get('kind')}, {item.get('time')})"
+        what = f"fichier n° {artefact_id} ({artefact_label(str(item.get('kind')))}, {item.get('time')})"
         if row is None:
-            report.problems.append(f"{what} : absent du dépôt de preuves")
+            report.problems.append(Problem(what, "absent du dépôt de preuves"))
             continue
         if row.sha256 != item.get("sha256") or row.size != item.get("size"):
-            report.problems.append(f"{what} : l'empreinte du dépôt diffère de celle du dossier")
+            report.problems.append(Problem(what, "l'empreinte du dépôt diffère de celle du dossier"))
             continue
         blob = workspace.home / row.blob_path
         if not blob.is_file():
-            report.problems.append(f"{what} : fichier manquant dans le dépôt [{row.blob_path}]")
+            report.problems.append(Problem(what, "fichier manquant dans le dépôt", row.blob_path))
             continue
         if sha256_file(blob)[0] != row.sha256:
-            report.problems.append(f"{what} : le fichier du dépôt a été modifié [{row.blob_path}]")
+            report.problems.append(Problem(what, "le fichier du dépôt a été modifié", row.blob_path))
         report.artefacts_checked += 1
 
 
@@ -160,17 +165,13 @@ def _check_extract(
     previous = GENESIS_HASH
     for entry in entries:
         if entry["prev_hash"] != previous:
-            report.problems.append(f"extrait du journal : chaîne rompue à l'entrée n° {entry['seq']}")
+            report.problems.append(Problem(EXTRACT, f"chaîne rompue à l'entrée n° {entry['seq']}"))
         if "payload" in entry and entry_hash(entry["prev_hash"], entry["payload"]) != entry["entry_hash"]:
-            report.problems.append(
-                f"extrait du journal : l'entrée n° {entry['seq']} ne correspond pas à son empreinte"
-            )
+            report.problems.append(Problem(EXTRACT, f"l'entrée n° {entry['seq']} ne correspond pas à son empreinte"))
         previous = entry["entry_hash"]
     head = manifest.get("journal_head", {})
     if entries and (entries[-1]["seq"], entries[-1]["entry_hash"]) != (head.get("seq"), head.get("hash")):
-        report.problems.append(
-            "extrait du journal : sa dernière entrée n'est pas la tête indiquée par le manifeste"
-        )
+        report.problems.append(Problem(EXTRACT, "sa dernière entrée n'est pas la tête indiquée par le manifeste"))
     with workspace.reading() as session:
         stored = {
             seq: digest for seq, digest in session.execute(select(JournalEntry.seq, JournalEntry.entry_hash))
@@ -179,11 +180,11 @@ def _check_extract(
         report.entries_checked += 1
         if stored.get(entry["seq"]) != entry["entry_hash"]:
             report.problems.append(
-                f"journal : l'entrée n° {entry['seq']} de l'espace de travail diffère de celle du dossier"
+                Problem("journal", f"l'entrée n° {entry['seq']} de l'espace de travail diffère de celle du dossier")
             )
 
 
-def _from_another_workspace(workspace: Workspace, extract: bytes | None, manifest: dict[str, Any]) -> str | None:
+def _from_another_workspace(workspace: Workspace, extract: bytes | None, manifest: dict[str, Any]) -> Problem | None:
     """The problem to report when the extract's first entry (the workspace's creation) is not this
     workspace's: every comparison with the store would then be a false alarm."""
     first = next((json.loads(line) for line in (extract or b"").decode("utf-8").splitlines()[1:2]), None)
@@ -194,9 +195,9 @@ def _from_another_workspace(workspace: Workspace, extract: bytes | None, manifes
     if own is not None and own.entry_hash == first.get("entry_hash"):
         return None
     head = manifest.get("journal_head", {})
-    return (
-        f"dossier d'un autre espace de travail (tête du journal n° {head.get('seq')} : {head.get('hash')}) : "
-        "ses fichiers d'origine et son journal se vérifient avec l'espace de travail qui l'a produit"
+    return Problem(
+        f"dossier d'un autre espace de travail (tête du journal n° {head.get('seq')} : {head.get('hash')})",
+        "ses fichiers d'origine et son journal se vérifient avec l'espace de travail qui l'a produit",
     )
 
 

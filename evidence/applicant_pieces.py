@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from evidence import journal
 from evidence.applicants import get_applicant, mask_identity
+from evidence.database import get_row
 from evidence.errors import BadInput, NotFound
 from evidence.letters import (
     clean_line,
@@ -181,7 +182,7 @@ def _recording_entry(session: Session, piece_id: int) -> JournalEntry:
 
 
 def _find_piece(session: Session, case: Case, piece_id: int) -> ApplicantPiece:
-    piece = session.get(ApplicantPiece, piece_id)
+    piece = get_row(session, ApplicantPiece, piece_id)
     if piece is None or piece.case_id != case.id:
         raise NotFound(f"pièce n° {piece_id} inconnue dans le dossier « {case.label} » (voir « preuves piece list »)")
     return piece

@@ -102,7 +102,7 @@ def _clean_text(value: str | None, name: str, *, multiline: bool = False) -> str
     if not value:
         return None
     if len(value) > TEXT_LIMITS[name]:
-        raise BadInput(f"{FIELD_LABELS[name].lower()} trop long : {TEXT_LIMITS[name]} caractères au plus")
+        raise BadInput(f"{FIELD_LABELS[name].lower()} : texte trop long, {TEXT_LIMITS[name]} caractères au plus")
     if any(unicodedata.category(c) == "Cc" and c != "\n" for c in value):
         raise BadInput(f"{FIELD_LABELS[name].lower()} : caractère de contrôle interdit")
     return value

@@ -19,13 +19,23 @@ from pathlib import Path
 from evidence.errors import EvidenceDamaged, StoreError
 
 CHUNK = 1 << 20
-# What the user is told for the failures a full or locked-down disk gives (strerror is English).
+# What the user is told for the usual system failures (strerror is English).
 _PLAIN_REASONS = {
     errno.ENOSPC: "disque plein",
     errno.EDQUOT: "quota disque dépassé",
     errno.EFBIG: "fichier trop grand pour le système de fichiers",
     errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
     errno.EROFS: "disque en lecture seule",
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier",
+    errno.EEXIST: "existe déjà",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+    errno.ELOOP: "trop de liens symboliques",
+    errno.EIO: "erreur d'entrée-sortie du disque",
+    errno.EADDRINUSE: "adresse déjà utilisée par un autre programme",
+    errno.EADDRNOTAVAIL: "adresse non disponible sur cet ordinateur",
 }
 
 
@@ -121,7 +131,7 @@ def workspace_vanished(home: Path) -> EvidenceDamaged:
 
 
 def plain_reason(exc: OSError) -> str:
-    """Why a write failed, said in French for the failures a full or locked-down disk gives."""
+    """Why a system call failed, said in French for the usual failures (others keep the system's words)."""
     return _PLAIN_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
 
 

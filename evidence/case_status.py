@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from evidence import server_time
+from evidence.localtime import PARIS
 from evidence.models import Capture, Case, Letter, PlannedAttempt
 from evidence.observations import PageObservations
+from evidence.purge import purges
 from evidence.stats import capture_stats
 from evidence.workspace import Workspace
 
@@ -47,6 +49,7 @@ def case_status(workspace: Workspace, case: Case, since: datetime | None = None)
                 ).group_by(PlannedAttempt.mode)
             ).all()
         )
+        purge = purges(session).get(case.id)
         letters_sent = session.scalar(
             select(func.count()).select_from(Letter).where(
                 Letter.case_id == case.id, Letter.direction == "sent"
@@ -60,8 +63,10 @@ def case_status(workspace: Workspace, case: Case, since: datetime | None = None)
     )
     clock_warning = server_time.warning(gap)
     return {
-        "case": case.label,
+        "label": case.label,
         "id": case.id,
+        # A purged case takes no new evidence: it is no longer active, and has nothing to strengthen.
+        "purged": purge.to_json() if purge else None,
         "attempts_done": stats.attempts,
         "attempts_planned": planned,
         "next_attempt": next_planned.isoformat() if next_planned else None,
@@ -74,5 +79,14 @@ def case_status(workspace: Workspace, case: Case, since: datetime | None = None)
         "last_attempt": stats.last.isoformat() if stats.last else None,
         "letters_sent": letters_sent,
         "largest_clock_gap_ms": gap.skew_ms if gap else None,
-        "warnings": stats.weaknesses(letters_sent or 0) + ([clock_warning] if clock_warning else []),
+        "warnings": [] if purge else stats.weaknesses(letters_sent or 0) + ([clock_warning] if clock_warning else []),
     }
+
+
+def purged_sentence(purged: dict[str, Any]) -> str:
+    """How `status`, `case list` and `case show` say that a case was purged (`purged` as `case_status` gives it)."""
+    day = datetime.fromisoformat(purged["recorded_at"]).astimezone(PARIS)
+    return (
+        f"Dossier purgé le {day:%d/%m/%Y} (entrée n° {purged['seq']} du journal) : ses fichiers et l'identité du "
+        "demandeur sont effacés, il ne reçoit plus de preuves."
+    )

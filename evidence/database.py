@@ -16,13 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+# The largest row id of every database we run on (a PostgreSQL INTEGER): a larger number names no row.
+MAX_ROW_ID = 2**31 - 1
+_Row = TypeVar("_Row")
 _BEGIN_MODE = "preuves_begin_mode"
 
 
@@ -66,6 +69,12 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_sqlite(connection: Any) -> None:
     mode = connection.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def get_row(session: Session, model: type[_Row], row_id: int) -> _Row | None:
+    """`session.get`, where a number no row can have (a typo: 99999999999999999999) is simply not found,
+    instead of overflowing inside the query."""
+    return session.get(model, row_id) if abs(row_id) <= MAX_ROW_ID else None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

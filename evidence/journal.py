@@ -22,10 +22,13 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from evidence.database import MAX_ROW_ID
 from evidence.errors import BadInput
 from evidence.models import JournalEntry, iso
 
 GENESIS_HASH = "0" * 64
+# The fewest hexadecimal digits of a head's hash a user may note down (the README shows « 39:5d1d… »).
+MIN_NOTED_DIGITS = 8
 # Where `append` leaves a transaction's entries for the journal's copy (session.info key).
 STAGED_ENTRIES = "preuves_journal_staged"
 
@@ -39,11 +42,21 @@ class JournalHead:
 
     @classmethod
     def parse(cls, text: str) -> JournalHead:
-        """A head as written down: "39:5d1d…" (number, colon, the 64 hexadecimal digits)."""
+        """A head as written down: "39:5d1d…" (number, colon, the 64 hexadecimal digits, or their first
+        8 or more, as a lawyer may note them; `entry_hash` then holds only those)."""
         number, _, digest = text.strip().partition(":")
-        digest = digest.strip().lower()
-        if not number.strip().isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise BadInput("tête du journal attendue sous la forme NUMÉRO:EMPREINTE (64 caractères hexadécimaux)")
+        digest = digest.strip().lower().removesuffix("…").removesuffix("...")
+        if (
+            not (number.strip().isascii() and number.strip().isdigit())
+            or not MIN_NOTED_DIGITS <= len(digest) <= 64
+            or any(c not in "0123456789abcdef" for c in digest)
+        ):
+            raise BadInput(
+                f"tête du journal attendue sous la forme NUMÉRO:EMPREINTE (les 64 caractères hexadécimaux, "
+                f"ou au moins les {MIN_NOTED_DIGITS} premiers)"
+            )
+        if int(number) > MAX_ROW_ID:
+            raise BadInput(f"tête du journal : aucune entrée ne peut porter le n° {number.strip()}")
         return cls(int(number), digest)
 
 

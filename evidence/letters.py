@@ -38,7 +38,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from evidence import journal
 from evidence.applicants import get_applicant, mask_identity
+from evidence.database import get_row
 from evidence.email_import import EmailFacts, parse_eml
+from evidence.blobs import plain_reason
 from evidence.errors import BadInput, NotFound, WorkspaceError
 from evidence.letter_text import collapse, find_blanks, pdf_subject, pdf_text
 from evidence.localtime import PARIS
@@ -59,6 +61,8 @@ CHANNELS = {
 WRITTEN_CHANNELS = frozenset(CHANNELS) - {"telephone"}
 SILENCE_MONTHS = 2
 
+# Télérecours' limit for one file, the decimal reading (the stricter); a letter and its proofs are one pièce.
+TELERECOURS_MAX_BYTES = 32 * 1000 * 1000
 LETTER_KIND = "letter"  # the letter itself (PDF, scan or .eml)
 ATTACHMENT_KIND = "letter_attachment"  # a file attached to an .eml
 PROOF_KIND = "letter_proof"  # proof of sending: LRAR receipt, tracking printout …
@@ -176,7 +180,7 @@ def load_file(path: Path, max_bytes: int) -> LoadedFile:
     try:
         info = path.stat()
     except OSError as exc:
-        raise BadInput(f"{name} : lecture impossible ({exc.strerror})") from exc
+        raise BadInput(f"{name} : lecture impossible ({plain_reason(exc)})") from exc
     if not path.is_file():
         raise BadInput(f"{name} : ce n'est pas un fichier")
     if info.st_size > max_bytes:
@@ -187,7 +191,7 @@ def load_file(path: Path, max_bytes: int) -> LoadedFile:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise BadInput(f"{name} : lecture impossible ({exc.strerror})") from exc
+        raise BadInput(f"{name} : lecture impossible ({plain_reason(exc)})") from exc
     if not data:
         raise BadInput(f"{name} : fichier vide")
     media_type = next((media for magic, media in _MAGIC if data.startswith(magic)), None)
@@ -217,7 +221,7 @@ def _megabytes(size: int) -> str:
 
 
 @contextmanager
-def _quiet_pypdf() -> Iterator[None]:
+def quiet_pypdf() -> Iterator[None]:
     """pypdf logs repairs of sloppy files as warnings; the user gets our one line instead."""
     logger = logging.getLogger("pypdf")
     previous = logger.level
@@ -230,7 +234,7 @@ def _quiet_pypdf() -> Iterator[None]:
 
 def _check_pdf(name: str, data: bytes) -> None:
     try:
-        with _quiet_pypdf():
+        with quiet_pypdf():
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
                 raise BadInput(f"{name} : PDF protégé par un mot de passe (enregistrez-en une copie sans mot de passe)")
@@ -281,7 +285,7 @@ def clean_line(value: str | None, what: str, limit: int) -> str | None:
     if not value:
         return None
     if len(value) > limit:
-        raise BadInput(f"{what} trop long : {limit} caractères au plus")
+        raise BadInput(f"{what} : texte trop long, {limit} caractères au plus")
     if any(unicodedata.category(c) == "Cc" for c in value):
         raise BadInput(f"{what} : caractère de contrôle interdit")
     return value
@@ -347,7 +351,7 @@ def _letter_text(main: LoadedFile) -> str:
     if main.media_type != PDF_MEDIA_TYPE:
         return ""
     try:
-        with _quiet_pypdf():
+        with quiet_pypdf():
             return pdf_text(main.data)
     except Exception:  # noqa: BLE001 - pypdf fails in many ways on odd content streams: then the text is unread
         return ""
@@ -369,7 +373,7 @@ def _subject(request: LetterInput, main: LoadedFile, applicant: Applicant | None
     given; refused when both exist and differ, since documents quote it as the letter's words."""
     own = main.email.subject if main.email is not None else None
     if main.email is None and main.media_type == PDF_MEDIA_TYPE:
-        with _quiet_pypdf():
+        with quiet_pypdf():
             own = pdf_subject(main.data)
     if own is not None and request.subject is not None and collapse(request.subject) != collapse(own):
         raise BadInput(
@@ -404,10 +408,23 @@ def _addresses(loaded: LoadedFile, direction: str, applicant: Applicant | None) 
 
 
 def _find_letter(session: Session, case: Case, letter_id: int) -> Letter:
-    letter = session.get(Letter, letter_id)
+    letter = get_row(session, Letter, letter_id)
     if letter is None or letter.case_id != case.id:
         raise NotFound(f"courrier n° {letter_id} inconnu dans le dossier « {case.label} » (voir « preuves letter list »)")
     return letter
+
+
+def _check_piece_size(files: list[LoadedFile], already: int = 0) -> None:
+    """A letter and its proofs make one pièce of the dossier, and Télérecours refuses a file over 32 Mo:
+    refused now, while the person can still send a lighter scan, rather than when the dossier is built."""
+    total = already + sum(len(loaded.data) for loaded in files)
+    if total > TELERECOURS_MAX_BYTES:
+        size = f"{total / 1_000_000:.1f}".replace(".", ",")
+        raise BadInput(
+            f"{shown_path(files[0].path)} : le courrier et ses preuves font {size} Mo, or Télérecours "
+            f"refuse toute pièce de plus de {TELERECOURS_MAX_BYTES // 1_000_000} Mo : numérisez-les plus légers "
+            "(150 ppp, niveaux de gris) avant de les enregistrer"
+        )
 
 
 def record_letter(workspace: Workspace, case_reference: str, request: LetterInput) -> Letter:
@@ -421,6 +438,7 @@ def record_letter(workspace: Workspace, case_reference: str, request: LetterInpu
     main = load_file(request.file, limit)
     proofs = [load_file(path, limit) for path in request.proofs]
     receipts = [load_file(path, limit) for path in request.receipts]
+    _check_piece_size([main, *proofs, *receipts])
     today = paris_today(workspace)
     day = _letter_day(request, main, today)
     if request.received_on is not None:
@@ -484,7 +502,7 @@ def add_proofs(workspace: Workspace, case_reference: str, letter_id: int, paths:
     proofs = [load_file(path, limit) for path in paths]
     with workspace.reading() as session:
         case = open_case(session, case_reference)
-        _find_letter(session, case, letter_id)
+        _check_piece_size(proofs, sum(row.size for row in _find_letter(session, case, letter_id).artefacts))
         files = _proof_files(proofs, get_applicant(session, case))
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
@@ -510,6 +528,8 @@ def record_receipt(
         case = open_case(session, case_reference)
         letter = _find_letter(session, case, letter_id)
         _check_receipt(received_on, letter.letter_date, letter.direction, letter.channel, paris_today(workspace))
+        if receipts:
+            _check_piece_size(receipts, sum(row.size for row in letter.artefacts))
         files = _proof_files(receipts, get_applicant(session, case), RECEIPT_KIND)
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()

@@ -22,6 +22,10 @@ class Problem:
         where = f" [{self.file}]" if self.file else ""
         return f"{self.item} : {self.detail}{where}"
 
+    def to_json(self) -> dict[str, str | None]:
+        """The one shape of a problem in every `verify --json` (workspace, dossier)."""
+        return {"item": self.item, "detail": self.detail, "file": self.file}
+
 
 def readable_rows(
     session: Session, model: Any, unreadable: Callable[[int, Exception], None]

@@ -52,6 +52,10 @@ class Purge:
     applicant_id: int | None
     plan_cancelled: int
 
+    def to_json(self) -> dict[str, Any]:
+        """What `status` and `case list` say of it: the journal entry and when."""
+        return {"seq": self.seq, "recorded_at": self.recorded_at.isoformat()}
+
     @classmethod
     def from_entry(cls, entry: JournalEntry) -> Purge:
         data = json.loads(entry.payload)["data"]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from evidence import journal
 from evidence.account_models import CaseOrganisation, Organisation
 from evidence.blobs import StoredBlob
+from evidence.database import get_row
 from evidence.errors import BadInput, NotFound, StoreError
 from evidence.models import Artefact, Capture, Case, JournalEntry, PlannedAttempt, Target
 from evidence.observations import PageObservations
@@ -78,8 +79,17 @@ class CaptureFacts:
     observations: PageObservations = PageObservations()
 
 
+def normal_label(text: str) -> str:
+    """A case name as it is stored and looked up: composed Unicode (NFC: « é » typed as e + accent is
+    « é »), every kind of space (no-break, thin …) a plain one, runs of spaces one, none at the ends.
+    Two names that look the same are then the same case."""
+    text = unicodedata.normalize("NFC", text)
+    spaced = "".join(" " if unicodedata.category(c) == "Zs" else c for c in text)
+    return " ".join(word for word in spaced.split(" ") if word)
+
+
 def validate_label(label: str) -> str:
-    label = unicodedata.normalize("NFC", label.strip())
+    label = normal_label(label)
     if not label or len(label) > MAX_LABEL_LENGTH:
         raise BadInput(f"nom de dossier invalide : 1 à {MAX_LABEL_LENGTH} caractères attendus")
     if label.isdigit():
@@ -90,12 +100,12 @@ def validate_label(label: str) -> str:
 
 
 def find_case(session: Session, reference: str) -> Case:
-    """A case by its number or its label."""
+    """A case by its number or its label (typed in any Unicode form, with any kind of space)."""
     reference = reference.strip()
     case = (
-        session.get(Case, int(reference))
-        if reference.isdigit()
-        else session.scalars(select(Case).where(Case.label == reference)).first()
+        get_row(session, Case, int(reference))
+        if reference.isascii() and reference.isdigit()
+        else session.scalars(select(Case).where(Case.label.in_({normal_label(reference), reference}))).first()
     )
     if case is None:
         raise NotFound(f"dossier inconnu : {reference!r} (voir « preuves case list »)")

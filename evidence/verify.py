@@ -27,6 +27,7 @@ from evidence.journal_copy import read_copy
 from evidence.journal_records import RECORD_KEYS, JournalRecords  # noqa: F401  (RECORD_KEYS: re-exported)
 from evidence.localtime import paris_time
 from evidence.models import Applicant, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
+from evidence.artefact_kinds import artefact_label
 from evidence.problems import Problem, readable_rows
 from evidence.purge import PURGE_KIND, Purge
 from evidence.records import find_case
@@ -58,9 +59,7 @@ class VerifyReport:
             "journal_head": {"seq": self.head.seq, "hash": self.head.entry_hash},
             "entries": self.entries,
             "blobs_checked": self.blobs_checked,
-            "problems": [
-                {"item": p.item, "detail": p.detail, "file": p.file} for p in self.problems
-            ],
+            "problems": [problem.to_json() for problem in self.problems],
             "orphans": self.orphans,
             "purges": self.purges,
             "notes": self.notes,
@@ -278,7 +277,7 @@ def describe(table: str, record: dict[str, Any]) -> str:
             owner = f"pièce du demandeur {record.get('applicant_piece_id')}"
         else:
             owner = f"courrier {record.get('letter_id')}"
-        return f"fichier {number} ({record.get('kind')}, {owner})"
+        return f"fichier {number} ({artefact_label(str(record.get('kind')))}, {owner})"
     if table == "cases":
         return f"dossier {number} « {record.get('label')} »"
     if table == "targets":
@@ -313,9 +312,14 @@ def _check_noted_head(session: Session, noted: journal.JournalHead, report: Veri
     found = session.get(JournalEntry, noted.seq)
     if found is None:
         report.problems.append(Problem(item, "entrée absente : le journal a été tronqué ou renuméroté depuis"))
-    elif found.entry_hash != noted.entry_hash:
+    elif not found.entry_hash.startswith(noted.entry_hash):
         report.problems.append(
             Problem(item, f"empreinte {found.entry_hash} au lieu de {noted.entry_hash} : le journal a été réécrit depuis")
+        )
+    elif len(noted.entry_hash) < len(found.entry_hash):
+        report.notes.append(
+            f"tête du journal notée en abrégé : seuls ses {len(noted.entry_hash)} premiers chiffres ont pu être "
+            "comparés ; notez l'empreinte entière pour une preuve complète"
         )
 
 

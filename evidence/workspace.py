@@ -28,7 +28,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence import journal, schema, tsa_defaults
-from evidence.blobs import BlobStore, workspace_vanished
+from evidence.blobs import BlobStore, plain_reason, workspace_vanished
 from evidence.clock import Clock, SystemClock
 from evidence.database import make_engine, make_session_factory, read_session, write_session
 from evidence.errors import EvidenceDamaged, PreuvesError, WorkspaceError
@@ -163,6 +163,15 @@ def sqlite_file(home: Path, url: str) -> Path | None:
     return home / DATABASE_NAME if url == f"sqlite:///{home / DATABASE_NAME}" else None
 
 
+def other_files(home: str | Path | None) -> list[str]:
+    """What the folder chosen for a new workspace already holds of its own (none of a workspace's
+    files): `init` asks before making such a folder owner-only (0700) and filling it."""
+    root = resolve_home(home)
+    if not root.is_dir() or any((root / name).exists() for name in (CONFIG_NAME, DATABASE_NAME, "blobs", COPY_NAME)):
+        return []
+    return sorted(path.name for path in root.iterdir())
+
+
 def _make_private_dir(path: Path) -> None:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(path, 0o700)
@@ -184,7 +193,7 @@ def _read_config(home: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise WorkspaceError(f"{path} : fichier de configuration invalide (pas en UTF-8)") from exc
     except OSError as exc:
-        raise WorkspaceError(f"{path} : lecture impossible ({exc.strerror})") from exc
+        raise WorkspaceError(f"{path} : lecture impossible ({plain_reason(exc)})") from exc
 
 
 def _workspace_is_demo(sessions: sessionmaker[Session]) -> bool:
@@ -285,7 +294,7 @@ def init_workspace(home: str | Path | None = None, *, demo: bool = False) -> tup
         if database_file is not None and not database_file.exists():
             _touch_private(database_file)
     except OSError as exc:
-        raise WorkspaceError(f"impossible de créer l'espace de travail {root} : {exc.strerror}") from exc
+        raise WorkspaceError(f"impossible de créer l'espace de travail {root} : {plain_reason(exc)}") from exc
     engine = make_engine(url)
     with _closed_on_failure(engine, database_file):
         if schema.current_revision(engine) is None:

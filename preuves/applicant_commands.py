@@ -10,7 +10,7 @@ import typer
 
 from dossier_builder import tribunals
 from evidence.errors import BadInput
-from preuves.console import err, out, print_json
+from preuves.console import ask, err, out, print_json
 from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
 
@@ -40,24 +40,19 @@ def _ask(name: str, current: Any) -> Any:
     if isinstance(shown, str) and name in ADDRESS_FIELDS:
         shown = shown.replace("\n", " ; ")
 
-    def convert(text: str) -> Any:
+    hint = "" if name == "full_name" else f" (« {CLEAR} » pour effacer)"
+    if name in ADDRESS_FIELDS:
+        hint += ", lignes séparées par « ; »"
+    while True:
+        text = ask(f"{FIELD_LABELS[name]}{hint}", None if shown is None else str(shown))
         if text.strip() in ("", CLEAR):
+            if name == "full_name":
+                continue  # the one field a letter cannot do without
             return None
         try:
             return _converted(name, text)
         except BadInput as exc:
-            raise typer.BadParameter(str(exc)) from exc  # the prompt says why and asks again
-
-    hint = "" if name == "full_name" else f" (« {CLEAR} » pour effacer)"
-    if name in ADDRESS_FIELDS:
-        hint += ", lignes séparées par « ; »"
-    return typer.prompt(
-        f"{FIELD_LABELS[name]}{hint}",
-        default=shown if shown is not None else ("" if name != "full_name" else None),
-        show_default=shown is not None,
-        err=True,
-        value_proc=convert,
-    )
+            err.print(f"Erreur : {exc}")  # said, and asked again
 
 
 def _shown(value: Any) -> Any:

@@ -9,6 +9,7 @@ import typer
 
 from capture.settings import CaptureSettings
 from capture.states import State
+from evidence.blobs import plain_reason
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
 from preuves.console import err, out, print_json
@@ -88,7 +89,7 @@ def report_outcome(outcome: AttemptOutcome) -> None:
 
 
 def classify(
-    file: Annotated[Path, typer.Argument(help="Page enregistrée (HTML).")],
+    file: Annotated[Path, typer.Argument(help="Page enregistrée (HTML).", metavar="FICHIER")],
     url: Annotated[str | None, typer.Option("--url", help="Adresse d'origine de la page.")] = None,
     platform: Annotated[str | None, typer.Option(help="Forcer la plateforme.")] = None,
     as_json: JsonFlag = False,
@@ -101,7 +102,7 @@ def classify(
             raise BadInput(f"{file} : fichier trop volumineux pour une page web")
         html = file.read_bytes().decode("utf-8", errors="replace")
     except OSError as exc:
-        raise BadInput(f"{file} : lecture impossible ({exc.strerror})") from exc
+        raise BadInput(f"{file} : lecture impossible ({plain_reason(exc)})") from exc
     found = classify_page(html, url, platform)
     if as_json:
         print_json({

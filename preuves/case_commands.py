@@ -29,7 +29,7 @@ def add(
     label: Annotated[str, typer.Argument(help=(
         "Nom du dossier, par exemple « 2026-014 titre de séjour ». Il reste au journal même "
         "après un effacement : préférez une référence au nom de la personne."
-    ))],
+    ), metavar="NOM")],
     url: Annotated[str, typer.Option("--url", help="Adresse de la page de prise de rendez-vous.")],
     prefecture: Annotated[str | None, typer.Option(help="Préfecture concernée.")] = None,
     procedure: Annotated[str | None, typer.Option(help="Démarche (renouvellement, première demande …).")] = None,
@@ -66,6 +66,7 @@ def _summaries(session: Session, cases: list[Case]) -> list[dict[str, Any]]:
     from sqlalchemy import func, select
 
     from evidence.models import Capture
+    from evidence.purge import purges
 
     stats = {
         target_id: (count, last)
@@ -75,15 +76,18 @@ def _summaries(session: Session, cases: list[Case]) -> list[dict[str, Any]]:
             )
         )
     }
+    purged = purges(session)
     summaries = []
     for case in cases:
         target = case.target
         count, last = stats.get(case.target_id, (0, None))
+        purge = purged.get(case.id)
         summaries.append(
             {
                 "id": case.id,
                 "label": case.label,
-                "active": case.active,
+                "active": case.active and purge is None,
+                "purged": purge.to_json() if purge else None,
                 "url": target.url,
                 "platform": target.platform,
                 "counter": target.counter,
@@ -126,7 +130,7 @@ def list_cases(
     for s in summaries:
         last = s["last_capture"]
         table.add_row(
-            str(s["id"]), s["label"], s["platform"], s["url"], str(s["captures"]),
+            str(s["id"]), s["label"] + (" (purgé)" if s["purged"] else ""), s["platform"], s["url"], str(s["captures"]),
             paris_time(last) if last else "—",
         )
     out.print(table)
@@ -139,6 +143,7 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Afficher un dossier."""
+    from evidence.case_status import purged_sentence
     from evidence.records import find_case
 
     with workspace_of(ctx, read_only=True) as workspace, workspace.reading() as session:
@@ -156,7 +161,11 @@ def show(
         value = summary[key]
         if key == "last_capture" and value:
             value = paris_time(value)
+        elif isinstance(value, bool):
+            value = "oui" if value else "non"
         out.print(f"{label} : {'—' if value is None else value}")
+    if summary["purged"]:
+        out.print(purged_sentence(summary["purged"]))
 
 
 

@@ -15,7 +15,8 @@ import typer
 import typer.main
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
-from evidence.errors import PreuvesError
+from evidence.blobs import plain_reason
+from evidence.errors import BadInput, PreuvesError
 from evidence.names import HOME_ENV
 from preuves import (
     anchor_commands,
@@ -50,15 +51,18 @@ app = typer.Typer(
 def root(
     ctx: typer.Context,
     home: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--home",
             envvar=HOME_ENV,
+            metavar="<path>",
             help="Dossier de l'espace de travail (par défaut : le dossier de données de l'utilisateur).",
         ),
     ] = None,
 ) -> None:
-    ctx.obj = home
+    if home is not None and not home.strip():  # Path("") would be the current folder
+        raise BadInput("--home vide : donnez le chemin du dossier de l'espace de travail")
+    ctx.obj = None if home is None else Path(home)
 
 
 workspace_commands.register(app)
@@ -87,9 +91,32 @@ def run(argv: list[str]) -> int:
             return 130
 
 
+def global_options_first(argv: list[str]) -> list[str]:
+    """`preuves init --home DIR` works as `preuves --home DIR init` does: people (and our own hints)
+    write the workspace after the command. Only `--home`, the one global option, is moved."""
+    front: list[str] = []
+    rest: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            rest += [arg, *args]
+        elif arg == "--home":
+            value = next(args, None)
+            if value is None:
+                raise BadInput("l'option --home attend une valeur")
+            front += [arg, value]
+        elif arg.startswith("--home="):
+            front.append(arg)
+        else:
+            rest.append(arg)
+    return front + rest
+
+
 def _run(argv: list[str]) -> int:
     try:
-        code = typer.main.get_command(app).main(args=argv, prog_name="preuves", standalone_mode=False)
+        code = typer.main.get_command(app).main(
+            args=global_options_first(argv), prog_name="preuves", standalone_mode=False
+        )
     except UsageError as exc:
         if exc.ctx is not None and (isinstance(exc, NoArgsIsHelpError) or exc.format_message() == "Missing command."):
             out.print(exc.ctx.get_help())  # `preuves` or `preuves case` alone: the help, as --help gives it
@@ -105,7 +132,7 @@ def _run(argv: list[str]) -> int:
     except OSError as exc:
         if os.environ.get("PREUVES_DEBUG"):
             raise
-        err.print(f"Erreur d'accès au fichier {exc.filename or ''} : {exc.strerror or exc}")
+        err.print(f"Erreur d'accès au fichier {exc.filename or ''} : {plain_reason(exc)}")
         return 1
     except Exception as exc:
         if not _from_database(exc) or os.environ.get("PREUVES_DEBUG"):

@@ -21,11 +21,21 @@ HELP = (
     (re.compile(r"\[default:(\s)"), r"[par défaut :\1"),
     (re.compile(r"\[env\s+var:(\s)"), r"[variable d'environnement :\1"),
     (re.compile(r"\[required\]"), "[obligatoire]"),
+    (re.compile(r"\bCOMMAND \[ARGS\]\.\.\."), "COMMANDE [ARGUMENTS]..."),
+    (re.compile(r"<(str|int|int range|float|path|list\[Path\]|list\[str\])>( *)"), lambda m: _placeholder(m)),
 )
+# Typer's placeholders of a value's type (`--port <int range>`), in French.
+PLACEHOLDERS = {
+    "str": "<texte>", "int": "<nombre>", "int range": "<nombre>", "float": "<nombre>", "path": "<chemin>",
+    "list[Path]": "<chemins>", "list[str]": "<textes>",
+}
 
 ERRORS = (
-    (r"No such command '(.+)'\.", r"commande inconnue : \1"),
-    (r"No such option: (\S+)(?: Did you mean (.+)\?)?", r"option inconnue : \1"),
+    (r"No such command '(.+?)'\.(?: Did you mean '(.+)'\?)?",
+     lambda m: f"commande inconnue : {m[1]}" + (f" — vouliez-vous dire « {m[2]} » ?" if m[2] else "")),
+    (r"No such option: (\S+)(?: Did you mean (\S+)\?| \(Possible options: (.+)\))?",
+     lambda m: f"option inconnue : {m[1]}" + (f" — vouliez-vous dire {m[2] or m[3].replace(', ', ' ou ')} ?"
+                                                if m[2] or m[3] else "")),
     (r"Missing option '(.+)'\.?", r"option manquante : \1"),
     (r"Missing argument '(.+)'\.?", r"argument manquant : \1"),
     (r"Missing parameter: (.+)", r"paramètre manquant : \1"),
@@ -40,6 +50,13 @@ ERRORS = (
     (r"Missing command\.", r"commande manquante"),
 )
 _ERRORS = tuple((re.compile(pattern, re.DOTALL), french) for pattern, french in ERRORS)
+
+
+def _placeholder(found: re.Match[str]) -> str:
+    """The French placeholder, and the spaces after it adjusted so that the help's column stays put."""
+    french = PLACEHOLDERS[found[1]]
+    spaces = len(found[2])
+    return french + " " * max(min(spaces, 2), len(found[0]) - len(french))
 
 
 def french_help(text: str) -> str:

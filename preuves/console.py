@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
+
+import typer
 
 from rich.console import Console
 
@@ -16,3 +19,14 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 def print_json(value: Any) -> None:
     """JSON for scripts: UTF-8, stable key order, straight to stdout."""
     print(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def ask(question: str, default: str | None = None) -> str:
+    """« Question [défaut] : » on stderr, the answer read from stdin; Enter gives `default` (or "").
+    Click's prompt writes the space after its question to stdout, where only results belong."""
+    err.print(f"{question}{f' [{default}]' if default else ''} : ", end="")
+    line = sys.stdin.readline()
+    if not line:  # end of input (Ctrl-D): nothing more will be answered
+        raise typer.Abort()
+    answer = line.rstrip("\r\n")
+    return answer if answer.strip() or default is None else default

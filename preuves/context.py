@@ -35,5 +35,5 @@ def workspace_of(ctx: typer.Context, *, read_only: bool = False) -> Iterator[Wor
 
 
 # The options every command shares, declared once.
-CaseArgument = Annotated[str, typer.Argument(help="Numéro ou nom du dossier.")]
+CaseArgument = Annotated[str, typer.Argument(help="Numéro ou nom du dossier.", metavar="DOSSIER")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Résultat en JSON.")]

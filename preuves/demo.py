@@ -45,8 +45,9 @@ from evidence.letters import LetterInput, record_letter, record_receipt
 from evidence.localtime import PARIS
 from evidence.models import Target
 from evidence.records import TargetSpec, add_case
+from evidence.errors import BadInput
 from evidence.verify import verify_workspace
-from evidence.workspace import Workspace, init_workspace
+from evidence.workspace import CONFIG_NAME, Workspace, init_workspace, other_files, resolve_home
 from preuves.console import err
 from preuves.demo_person import person_acts
 from simsite.server import SimulatedSite
@@ -209,13 +210,16 @@ class _Figures:
     missed: int
 
 
-def run_demo(out_dir: Path) -> list[Path]:
-    """Run the demo into a new folder under `out_dir`; return the folders of the exhibit bundles."""
+def run_demo(out_dir: Path, home: Path | None = None) -> list[Path]:
+    """Run the demo into a new folder under `out_dir` (its workspace there too, unless `home` names a new
+    or empty folder for it); return the folders of the exhibit bundles."""
+    if home is not None and (other_files(home) or resolve_home(home).joinpath(CONFIG_NAME).exists()):
+        raise BadInput(f"{resolve_home(home)} n'est pas vide : la démonstration s'installe dans un dossier neuf ou vide")
     today = datetime.now(UTC).astimezone(PARIS).date()
     run_dir = out_dir.resolve() / f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-    workspace, _ = init_workspace(run_dir / "espace-de-travail", demo=True)
+    workspace, _ = init_workspace(home or run_dir / "espace-de-travail", demo=True)
     letters_folder = run_dir / "courriers"
-    letters_folder.mkdir(mode=0o700)
+    letters_folder.mkdir(mode=0o700, parents=True)
     first_day = today - timedelta(days=today.weekday() + 7 * WEEKS)  # a Monday, four weeks ago
     clock = SimulatedClock(datetime.combine(first_day, time(7, 0), PARIS))
     workspace.use_clock(clock)

@@ -11,7 +11,7 @@ import typer
 from capture.settings import CaptureSettings
 from preuves.anchor_commands import before_dossier_line
 from preuves.capture_commands import report_outcome, run_one_capture
-from preuves.console import err, out, print_json
+from preuves.console import ask, err, out, print_json
 from preuves.context import CaseArgument, workspace_of
 from preuves.parsing import parse_day
 from preuves.progress import progress_bar, spinner
@@ -45,11 +45,12 @@ def dossier(
     Le journal est d'abord horodaté s'il a changé depuis le dernier horodatage et si une autorité
     répond (10 secondes au plus chacune) ; sinon le dossier est construit avec les horodatages déjà
     obtenus."""
-    from dossier_builder.build import build_dossier
+    from dossier_builder.build import build_dossier, check_output_directory
     from evidence.anchors import anchor_before_dossier
 
     first = parse_day(date_from, "--from") if date_from else None
     last = parse_day(date_to, "--to") if date_to else None
+    check_output_directory(out_dir)
     with workspace_of(ctx) as workspace:
         if last is None:  # a bundle of a past period is not expected to be current
             _freshen(workspace, case, attempt_first)
@@ -59,6 +60,7 @@ def dossier(
             err.print(before_dossier_line(outcome))
         with progress_bar() as progress:
             result = build_dossier(workspace, case, out_dir, date_from=first, date_to=last, progress=progress)
+        _warn_if_weak(workspace, case)
     err.print(
         f"{len(result.pieces)} pièces, inventaire et copie de travail ({result.review_pages} pages) "
         f"écrits dans {result.directory}."
@@ -79,14 +81,24 @@ def _freshen(workspace: Workspace, case: str, attempt_first: bool | None) -> Non
         return
     err.print(f"Attention : {stale.sentence[0].lower()}{stale.sentence[1:]} Un juge attend des preuves récentes.")
     if attempt_first is None and sys.stdin.isatty():
-        answer = typer.prompt(
-            "Faire une tentative maintenant, avant d'établir le dossier ? [O/n]", default="o", show_default=False
-        )
+        answer = ask("Faire une tentative maintenant, avant d'établir le dossier ? [O/n]", "")
         attempt_first = answer.strip().lower() in YES
     if not attempt_first:
         err.print("Le dossier est établi sans nouvelle tentative ; la note de synthèse mentionne l'ancienneté.")
         return
     report_outcome(run_one_capture(workspace, case, CaptureSettings.from_config(workspace.section("capture"))))
+
+
+def _warn_if_weak(workspace: Workspace, case: str) -> None:
+    """What `status` and `letter draft` say of weak evidence, said before the lawyer gets it too."""
+    from evidence.case_status import case_status
+    from evidence.records import find_case
+
+    with workspace.reading() as session:
+        found = find_case(session, case)
+    weaknesses = case_status(workspace, found)["warnings"]
+    if weaknesses:
+        err.print("À vérifier : preuves encore faibles devant un juge : " + " ; ".join(weaknesses))
 
 
 def print_bundle_report(report: BundleReport, as_json: bool) -> None:
@@ -95,7 +107,7 @@ def print_bundle_report(report: BundleReport, as_json: bool) -> None:
         print_json(report.to_json())
         return
     for problem in report.problems:
-        out.print(problem)
+        out.print(problem.line())
     verdict = "INTACT" if report.ok else f"{len(report.problems)} PROBLÈME(S)"
     out.print(
         f"{verdict} — dossier {report.directory} : {report.files_checked} fichiers, "

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from dossier_builder.draft_kinds import DRAFT_KINDS
 from preuves.console import err, out, print_json
@@ -81,9 +81,9 @@ def add(
 def proof(
     ctx: typer.Context,
     case: CaseArgument,
-    letter: Annotated[int, typer.Argument(help="Numéro du courrier.")],
+    letter: Annotated[int, typer.Argument(help="Numéro du courrier.", metavar="COURRIER")],
     files: Annotated[
-        list[Path] | None, typer.Argument(help="Preuves : preuve de dépôt, avis de réception …")
+        list[Path] | None, typer.Argument(help="Preuves : preuve de dépôt, avis de réception …", metavar="FICHIERS")
     ] = None,
     received_on: Annotated[
         str | None,
@@ -136,12 +136,16 @@ def list_letters(
     if not summaries:
         err.print("Aucun courrier. Enregistrez-en un avec « preuves letter add DOSSIER --file … ».")
         return
-    table = Table("N°", "Date", "Sens", "Moyen", "Objet", "Suivi", "Preuves", "Réponse")
+    # Dates and tracking numbers are never cut, even at 80 columns: the subject wraps instead.
+    table = Table(
+        Column("N°", no_wrap=True), Column("Date", no_wrap=True), "Sens", "Objet",
+        Column("Suivi", no_wrap=True), "Preuves", Column("Réponse", min_width=7),
+    )
     for s in summaries:
         proofs = sum(1 for f in s.files if f.kind in (PROOF_KIND, RECEIPT_KIND))
         received = f"\nreçu le {s.received_on:%d/%m/%Y}" if s.received_on else ""
         table.add_row(
-            str(s.id), f"{s.letter_date:%d/%m/%Y}{received}", DIRECTIONS[s.direction], s.channel,
+            str(s.id), f"{s.letter_date:%d/%m/%Y}{received}", f"{DIRECTIONS[s.direction]}\n{s.channel}",
             s.subject or "—", s.tracking or "—", str(proofs), _answer_text(s),
         )
     out.print(table)
@@ -160,6 +164,7 @@ def draft(
     case: CaseArgument,
     kind: Annotated[str, typer.Option("--kind", help=" ou ".join(DRAFT_KINDS) + ".")],
     out_file: Annotated[Path | None, typer.Option("--out", help="Fichier PDF à écrire.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Remplacer le fichier s'il existe déjà.")] = False,
     counsel: Annotated[
         str | None, typer.Option("--counsel", help="Requête : nom de l'avocat qui représente le demandeur.")
     ] = None,
@@ -184,13 +189,13 @@ def draft(
 
     options = parse_options(counsel, bar, legal_aid, costs, kind)
     with workspace_of(ctx) as workspace, spinner("Rédaction du PDF …"):
-        written = write_draft(workspace, case, kind, out_file, options)
+        written = write_draft(workspace, case, kind, out_file, options, replace=replace)
     if as_json:
         print_json(written.to_json())
         return
     for warning in written.warnings:
         err.print(f"À vérifier : {warning}")
-    err.print(f"{DRAFT_KINDS[kind]} écrit : {str(written.path)}")
+    err.print(f"{DRAFT_KINDS[kind]} : PDF écrit dans {written.path}")
     if written.blanks:
         err.print(f"Blancs à compléter avant l'envoi ou le dépôt ({len(written.blanks)}) :")
         for blank in written.blanks:

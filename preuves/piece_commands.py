@@ -73,7 +73,7 @@ def list_pieces(ctx: typer.Context, case: CaseArgument, as_json: JsonFlag = Fals
 def remove(
     ctx: typer.Context,
     case: CaseArgument,
-    piece: Annotated[int, typer.Argument(help="Numéro de la pièce (voir « preuves piece list »).")],
+    piece: Annotated[int, typer.Argument(help="Numéro de la pièce (voir « preuves piece list »).", metavar="PIÈCE")],
     reason: Annotated[str | None, typer.Option("--reason", help="Pourquoi la pièce est retirée.")] = None,
 ) -> None:
     """Retirer une pièce du dossier : une correction est inscrite au journal, le fichier reste conservé."""

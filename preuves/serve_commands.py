@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from capture.settings import CaptureSettings
+from evidence.blobs import plain_reason
 from evidence.errors import BadInput
 from evidence.localtime import paris_time
 from preuves.console import err, out
@@ -56,7 +57,7 @@ def serve(
             try:
                 server = make_server(web, host, port)
             except OSError as exc:
-                raise BadInput(f"impossible d'écouter sur {host}:{port} ({exc.strerror})") from exc
+                raise BadInput(f"impossible d'écouter sur {host}:{port} ({plain_reason(exc)})") from exc
             if warning := exposure_warning(host, accounts, web.extensions["preuves"].web_settings):
                 err.print(warning)
             url = f"http://{_url_host(host)}:{server.effective_port}"
@@ -118,7 +119,7 @@ PasswordStdin = Annotated[
 @app.command("add")
 def add(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Identifiant de connexion.")],
+    username: Annotated[str, typer.Argument(help="Identifiant de connexion.", metavar="IDENTIFIANT")],
     organisation: Annotated[str, typer.Option("--organisation", help="Organisation (association, cabinet …) ; créée si nouvelle.")],
     password_stdin: PasswordStdin = False,
 ) -> None:
@@ -134,7 +135,7 @@ def add(
 @app.command("passwd")
 def passwd(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Identifiant du compte.")],
+    username: Annotated[str, typer.Argument(help="Identifiant du compte.", metavar="IDENTIFIANT")],
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Changer le mot de passe d'un compte ; ses sessions ouvertes sont fermées."""
@@ -149,7 +150,7 @@ def passwd(
 @app.command("remove")
 def remove(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Identifiant du compte.")],
+    username: Annotated[str, typer.Argument(help="Identifiant du compte.", metavar="IDENTIFIANT")],
 ) -> None:
     """Supprimer un compte ; ses sessions sont fermées, les dossiers de son organisation restent."""
     from evidence.accounts import remove_user
@@ -162,7 +163,10 @@ def remove(
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    first = typer.prompt("Mot de passe", hide_input=True, prompt_suffix=" : ", err=True)
+    if typer.prompt("Le même, pour confirmer", hide_input=True, prompt_suffix=" : ", err=True) != first:
+        raise BadInput("les deux mots de passe tapés diffèrent : rien n'a été changé")
+    return first
 
 
 @app.command("list")

@@ -154,7 +154,7 @@ def status(
     """Où en sont les preuves de chaque dossier ?"""
     from sqlalchemy import select
 
-    from evidence.case_status import case_status
+    from evidence.case_status import case_status, purged_sentence
     from evidence.models import Case
     from preuves.plan_text import WINDOW_LABELS, french_moment
 
@@ -168,7 +168,10 @@ def status(
     if not statuses:
         err.print("Aucun dossier. Créez-en un avec « preuves case add NOM --url … ».")
     for s in statuses:
-        out.print(f"{s['case']} (n° {s['id']})", style="bold")
+        out.print(f"{s['label']} (n° {s['id']})", style="bold")
+        if s["purged"]:
+            out.print(f"  {purged_sentence(s['purged'])}")
+            continue
         out.print(
             f"  {s['attempts_done']} tentative(s) faite(s), {s['attempts_planned']} prévue(s) ; "
             f"{s['distinct_days']} jour(s), {s['distinct_weeks']} semaine(s), "

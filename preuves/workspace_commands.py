@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from evidence.errors import BadInput
 from preuves.console import err, out, print_json
 from preuves.context import JsonFlag, home_option, workspace_of
 from preuves.dossier_commands import print_bundle_report
@@ -17,21 +18,34 @@ if TYPE_CHECKING:
     from evidence.verify import VerifyReport
 
 
-def init(ctx: typer.Context) -> None:
+def init(
+    ctx: typer.Context,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Créer l'espace dans un dossier qui contient déjà d'autres fichiers.")
+    ] = False,
+) -> None:
     """Créer l'espace de travail (sans effet s'il existe déjà)."""
-    from evidence.workspace import init_workspace
+    from evidence.workspace import init_workspace, other_files, resolve_home
 
+    others = other_files(home_option(ctx))
+    if others and not yes:
+        shown = ", ".join(others[:3]) + (" …" if len(others) > 3 else "")
+        raise BadInput(
+            f"{resolve_home(home_option(ctx))} contient déjà d'autres fichiers ({shown}) : l'espace de travail "
+            "le réserverait à vous seul (droits 0700) ; choisissez un dossier vide ou neuf, ou ajoutez --yes"
+        )
     workspace, created = init_workspace(home_option(ctx))
     workspace.close()
     if created:
         out.print(f"Espace de travail créé : {workspace.home}")
+        err.print("Prochaine étape : un dossier par démarche, « preuves case add NOM --url ADRESSE-DE-LA-PAGE ».")
     else:
         out.print(f"Espace de travail déjà prêt : {workspace.home}")
 
 
 def verify(
     ctx: typer.Context,
-    case: Annotated[str | None, typer.Argument(help="Limiter la vérification à un dossier.")] = None,
+    case: Annotated[str | None, typer.Argument(help="Limiter la vérification à un dossier.", metavar="DOSSIER")] = None,
     dossier: Annotated[
         Path | None,
         typer.Option("--dossier", help="Vérifier un dossier de pièces produit par « preuves dossier »."),

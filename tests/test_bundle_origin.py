@@ -32,3 +32,13 @@ def test_a_dossier_from_another_workspace(tmp_path, cli):
     )
     assert verdict.startswith("1 PROBLÈME(S) — dossier ")
     assert cli("verify", "--dossier", str(tmp_path / "pieces"), home=tmp_path / "cabinet").code == 0
+    # --json: the problems have the shape `verify --json` gives the workspace's (item, detail, file).
+    as_json = json.loads(cli("verify", "--dossier", str(tmp_path / "pieces"), "--json", home=tmp_path / "autre").out)
+    assert as_json["problems"] == [{
+        "item": f"dossier d'un autre espace de travail (tête du journal n° 9 : {head['hash']})",
+        "detail": "ses fichiers d'origine et son journal se vérifient avec l'espace de travail qui l'a produit",
+        "file": None,
+    }]
+    (tmp_path / "pieces" / "PJ1_Note_de_synthese.pdf").unlink()
+    missing = json.loads(cli("verify", "--dossier", str(tmp_path / "pieces"), "--json", home=tmp_path / "cabinet").out)
+    assert {"item": "PJ1_Note_de_synthese.pdf", "detail": "fichier absent", "file": None} in missing["problems"]

@@ -157,3 +157,13 @@ def test_dialogs_popups_and_downloads_do_not_stop_an_attempt(workspace, site, br
     assert outcome.classification.state is State.UNKNOWN
     assert outcome.capture.final_url == f"{site.base_url}/piege/interruptions"
     assert attempt(workspace, target, browser, fast_settings).classification.state is State.UNKNOWN
+
+
+def test_an_address_that_does_not_resolve_is_said_in_french_with_chromium_code(workspace, browser, fast_settings):
+    target = make_target(workspace, "https://rdv.prefecture.invalid/booking/create/1", None, "generic")
+    outcome = attempt(workspace, target, browser, fast_settings)
+    assert outcome.classification.state is State.ERROR
+    assert outcome.capture.error == (
+        "page inaccessible : nom de domaine introuvable (pas de réseau, ou adresse mal écrite) "
+        "[net::ERR_NAME_NOT_RESOLVED] — https://rdv.prefecture.invalid/booking/create/1"
+    )

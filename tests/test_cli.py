@@ -31,6 +31,7 @@ def journal_head(tmp_path):
 def test_init_is_idempotent_and_owner_only(cli, tmp_path):
     first = cli("init")
     assert first.code == 0 and first.out.startswith("Espace de travail créé")
+    assert first.err == "Prochaine étape : un dossier par démarche, « preuves case add NOM --url ADRESSE-DE-LA-PAGE ».\n"
     again = cli("init")
     assert again.code == 0 and again.out.startswith("Espace de travail déjà prêt")
     home = tmp_path / "ws"
@@ -113,6 +114,20 @@ def test_missing_workspace_is_one_clear_line(cli, tmp_path):
     )
 
 
+def test_home_may_follow_the_command_as_the_hints_write_it(tmp_path, capsys):
+    from preuves.cli import run
+
+    home = tmp_path / "ailleurs"
+    assert run(["init", "--home", str(home)]) == 0
+    assert capsys.readouterr().out == f"Espace de travail créé : {home}\n"
+    assert run(["case", "add", "Dupont", "--url", OFFICIAL, f"--home={home}"]) == 0
+    capsys.readouterr()
+    assert run(["case", "list", "--json", "--home", str(home)]) == 0
+    assert [case["label"] for case in json.loads(capsys.readouterr().out)] == ["Dupont"]
+    assert run(["case", "list", "--home"]) == 2
+    assert capsys.readouterr().err == "Erreur : l'option --home attend une valeur\n"
+
+
 def test_verify_prints_the_journal_head(initialised, tmp_path):
     initialised("case", "add", "Dupont", "--url", OFFICIAL)
     result = initialised("verify")
@@ -163,9 +178,30 @@ def test_verify_checks_a_head_noted_earlier(initialised, tmp_path):
     )
     later = initialised("verify", "--head", f"99:{noted.entry_hash}")
     assert later.code == 1 and "entrée absente : le journal a été tronqué ou renuméroté depuis" in later.out
-    bad = initialised("verify", "--head", "3-abc")
-    assert (bad.code, bad.err.strip()) == (
-        2, "Erreur : tête du journal attendue sous la forme NUMÉRO:EMPREINTE (64 caractères hexadécimaux)"
+    for bad_head in ("3-abc", f"3:{noted.entry_hash[:7]}", f"3:{noted.entry_hash}0", "3:5d1dzzzz"):
+        bad = initialised("verify", "--head", bad_head)
+        assert (bad.code, bad.err.strip()) == (
+            2, "Erreur : tête du journal attendue sous la forme NUMÉRO:EMPREINTE (les 64 caractères hexadécimaux, "
+               "ou au moins les 8 premiers)"
+        ), bad_head
+
+
+def test_verify_accepts_a_head_noted_short_as_the_readme_shows(initialised, tmp_path):
+    initialised("case", "add", "Dupont", "--url", OFFICIAL)
+    noted = journal_head(tmp_path)
+    for short in (noted.entry_hash[:8], f"{noted.entry_hash[:12].upper()}…", f"{noted.entry_hash[:10]}..."):
+        result = initialised("verify", "--head", f"{noted.seq}:{short}")
+        assert result.code == 0, short
+        digits = len(short.rstrip(".…"))
+        assert result.err.strip().splitlines()[-1] == (
+            f"Note : tête du journal notée en abrégé : seuls ses {digits} premiers chiffres ont pu être comparés ; "
+            "notez l'empreinte entière pour une preuve complète"
+        )
+    other = "0" * 8 if not noted.entry_hash.startswith("0" * 8) else "f" * 8
+    forged = initialised("verify", "--head", f"{noted.seq}:{other}")
+    assert forged.code == 1
+    assert forged.out.splitlines()[0] == (
+        f"tête du journal notée (n° 3) : empreinte {noted.entry_hash} au lieu de {other} : le journal a été réécrit depuis"
     )
 
 
@@ -179,6 +215,12 @@ def test_verify_checks_a_head_noted_earlier(initialised, tmp_path):
         (("case", "list", "en-trop"), "Erreur : argument(s) en trop : en-trop (aide : « preuves case list --help »)"),
         (("case", "add", "X", "--url", "u", "--bogus"),
          "Erreur : option inconnue : --bogus (aide : « preuves case add --help »)"),
+        (("letter", "proof", "1"), "Erreur : argument manquant : COURRIER (aide : « preuves letter proof --help »)"),
+        (("case", "lsit"), "Erreur : commande inconnue : lsit — vouliez-vous dire « list » ? (aide : « preuves case --help »)"),
+        (("case", "show", "1", "--jsn"),
+         "Erreur : option inconnue : --jsn — vouliez-vous dire --json ? (aide : « preuves case show --help »)"),
+        (("applicant", "set", "1", "--nme", "X"),
+         "Erreur : option inconnue : --nme — vouliez-vous dire --anef ou --name ? (aide : « preuves applicant set --help »)"),
     ],
 )
 def test_usage_errors_are_one_french_line(cli, args, line):
@@ -191,3 +233,9 @@ def test_help_is_in_french(cli):
         result = cli(*args)
         assert result.code == 0 and result.out.startswith("Utilisation : preuves"), args
         assert "Usage" not in result.out and "Show this message" not in result.out
+    placeholders = cli("serve", "--help").out + cli("letter", "proof", "--help").out + cli("case", "--help").out
+    assert "--port <nombre>" in placeholders and "FICHIERS <chemins>" in placeholders and "DOSSIER <texte>" in placeholders
+    assert "{DOSSIER} {COURRIER} [FICHIERS]..." in placeholders  # the arguments are named in French too
+    assert "COMMANDE [ARGUMENTS]..." in placeholders
+    assert not any(english in placeholders for english in ("<int", "<str>", "<list", "<path>", "COMMAND [ARGS]"))
+

@@ -31,7 +31,8 @@ def pieces_of(bundle) -> list[str]:
 
 
 def test_demo_ends_with_two_verified_bundles_whose_paths_are_printed_last(tmp_path, capsys):
-    assert run(["demo", "--out", str(tmp_path)]) == 0
+    home = tmp_path / "espace-de-demonstration"  # --home is honoured (here after the command, as one may type it)
+    assert run(["demo", "--out", str(tmp_path), "--home", str(home)]) == 0
     printed = capsys.readouterr()
     accompanied, unattended = (tmp_path.joinpath(line) for line in printed.out.strip().splitlines()[-2:])
     for bundle in (accompanied, unattended):
@@ -60,7 +61,8 @@ def test_demo_ends_with_two_verified_bundles_whose_paths_are_printed_last(tmp_pa
     # One more attempt on each case, made just before the bundles.
     assert screenshots(unattended) == automatic + 1 and screenshots(accompanied) == with_person - missed + 1
 
-    workspace = open_workspace(unattended.parent / "espace-de-travail")
+    assert not (unattended.parent / "espace-de-travail").exists()
+    workspace = open_workspace(home)
     try:
         assert workspace.demo
         assert verify_workspace(workspace).ok

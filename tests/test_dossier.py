@@ -320,10 +320,10 @@ def test_command_builds_and_verify_finds_tampering(cli, tmp_path):
     blob.chmod(0o600)
     blob.write_bytes(b"forged")
     report = verify_bundle(workspace, out)
-    assert report.problems == [
+    assert [problem.line() for problem in report.problems] == [
         "PJ1_Note_de_synthese.pdf : fichier modifié (son empreinte a changé)",
         (
-            f"fichier n° {shot.id} (screenshot, 2026-11-02T07:15:00+00:00) : le fichier du dépôt a été modifié "
+            f"fichier n° {shot.id} (capture d'écran brute, 2026-11-02T07:15:00+00:00) : le fichier du dépôt a été modifié "
             f"[{shot.blob_path}]"
         ),
     ]

@@ -68,6 +68,8 @@ def test_current_evidence_and_a_past_period_need_no_warning(cli, recorded):
     with time_machine.travel(LAST + timedelta(hours=47)):
         fresh = cli("dossier", CASE, "--out", str(recorded / "fresh"))
     assert fresh.code == 0 and "Attention" not in fresh.err
+    # Weak evidence is said as `letter draft` says it (the thresholds of `status`).
+    assert "À vérifier : preuves encore faibles devant un juge : aucun courrier envoyé à la préfecture" in fresh.err
     assert "Ancienneté des preuves" not in note_text(recorded / "fresh")
     with time_machine.travel(datetime(2026, 12, 4, 9, 0, tzinfo=UTC)):
         past = cli("dossier", CASE, "--out", str(recorded / "past"), "--to", "2026-11-20")

@@ -246,7 +246,7 @@ def test_draft_command_lists_the_blanks_and_writes_an_owner_only_pdf(workspace, 
         assert "À vérifier : 1 tentative a affiché des créneaux" in result.err
         # The last lines: what is left blank, and how to fill it.
         assert result.err.splitlines()[-8:] == [
-            f"Demande de rendez-vous écrit : {out}",
+            f"Demande de rendez-vous : PDF écrit dans {out}",
             "Blancs à compléter avant l'envoi ou le dépôt (6) :",
             '  - adresse postale du demandeur : preuves applicant set 1 --address "rue;code postal ville"',
             "  - date de naissance : preuves applicant set 1 --birth-date AAAA-MM-JJ",
@@ -257,7 +257,15 @@ def test_draft_command_lists_the_blanks_and_writes_an_owner_only_pdf(workspace, 
             '  - ville où le document est signé : preuves applicant set 1 --address "…;95000 Cergy" '
             "(la dernière ligne : code postal et ville)",
         ]
-        listed = json.loads(cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(out), "--json").out)
+        first = out.read_bytes()
+        kept = cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(out))
+        assert (kept.code, kept.err.strip()) == (
+            2, f"Erreur : {out} existe déjà : choisissez un autre nom de fichier, ou --replace pour le remplacer"
+        )
+        assert out.read_bytes() == first  # a draft completed by hand, or signed, is never overwritten unasked
+        listed = json.loads(
+            cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(out), "--replace", "--json").out
+        )
         assert listed["path"] == str(out) and listed["pages"] >= 3
         assert [b["key"] for b in listed["blanks"]] == [
             "postal_address", "birth_date", "birth_place", "nationality", "service_address", "place"
@@ -266,7 +274,7 @@ def test_draft_command_lists_the_blanks_and_writes_an_owner_only_pdf(workspace, 
             assert journal.head(session) == before  # a draft is no evidence: nothing journaled
 
         assert cli("applicant", "set", CASE, *_all_options()).code == 0
-        done = cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(out))
+        done = cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(out), "--replace")
         assert done.err.splitlines()[-1] == "Aucun blanc : relisez le document, puis signez-le."
 
     unknown = cli("letter", "draft", CASE, "--kind", "plainte", "--out", str(tmp_path / "p.pdf"))
@@ -302,7 +310,7 @@ def test_a_draft_with_a_blank_cannot_be_recorded_as_sent_and_a_finished_one_keep
         assert json.loads(cli("letter", "list", CASE, "--json").out) == []
 
         assert cli("applicant", "set", CASE, *_all_options()).code == 0
-        assert cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(draft)).code == 0
+        assert cli("letter", "draft", CASE, "--kind", "demande-rdv", "--out", str(draft), "--replace").code == 0
         accepted = cli("letter", "add", CASE, "--file", str(draft), "--date", "2026-12-03",
                        "--direction", "sent", "--channel", "lrar")
         assert accepted.code == 0, accepted.err

@@ -90,6 +90,9 @@ def test_export_holds_every_file_checked_by_its_sums(workspace, cli, two_cases, 
     # Traoré's three attempts and letter, with their files; none of Martin's.
     assert len([n for n in names if n.startswith("tentatives/")]) == 3 * 2
     assert len([n for n in names if n.startswith("courriers/")]) == 2
+    # Folders named in French: « aucun_creneau », « envoye » rather than the codes noslot, sent.
+    folders = {name.rsplit("/", 1)[0].split("_")[-1] for name in names if name.startswith(("tentatives/", "courriers/"))}
+    assert folders <= {"creneau", "envoye", "recu", "proposes", "captcha", "site", "reconnue"}, folders
     assert described["applicant"]["full_name"] == NAME
     assert [a["attempt_no"] for a in described["attempts"]] == [1, 2, 3]
     martin_screenshots = blobs_of(workspace, Capture.target_id == two_cases["martin_target"], Artefact.kind == "screenshot")

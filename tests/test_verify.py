@@ -47,7 +47,7 @@ def test_blob_byte_flipped(recorded):
     data[0] ^= 0x01
     path.write_bytes(bytes(data))
     [line] = lines(verify_workspace(workspace))
-    assert line.startswith(f"fichier {artefact.id} (screenshot, capture {captures[2].id}) : contenu modifié")
+    assert line.startswith(f"fichier {artefact.id} (capture d'écran brute, capture {captures[2].id}) : contenu modifié")
     assert line.endswith(f"[{artefact.blob_path}]")
 
 
@@ -56,7 +56,7 @@ def test_blob_deleted(recorded):
     artefact = captures[1].artefacts[1]
     (workspace.home / artefact.blob_path).unlink()
     assert lines(verify_workspace(workspace)) == [
-        f"fichier {artefact.id} (html, capture {captures[1].id}) : fichier supprimé [{artefact.blob_path}]"
+        f"fichier {artefact.id} (page HTML, capture {captures[1].id}) : fichier supprimé [{artefact.blob_path}]"
     ]
 
 

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 import templates
 from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
+from evidence.database import MAX_ROW_ID
 from evidence.letters import max_file_bytes
 from evidence.workspace import Workspace
 from preuves.web import actions, auth, captures, cases, filters, pieces, plans
@@ -25,8 +26,6 @@ from preuves.web.settings import WebSettings
 TEMPLATE_FOLDER = Path(templates.__file__).parent / "web"
 # Room for a letter, its proofs and the form fields around them.
 UPLOAD_OVERHEAD = 5
-# The largest row id of every database we run on (a PostgreSQL INTEGER); a larger one in a URL is a 404.
-MAX_ROW_ID = 2**31 - 1
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from capture.states import State
+from evidence.artefact_kinds import artefact_label
 from evidence.localtime import PARIS, paris_time
 
 
@@ -37,4 +38,5 @@ def register(app: Flask) -> None:
         paris_short=paris_short,
         day=day,
         short_hash=lambda sha256: sha256[:12],
+        artefact_kind=artefact_label,
     )

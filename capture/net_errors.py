@@ -1,0 +1,37 @@
+"""Chromium's network errors (« Page.goto: net::ERR_NAME_NOT_RESOLVED at https://… ») said in French for
+the capture's error, the code kept in brackets: a lawyer reads the sentence, a technician the code."""
+
+from __future__ import annotations
+
+import re
+
+# The errors an attempt meets in practice; any other keeps Chromium's words after a French lead.
+REASONS = {
+    "ERR_NAME_NOT_RESOLVED": "nom de domaine introuvable (pas de réseau, ou adresse mal écrite)",
+    "ERR_INTERNET_DISCONNECTED": "pas de connexion à Internet",
+    "ERR_ADDRESS_UNREACHABLE": "adresse injoignable (pas de réseau ?)",
+    "ERR_NETWORK_CHANGED": "le réseau a changé pendant la tentative",
+    "ERR_CONNECTION_REFUSED": "connexion refusée par le serveur",
+    "ERR_CONNECTION_RESET": "connexion coupée par le serveur",
+    "ERR_CONNECTION_CLOSED": "connexion fermée par le serveur",
+    "ERR_CONNECTION_TIMED_OUT": "le serveur ne répond pas",
+    "ERR_TIMED_OUT": "le serveur ne répond pas",
+    "ERR_EMPTY_RESPONSE": "le serveur n'a rien renvoyé",
+    "ERR_TOO_MANY_REDIRECTS": "trop de redirections",
+    "ERR_PROXY_CONNECTION_FAILED": "le proxy ne répond pas",
+    "ERR_SSL_PROTOCOL_ERROR": "échec de la connexion sécurisée (TLS)",
+    "ERR_CERT_AUTHORITY_INVALID": "certificat du site non reconnu",
+    "ERR_CERT_DATE_INVALID": "certificat du site expiré ou pas encore valable",
+    "ERR_CERT_COMMON_NAME_INVALID": "certificat émis pour un autre site",
+}
+_NET_ERROR = re.compile(r"net::(ERR_[A-Z_]+)(?: at (\S+))?")
+
+
+def french_net_error(message: str) -> str:
+    """`message` (Playwright's first line) in French when it carries a Chromium network error."""
+    found = _NET_ERROR.search(message)
+    if found is None:
+        return message
+    code, url = found[1], found[2]
+    reason = REASONS.get(code, "erreur réseau du navigateur")
+    return f"page inaccessible : {reason} [net::{code}]" + (f" — {url}" if url else "")
