@@ -5,10 +5,16 @@ events (proofs of a phone call, a visit …) and of the applicant's own pièces 
 de séjour …), and the files of the attempts on its page when no other case waits on that page — each
 file only if no other case's row still points to it. The plan of a page no one else waits on is cancelled.
 
-What stays: the rows (dates, states, hashes, sizes) and the journal, which cannot forget. The
-purge itself is a journal entry ("case.purged") naming every file it erased, recorded *before*
-the files go: if the purge is interrupted, running it again finishes it, and `verify` explains
-the missing files by that entry instead of reporting them.
+The case's personal text (its label and notes, its letters' subjects, senders and recipients, its files'
+names, its pièces' labels, its events' outcomes) is sealed with the case's key (see sealing.py): the purge
+destroys the key, and that text reads « effacé » everywhere. A case created before sealing existed keeps its
+text in clear in the rows and the journal: the purge says so (`Purge.key_id` is None).
+
+What stays: the rows (dates, states, hashes, sizes) and the journal, which cannot forget, with the sealed text
+no one can read any more. The purge itself is a journal entry ("case.purged") naming every file it erased and
+the key it destroys, recorded *before* they go: if the purge is interrupted, running it again finishes it, and
+`verify` explains the missing files by that entry instead of reporting them. Then SQLite's file is vacuumed
+and its write-ahead log emptied, so that no copy of the erased identity stays in their free pages.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from evidence.models import (
     Letter,
     PlannedAttempt,
 )
-from evidence.records import find_case
+from evidence.records import case_key, find_case
 from evidence.workspace import Workspace
 
 PURGE_KIND = "case.purged"
@@ -51,6 +57,7 @@ class Purge:
     blobs: frozenset[str]
     applicant_id: int | None
     plan_cancelled: int
+    key_id: str | None  # the case's key, destroyed; None for a case from before sealing (its text stays)
 
     @classmethod
     def from_entry(cls, entry: JournalEntry) -> Purge:
@@ -63,6 +70,7 @@ class Purge:
             blobs=frozenset(data["blobs"]),
             applicant_id=data["applicant_id"],
             plan_cancelled=data["plan_cancelled"],
+            key_id=data.get("key_destroyed"),
         )
 
 
@@ -71,6 +79,7 @@ class PurgeResult:
     purge: Purge
     files_removed: int
     already_purged: bool
+    log_emptied: bool  # False: a reader kept SQLite's write-ahead log open; it empties at its next checkpoint
 
 
 def purges(session: Session) -> dict[int, Purge]:
@@ -86,7 +95,7 @@ def open_case(session: Session, reference: str) -> Case:
     purge = purges(session).get(case.id)
     if purge is not None:
         raise BadInput(
-            f"le dossier « {case.label} » a été purgé (entrée n° {purge.seq} du journal) : "
+            f"le dossier n° {case.id} a été purgé (entrée n° {purge.seq} du journal) : "
             "ses fichiers et l'identité du demandeur ont été effacés"
         )
     return case
@@ -102,7 +111,27 @@ def purge_case(workspace: Workspace, case_reference: str) -> PurgeResult:
         if purge is None:
             purge = _record(session, case, now)
     removed = sum(workspace.blobs.remove(sha256) for sha256 in sorted(purge.blobs))
-    return PurgeResult(purge, removed, already)
+    if purge.key_id is not None:
+        workspace.keys.destroy(purge.key_id)
+    return PurgeResult(purge, removed, already, _forget_freed_pages(workspace))
+
+
+def _forget_freed_pages(workspace: Workspace) -> bool:
+    """Rewrite SQLite's file without its free pages (where a row deleted before `secure_delete` was on may
+    linger), then empty its write-ahead log (which holds the pages as they were before the purge).
+    False when a reader holds the log (a watcher, the dashboard): it empties at the next checkpoint.
+    PostgreSQL keeps deleted rows until its own vacuum; docs/security.md says what a server keeps."""
+    if workspace.engine.dialect.name != "sqlite":
+        return True
+    connection = workspace.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("VACUUM")
+        busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    return not busy
 
 
 def _record(session: Session, case: Case, now: datetime) -> Purge:
@@ -140,6 +169,7 @@ def _record(session: Session, case: Case, now: datetime) -> Purge:
         "blobs": sorted(mine - needed_elsewhere),
         "applicant_id": applicant.id if applicant else None,
         "plan_cancelled": cancelled,
+        "key_destroyed": case_key(case),
     }
     if applicant is not None:
         session.delete(applicant)

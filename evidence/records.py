@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -26,9 +26,12 @@ from evidence.blobs import StoredBlob
 from evidence.errors import BadInput, NotFound, StoreError
 from evidence.models import Artefact, Capture, Case, JournalEntry, PlannedAttempt, Target
 from evidence.observations import PageObservations
+from evidence.sealing import key_id_of, stored
 from evidence.workspace import Workspace
 
 MAX_LABEL_LENGTH = 80
+# Turns a personal text into what a row and the journal hold (see sealing.py).
+Seal = Callable[[str | None], str | None]
 # SQLite result codes a full or failing disk gives, said in French.
 _DATABASE_REASONS = {
     sqlite3.SQLITE_FULL: "disque plein",
@@ -92,14 +95,37 @@ def validate_label(label: str) -> str:
 def find_case(session: Session, reference: str) -> Case:
     """A case by its number or its label."""
     reference = reference.strip()
-    case = (
-        session.get(Case, int(reference))
-        if reference.isdigit()
-        else session.scalars(select(Case).where(Case.label == reference)).first()
-    )
+    case = session.get(Case, int(reference)) if reference.isdigit() else _case_named(session, reference)
     if case is None:
         raise NotFound(f"dossier inconnu : {reference!r} (voir « preuves case list »)")
     return case
+
+
+def _case_named(session: Session, label: str) -> Case | None:
+    """The case of that label. Labels are sealed, each with its own nonce, so no index can find one: the
+    cases are read (a workspace holds a few hundred at most) and an erased label names no case."""
+    for case in session.scalars(select(Case).order_by(Case.id)):
+        if case.label == label and not getattr(case.label, "erased", False):
+            return case
+    return None
+
+
+def case_key(case: Case) -> str | None:
+    """The key a case's personal text is sealed with: the one its label is sealed with. None for a case
+    created before sealing existed: its label and its new text stay in clear (docs/security.md)."""
+    return key_id_of(stored(case.label))
+
+
+def in_clear(text: str | None) -> str | None:
+    return text
+
+
+def sealer(workspace: Workspace, case: Case) -> Seal:
+    """What seals a case's personal text with its key (`in_clear` for a case from before sealing)."""
+    key_id = case_key(case)
+    if key_id is None:
+        return in_clear
+    return lambda text: workspace.keys.seal(key_id, text)
 
 
 def add_case(
@@ -119,7 +145,8 @@ def add_case(
     label = validate_label(label)
     now = workspace.clock.now()
     with workspace.writing() as session:
-        if session.scalars(select(Case).where(Case.label == label)).first():
+        journal.serialise_writers(session)  # two writers must not both find the label free
+        if _case_named(session, label) is not None:
             raise BadInput(f"un dossier nommé {label!r} existe déjà")
         owner = None
         if organisation is not None:
@@ -146,10 +173,11 @@ def add_case(
             session.add(target)
             session.flush()
             journal.append(session, "target.created", {"target": target.to_record()}, now)
+        key_id = workspace.keys.create()
         case = Case(
-            label=label,
+            label=workspace.keys.seal(key_id, label),
             target_id=target.id,
-            notes=notes,
+            notes=workspace.keys.seal(key_id, notes),
             period_start=period_start or now.date(),
             period_end=None,
             active=True,
@@ -187,19 +215,20 @@ def store_blobs(workspace: Workspace, artefacts: list[NewArtefact]) -> list[Stor
 
 
 def artefact_rows(
-    artefacts: list[NewArtefact], stored: list[StoredBlob], now: datetime
+    artefacts: list[NewArtefact], blobs: list[StoredBlob], now: datetime, seal: Seal = in_clear
 ) -> list[Artefact]:
+    """The rows of stored files; `seal` seals their names (a capture's files have no personal name)."""
     return [
         Artefact(
             kind=artefact.kind,
             media_type=artefact.media_type,
-            filename=artefact.filename,
+            filename=seal(artefact.filename),
             size=blob.size,
             sha256=blob.sha256,
             blob_path=blob.relpath,
             created_at=now,
         )
-        for artefact, blob in zip(artefacts, stored, strict=True)
+        for artefact, blob in zip(artefacts, blobs, strict=True)
     ]
 
 

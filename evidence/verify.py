@@ -28,6 +28,7 @@ from evidence.journal_records import RECORD_KEYS, JournalRecords  # noqa: F401  
 from evidence.localtime import paris_time
 from evidence.models import Applicant, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
 from evidence.problems import Problem, readable_rows
+from evidence.sealing import opened
 from evidence.purge import PURGE_KIND, Purge
 from evidence.records import find_case
 from evidence.repair import REPAIR_KIND
@@ -389,6 +390,7 @@ def _check_rows(
     """Compare every row in scope with its journal description; return the artefacts seen."""
     seen: set[tuple[str, int]] = set()
     artefacts: list[Artefact] = []
+    dialect = session.get_bind().dialect
     for model in (Target, Case, Capture, Letter, CaseEvent, Artefact, Applicant, ApplicantPiece):
         table = model.__tablename__
         unreadable = _report_unreadable(model.__tablename__, report)
@@ -402,17 +404,18 @@ def _check_rows(
             found = records.by_row.get((table, row.id))
             if found is None:
                 report.problems.append(
-                    Problem(describe(table, actual), "absent du journal (ligne ajoutée hors de l'outil ?)")
+                    Problem(describe(table, opened(dialect, actual)), "absent du journal (ligne ajoutée hors de l'outil ?)")
                 )
                 continue
             seq, expected = found
             for name in sorted(set(actual) | set(expected)):
                 if actual.get(name) != expected.get(name):
+                    shown, journaled = opened(dialect, actual), opened(dialect, expected)
                     report.problems.append(
                         Problem(
-                            describe(table, actual),
-                            f"champ « {name} » modifié : {actual.get(name)!r} dans la base, "
-                            f"{expected.get(name)!r} dans le journal (entrée n° {seq})",
+                            describe(table, shown),
+                            f"champ « {name} » modifié : {shown.get(name)!r} dans la base, "
+                            f"{journaled.get(name)!r} dans le journal (entrée n° {seq})",
                         )
                     )
     erased = {("applicants", purge.applicant_id) for purge in purged}
@@ -421,7 +424,7 @@ def _check_rows(
         if (table, row_id) not in seen and (table, row_id) not in erased and scope.includes(table, record):
             report.problems.append(
                 Problem(
-                    describe(table, record),
+                    describe(table, opened(dialect, record)),
                     f"décrit par l'entrée n° {seq} du journal mais absent de la base (supprimé ?)",
                 )
             )

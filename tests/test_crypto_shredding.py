@@ -1,0 +1,142 @@
+"""Crypto-shredding: a case's personal text is sealed with its own key, and a purge destroys the key.
+
+The acceptance test of issue 15: after `case purge`, no personal string of the case is found by a byte
+search of every file of the workspace (database, its write-ahead log and free pages, the journal's copy,
+the keys), and `verify` still exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from evidence.applicant_pieces import PieceInput, record_piece
+from evidence.applicants import ApplicantFields, set_applicant
+from evidence.events import EventInput, record_event
+from evidence.letters import LetterInput, record_letter
+from evidence.models import ApplicantPiece, Artefact, Case, CaseEvent, JournalEntry, Letter
+from evidence.records import TargetSpec, add_case
+from evidence.sealing import ERASED, KEYS_DIR
+from evidence.verify import verify_workspace
+from tests.evidence_helpers import sample_png
+
+pytestmark = pytest.mark.both_databases
+
+URL = "https://www.val-doise.gouv.fr/booking/create/11343"
+PREFECTURE = "pref-etrangers@val-doise.gouv.fr"
+# One string for each personal field; none of them is the applicant's name (letters mask that one).
+LABEL = "Dossier Kouyaté Moussa"
+NOTES = "Suivi par son voisin Ousmane Diakité"
+SUBJECT = "Relance pour Fatoumata Sangaré"
+SENDER = f"Clarisse Fontaine <{PREFECTURE}>"
+RECIPIENT = f"Bureau Mariam Doumbia <{PREFECTURE}>"
+LETTER_FILE = "courrier-Sissoko.png"
+PROOF_FILE = "preuve-depot-Keita.png"
+ATTACHMENT_FILE = "convocation-Dembele.pdf"
+OUTCOME = "Refus oral de M. Coulibaly au guichet"
+PIECE_LABEL = "Passeport de Awa Camara"
+PIECE_FILE = "passeport-Camara.png"
+IDENTITY = ApplicantFields(full_name="Aminata Traoré", birth_place="Tombouctou", nationality="malienne",
+                           postal_address="12 rue des Lilas\n95000 Cergy", foreigner_number="7501234567")
+PERSONAL = (LABEL, NOTES, SUBJECT, "Clarisse Fontaine", "Mariam Doumbia", LETTER_FILE, PROOF_FILE, ATTACHMENT_FILE,
+            OUTCOME, PIECE_LABEL, PIECE_FILE, "Aminata Traoré", "Tombouctou", "12 rue des Lilas", "7501234567")
+
+
+def write_eml(path: Path, *, sender: str, to: str, subject: str, attachment: tuple[str, bytes] | None = None) -> Path:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["Date"] = format_datetime(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    message.set_content("Madame, Monsieur,\nje sollicite un rendez-vous.")
+    if attachment is not None:
+        message.add_attachment(attachment[1], maintype="image", subtype="png", filename=attachment[0])
+    path.write_bytes(bytes(message))
+    return path
+
+
+@pytest.fixture
+def personal_case(workspace, tmp_path) -> int:
+    """A case with every kind of personal text, and another case that must keep its own."""
+    case, _ = add_case(workspace, LABEL, TargetSpec(URL, "ezbooking", "16161"), notes=NOTES)
+    add_case(workspace, "Autre dossier", TargetSpec(URL, "ezbooking", "16161"), notes="Rien à effacer ici")
+    set_applicant(workspace, LABEL, IDENTITY)
+    files = tmp_path / "fichiers"
+    files.mkdir()
+    (files / LETTER_FILE).write_bytes(sample_png("Courrier"))
+    (files / PROOF_FILE).write_bytes(sample_png("Preuve de dépôt"))
+    (files / PIECE_FILE).write_bytes(sample_png("Passeport"))
+    record_letter(workspace, LABEL, LetterInput(files / LETTER_FILE, "sent", "lrar", date(2026, 11, 3), subject=SUBJECT,
+                                                proofs=(files / PROOF_FILE,)))
+    received = write_eml(files / "reponse.eml", sender=SENDER, to="moussa@example.org", subject=SUBJECT,
+                         attachment=(ATTACHMENT_FILE, sample_png("Convocation")))
+    record_letter(workspace, LABEL, LetterInput(received, "received", "email"))
+    sent = write_eml(files / "envoi.eml", sender="moussa@example.org", to=RECIPIENT, subject="Demande de rendez-vous")
+    record_letter(workspace, LABEL, LetterInput(sent, "sent", "email"))
+    record_event(workspace, LABEL, EventInput("appel", date(2026, 11, 20), OUTCOME))
+    record_piece(workspace, LABEL, PieceInput(files / PIECE_FILE, "identite", PIECE_LABEL))
+    return case.id
+
+
+def files_holding(root: Path, text: str) -> list[str]:
+    needle = text.encode("utf-8")
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file() and needle in path.read_bytes())
+
+
+def test_the_journal_and_its_copy_hold_only_sealed_text(workspace, personal_case):
+    with workspace.reading() as session:
+        payloads = "\n".join(session.scalars(select(JournalEntry.payload)))
+        case = session.get_one(Case, personal_case)
+        assert (case.label, case.notes) == (LABEL, NOTES)  # read back in clear while the key is there
+        subjects = set(session.scalars(select(Letter.subject).where(Letter.case_id == personal_case)))
+    assert SUBJECT in subjects
+    copy = workspace.journal_copy.read_text(encoding="utf-8")
+    for text in PERSONAL:
+        assert text not in payloads and text not in copy, text
+    assert "Rien à effacer ici" not in copy  # the other case is sealed too, with its own key
+    assert len(list((workspace.home / KEYS_DIR).iterdir())) == 2
+
+
+def test_purge_leaves_no_personal_string_in_any_file(workspace, personal_case, cli):
+    if workspace.engine.dialect.name == "sqlite":
+        assert any(files_holding(workspace.home, text) for text in PERSONAL)  # the search finds what is there
+    result = cli("case", "purge", LABEL, "--yes", home=workspace.home)
+    assert result.code == 0, result.err
+    assert "clé" in result.err
+    for text in PERSONAL:
+        assert files_holding(workspace.home, text) == [], text
+    assert cli("verify", home=workspace.home).code == 0
+    report = verify_workspace(workspace)
+    assert report.ok and report.problems == []
+    with workspace.reading() as session:
+        other = session.scalars(select(Case).where(Case.id != personal_case)).one()
+        assert (other.label, other.notes) == ("Autre dossier", "Rien à effacer ici")
+
+
+def test_after_a_purge_the_case_text_reads_erased_everywhere(workspace, personal_case, cli):
+    assert cli("case", "purge", str(personal_case), "--yes", home=workspace.home).code == 0
+    with workspace.reading() as session:
+        case = session.get_one(Case, personal_case)
+        assert (case.label, case.notes) == (ERASED, ERASED)
+        letters = session.scalars(select(Letter).where(Letter.case_id == personal_case)).all()
+        assert {(letter.subject, letter.sender, letter.recipient) for letter in letters} == {
+            (ERASED, None, None), (ERASED, ERASED, None), (ERASED, None, ERASED)}
+        names = session.scalars(select(Artefact.filename).join(Letter).where(Letter.case_id == personal_case))
+        assert set(names) == {ERASED}
+        assert session.scalars(select(CaseEvent.outcome)).one() == ERASED
+        assert session.scalars(select(ApplicantPiece.label)).one() == ERASED
+    listed = json.loads(cli("case", "list", "--json", home=workspace.home).out)
+    assert [case["label"] for case in listed] == [ERASED, "Autre dossier"]
+    # The erased label names no case any more: the number does.
+    assert cli("case", "show", ERASED, home=workspace.home).code == 2
+    assert cli("case", "show", str(personal_case), home=workspace.home).code == 0
+
+
+def test_a_label_is_found_and_kept_unique_through_its_seal(workspace):
+    add_case(workspace, LABEL, TargetSpec(URL, "ezbooking", "16161"))
+    with pytest.raises(Exception, match="existe déjà"):
+        add_case(workspace, LABEL, TargetSpec(URL, "ezbooking", "16161"))
