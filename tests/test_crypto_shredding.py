@@ -140,3 +140,31 @@ def test_a_label_is_found_and_kept_unique_through_its_seal(workspace):
     add_case(workspace, LABEL, TargetSpec(URL, "ezbooking", "16161"))
     with pytest.raises(Exception, match="existe déjà"):
         add_case(workspace, LABEL, TargetSpec(URL, "ezbooking", "16161"))
+
+
+def test_a_lost_or_replaced_key_is_reported_not_taken_for_a_purge(workspace, personal_case):
+    with workspace.reading() as session:
+        key_id = session.get_one(Case, personal_case).label.stored.split(":")[1]
+    key = workspace.keys.path(key_id)
+    original = key.read_bytes()
+    key.write_bytes(bytes(32))
+    assert [(p.item, p.detail) for p in verify_workspace(workspace).problems] == [
+        (f"dossier {personal_case}", f"la clé keys/{key_id}.key n'ouvre pas ses textes : clé remplacée ou modifiée")]
+    key.unlink()
+    assert [(p.item, p.detail) for p in verify_workspace(workspace).problems] == [
+        (f"dossier {personal_case}", f"clé de chiffrement absente (keys/{key_id}.key) : ses textes personnels sont illisibles")]
+    key.write_bytes(original)
+    assert verify_workspace(workspace).ok
+
+
+def test_a_purge_interrupted_before_its_key_went_is_finished_by_running_it_again(workspace, personal_case, cli):
+    with workspace.reading() as session:
+        key_id = session.get_one(Case, personal_case).label.stored.split(":")[1]
+    kept = workspace.keys.path(key_id).read_bytes()
+    assert cli("case", "purge", str(personal_case), "--yes", home=workspace.home).code == 0
+    workspace.keys.path(key_id).write_bytes(kept)  # as if the purge had stopped before destroying it
+    report = verify_workspace(workspace)
+    assert report.ok and any("est encore là" in note for note in report.notes)
+    assert cli("case", "purge", str(personal_case), "--yes", home=workspace.home).code == 0
+    assert not workspace.keys.path(key_id).exists()
+    assert not any("est encore là" in note for note in verify_workspace(workspace).notes)
