@@ -22,9 +22,12 @@ from evidence.events import EventInput, record_event
 from evidence.letters import LetterInput, record_letter
 from evidence.models import ApplicantPiece, Artefact, Case, CaseEvent, JournalEntry, Letter
 from evidence.records import TargetSpec, add_case
+from evidence.repair import repair_workspace
 from evidence.sealing import ERASED, KEYS_DIR
 from evidence.verify import verify_workspace
+from evidence.workspace import open_workspace
 from tests.evidence_helpers import sample_png
+from tests.test_repair import lose_the_database
 
 pytestmark = pytest.mark.both_databases
 
@@ -168,3 +171,21 @@ def test_a_purge_interrupted_before_its_key_went_is_finished_by_running_it_again
     assert cli("case", "purge", str(personal_case), "--yes", home=workspace.home).code == 0
     assert not workspace.keys.path(key_id).exists()
     assert not any("est encore là" in note for note in verify_workspace(workspace).notes)
+
+
+def test_a_database_rebuilt_by_repair_reads_with_the_same_keys_then_purges(workspace, personal_case, cli):
+    workspace.close()
+    lose_the_database(workspace)
+    repair_workspace(workspace.home)
+    repaired = open_workspace(workspace.home)
+    try:
+        with repaired.reading() as session:
+            case = session.get_one(Case, personal_case)
+            assert (case.label, case.notes) == (LABEL, NOTES)
+            assert SUBJECT in set(session.scalars(select(Letter.subject)))
+        assert verify_workspace(repaired).ok
+    finally:
+        repaired.close()
+    assert cli("case", "purge", LABEL, "--yes", home=workspace.home).code == 0
+    assert all(files_holding(workspace.home, text) == [] for text in PERSONAL)
+    assert cli("verify", home=workspace.home).code == 0
