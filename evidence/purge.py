@@ -10,6 +10,8 @@ names, its pièces' labels, its events' outcomes) is sealed with the case's key 
 destroys the key, and that text reads « effacé » everywhere. A case created before sealing existed keeps its
 text in clear in the rows and the journal: the purge says so (`Purge.key_id` is None).
 
+The dossiers built by the dashboard and waiting in `exports/` to be downloaded go too.
+
 What stays: the rows (dates, states, hashes, sizes) and the journal, which cannot forget, with the sealed text
 no one can read any more. The purge itself is a journal entry ("case.purged") naming every file it erased and
 the key it destroys, recorded *before* they go: if the purge is interrupted, running it again finishes it, and
@@ -41,7 +43,7 @@ from evidence.models import (
     PlannedAttempt,
 )
 from evidence.records import case_key, find_case
-from evidence.workspace import Workspace
+from evidence.workspace import EXPORTS_DIR, Workspace
 
 PURGE_KIND = "case.purged"
 
@@ -111,6 +113,8 @@ def purge_case(workspace: Workspace, case_reference: str) -> PurgeResult:
         if purge is None:
             purge = _record(session, case, now)
     removed = sum(workspace.blobs.remove(sha256) for sha256 in sorted(purge.blobs))
+    for archive in (workspace.home / EXPORTS_DIR).glob(f"dossier-{purge.case_id}-*.zip"):
+        archive.unlink(missing_ok=True)  # a dossier built by the dashboard, not downloaded yet
     if purge.key_id is not None:
         workspace.keys.destroy(purge.key_id)
     return PurgeResult(purge, removed, already, _forget_freed_pages(workspace))

@@ -38,6 +38,7 @@ from evidence.models import JournalEntry
 from evidence.sealing import KEYS_DIR, KeyStore
 
 CONFIG_NAME = "preuves.toml"
+EXPORTS_DIR = "exports"  # dossiers built by the dashboard, waiting to be downloaded (preuves/web/exports.py)
 DATABASE_NAME = "preuves.sqlite3"
 HOME_ENV = "PREUVES_HOME"
 DATABASE_URL_ENV = "PREUVES_DATABASE_URL"

@@ -107,11 +107,18 @@ def test_the_journal_and_its_copy_hold_only_sealed_text(workspace, personal_case
 def test_purge_leaves_no_personal_string_in_any_file(workspace, personal_case, cli):
     if workspace.engine.dialect.name == "sqlite":
         assert any(files_holding(workspace.home, text) for text in PERSONAL)  # the search finds what is there
+    # A dossier the dashboard built and nobody downloaded yet (preuves/web/exports.py names it so), and another
+    # case's, which stays.
+    exports = workspace.home / "exports"
+    exports.mkdir(mode=0o700)
+    (exports / f"dossier-{personal_case}-20261201-101500-x1.zip").write_bytes(LABEL.encode("utf-8"))
+    (exports / f"dossier-{personal_case + 1}-20261201-101500-x2.zip").write_bytes(b"Autre dossier")
     result = cli("case", "purge", LABEL, "--yes", home=workspace.home)
     assert result.code == 0, result.err
     assert "clé" in result.err
     for text in PERSONAL:
         assert files_holding(workspace.home, text) == [], text
+    assert [path.name for path in exports.iterdir()] == [f"dossier-{personal_case + 1}-20261201-101500-x2.zip"]
     assert cli("verify", home=workspace.home).code == 0
     report = verify_workspace(workspace)
     assert report.ok and report.problems == []
