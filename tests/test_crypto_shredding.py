@@ -28,6 +28,8 @@ from evidence.verify import verify_workspace
 from evidence.workspace import open_workspace
 from tests.evidence_helpers import sample_png
 from tests.test_repair import lose_the_database
+from tests.web_client import Client
+from tests.web_helpers import dashboard
 
 pytestmark = pytest.mark.both_databases
 
@@ -196,3 +198,15 @@ def test_a_database_rebuilt_by_repair_reads_with_the_same_keys_then_purges(works
     assert cli("case", "purge", LABEL, "--yes", home=workspace.home).code == 0
     assert all(files_holding(workspace.home, text) == [] for text in PERSONAL)
     assert cli("verify", home=workspace.home).code == 0
+
+
+def test_the_dashboard_shows_a_purged_case_as_erased(workspace, personal_case, cli):
+    with dashboard(workspace, accounts=False) as base:
+        before = Client(base).get(f"/dossiers/{personal_case}")
+        assert before.status == 200 and LABEL in before.text and SUBJECT in before.text
+        assert cli("case", "purge", str(personal_case), "--yes", home=workspace.home).code == 0
+        # The server keeps running: the key is read from its file at each page, not kept in memory.
+        pages = [Client(base).get("/"), Client(base).get(f"/dossiers/{personal_case}")]
+    assert [page.status for page in pages] == [200, 200]
+    assert all(ERASED in page.text for page in pages)
+    assert [text for text in PERSONAL if any(text in page.text for page in pages)] == []
