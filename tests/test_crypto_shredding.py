@@ -20,7 +20,7 @@ from evidence.applicant_pieces import PieceInput, record_piece
 from evidence.applicants import ApplicantFields, set_applicant
 from evidence.events import EventInput, record_event
 from evidence.letters import LetterInput, record_letter
-from evidence.models import ApplicantPiece, Artefact, Case, CaseEvent, JournalEntry, Letter
+from evidence.models import ApplicantPiece, Base, Artefact, Case, CaseEvent, JournalEntry, Letter
 from evidence.records import TargetSpec, add_case
 from evidence.repair import repair_workspace
 from evidence.sealing import ERASED, KEYS_DIR
@@ -92,6 +92,15 @@ def files_holding(root: Path, text: str) -> list[str]:
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file() and needle in path.read_bytes())
 
 
+def database_text(workspace) -> str:
+    """Every value of every table as the database holds it (no column type opens anything), as text."""
+    with workspace.engine.connect() as connection:
+        return "\n".join(
+            repr(tuple(row)) for name in sorted(Base.metadata.tables)
+            for row in connection.exec_driver_sql(f"SELECT * FROM {name}")
+        )
+
+
 def test_the_journal_and_its_copy_hold_only_sealed_text(workspace, personal_case):
     with workspace.reading() as session:
         payloads = "\n".join(session.scalars(select(JournalEntry.payload)))
@@ -115,11 +124,16 @@ def test_purge_leaves_no_personal_string_in_any_file(workspace, personal_case, c
     exports.mkdir(mode=0o700)
     (exports / f"dossier-{personal_case}-20261201-101500-x1.zip").write_bytes(LABEL.encode("utf-8"))
     (exports / f"dossier-{personal_case + 1}-20261201-101500-x2.zip").write_bytes(b"Autre dossier")
+    before = database_text(workspace)
+    assert IDENTITY.full_name in before and LABEL not in before  # the identity is a row; the label is sealed
     result = cli("case", "purge", LABEL, "--yes", home=workspace.home)
     assert result.code == 0, result.err
     assert "clé" in result.err
     for text in PERSONAL:
         assert files_holding(workspace.home, text) == [], text
+    # What a dump of the database would hold (on PostgreSQL, the database's files are the server's).
+    dumped = database_text(workspace)
+    assert [text for text in PERSONAL if text in dumped] == []
     assert [path.name for path in exports.iterdir()] == [f"dossier-{personal_case + 1}-20261201-101500-x2.zip"]
     assert cli("verify", home=workspace.home).code == 0
     report = verify_workspace(workspace)
