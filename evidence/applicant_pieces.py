@@ -153,7 +153,7 @@ def record_piece(workspace: Workspace, case_reference: str, request: PieceInput)
                 filename=mask_identity(stored_name(loaded.path), applicant),
             )
         ]
-        case_id, seal = case.id, sealer(workspace, case)
+        case_id, seal = case.id, sealer(workspace, session, case)
 
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()

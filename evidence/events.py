@@ -92,7 +92,7 @@ def record_event(workspace: Workspace, case_reference: str, request: EventInput)
     with workspace.reading() as session:
         case = open_case(session, case_reference)
         applicant = get_applicant(session, case)
-        case_id, seal = case.id, sealer(workspace, case)
+        case_id, seal = case.id, sealer(workspace, session, case)
         outcome = mask_identity(outcome, applicant)
         files = [
             NewArtefact(

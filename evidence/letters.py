@@ -437,7 +437,7 @@ def record_letter(workspace: Workspace, case_reference: str, request: LetterInpu
                     f"le courrier n° {answered.id} est daté du {answered.letter_date.isoformat()} : "
                     "une réponse ne peut pas le précéder"
                 )
-        case_id, seal = case.id, sealer(workspace, case)
+        case_id, seal = case.id, sealer(workspace, session, case)
         subject = _subject(request, main, applicant)
         sender, recipient = _addresses(main, direction, applicant)
         files = _letter_files(main, proofs, receipts, applicant)
@@ -486,7 +486,7 @@ def add_proofs(workspace: Workspace, case_reference: str, letter_id: int, paths:
         case = open_case(session, case_reference)
         _find_letter(session, case, letter_id)
         files = _proof_files(proofs, get_applicant(session, case))
-        seal = sealer(workspace, case)
+        seal = sealer(workspace, session, case)
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
     with workspace.writing() as session:
@@ -512,7 +512,7 @@ def record_receipt(
         letter = _find_letter(session, case, letter_id)
         _check_receipt(received_on, letter.letter_date, letter.direction, letter.channel, paris_today(workspace))
         files = _proof_files(receipts, get_applicant(session, case), RECEIPT_KIND)
-        seal = sealer(workspace, case)
+        seal = sealer(workspace, session, case)
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
     with workspace.writing() as session:

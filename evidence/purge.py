@@ -7,8 +7,9 @@ file only if no other case's row still points to it. The plan of a page no one e
 
 The case's personal text (its label and notes, its letters' subjects, senders and recipients, its files'
 names, its pièces' labels, its events' outcomes) is sealed with the case's key (see sealing.py): the purge
-destroys the key, and that text reads « effacé » everywhere. A case created before sealing existed keeps its
-text in clear in the rows and the journal: the purge says so (`Purge.key_id` is None).
+destroys the key, and that text reads « effacé » everywhere. A case created before sealing existed keeps the
+text written before in clear, in the rows and the journal (only what it was given since is sealed, with a key
+journaled for it): the purge says so (`Purge.clear_text_kept`).
 
 The dossiers built by the dashboard and waiting in `exports/` to be downloaded go too.
 
@@ -42,7 +43,8 @@ from evidence.models import (
     Letter,
     PlannedAttempt,
 )
-from evidence.records import case_key, find_case
+from evidence.records import case_keys, find_case
+from evidence.sealing import is_sealed
 from evidence.workspace import EXPORTS_DIR, Workspace
 
 PURGE_KIND = "case.purged"
@@ -59,7 +61,8 @@ class Purge:
     blobs: frozenset[str]
     applicant_id: int | None
     plan_cancelled: int
-    key_id: str | None  # the case's key, destroyed; None for a case from before sealing (its text stays)
+    key_ids: tuple[str, ...]  # the case's keys, destroyed
+    clear_text_kept: bool  # a case from before sealing: its label, notes and first letters stay in clear
 
     @classmethod
     def from_entry(cls, entry: JournalEntry) -> Purge:
@@ -72,7 +75,8 @@ class Purge:
             blobs=frozenset(data["blobs"]),
             applicant_id=data["applicant_id"],
             plan_cancelled=data["plan_cancelled"],
-            key_id=data.get("key_destroyed"),
+            key_ids=tuple(data.get("keys_destroyed", ())),
+            clear_text_kept=data.get("clear_text_kept", True),
         )
 
 
@@ -115,8 +119,8 @@ def purge_case(workspace: Workspace, case_reference: str) -> PurgeResult:
     removed = sum(workspace.blobs.remove(sha256) for sha256 in sorted(purge.blobs))
     for archive in (workspace.home / EXPORTS_DIR).glob(f"dossier-{purge.case_id}-*.zip"):
         archive.unlink(missing_ok=True)  # a dossier built by the dashboard, not downloaded yet
-    if purge.key_id is not None:
-        workspace.keys.destroy(purge.key_id)
+    for key_id in purge.key_ids:
+        workspace.keys.destroy(key_id)
     return PurgeResult(purge, removed, already, _forget_freed_pages(workspace))
 
 
@@ -173,7 +177,8 @@ def _record(session: Session, case: Case, now: datetime) -> Purge:
         "blobs": sorted(mine - needed_elsewhere),
         "applicant_id": applicant.id if applicant else None,
         "plan_cancelled": cancelled,
-        "key_destroyed": case_key(case),
+        "keys_destroyed": case_keys(session, case),
+        "clear_text_kept": not is_sealed(case.label),
     }
     if applicant is not None:
         session.delete(applicant)

@@ -7,6 +7,7 @@ an unreferenced blob, which `verify` reports as an orphan.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from evidence.sealing import key_id_of, stored
 from evidence.workspace import Workspace
 
 MAX_LABEL_LENGTH = 80
+KEY_GIVEN = "case.key_given"  # a key for the new text of a case created before sealing existed
 # Turns a personal text into what a row and the journal hold (see sealing.py).
 Seal = Callable[[str | None], str | None]
 # SQLite result codes a full or failing disk gives, said in French.
@@ -110,22 +112,33 @@ def _case_named(session: Session, label: str) -> Case | None:
     return None
 
 
-def case_key(case: Case) -> str | None:
-    """The key a case's personal text is sealed with: the one its label is sealed with. None for a case
-    created before sealing existed: its label and its new text stay in clear (docs/security.md)."""
-    return key_id_of(stored(case.label))
+def case_keys(session: Session, case: Case) -> list[str]:
+    """The keys a case's personal text is sealed with, the one in use last: the key its label is sealed
+    with; for a case created before sealing existed (label in clear), those journaled for it since."""
+    label_key = key_id_of(stored(case.label))
+    if label_key is not None:
+        return [label_key]
+    given = session.scalars(select(JournalEntry.payload).where(JournalEntry.kind == KEY_GIVEN).order_by(JournalEntry.seq))
+    return [data["key_id"] for data in (json.loads(payload)["data"] for payload in given) if data["case_id"] == case.id]
 
 
 def in_clear(text: str | None) -> str | None:
     return text
 
 
-def sealer(workspace: Workspace, case: Case) -> Seal:
-    """What seals a case's personal text with its key (`in_clear` for a case from before sealing)."""
-    key_id = case_key(case)
-    if key_id is None:
-        return in_clear
+def sealer(workspace: Workspace, session: Session, case: Case) -> Seal:
+    """What seals a case's new personal text with its key. A case from before sealing gets a key here, in a
+    transaction of its own (its earlier text stays as it was written: evidence is never rewritten)."""
+    keys = case_keys(session, case)
+    key_id = keys[-1] if keys else _give_key(workspace, case.id)
     return lambda text: workspace.keys.seal(key_id, text)
+
+
+def _give_key(workspace: Workspace, case_id: int) -> str:
+    key_id = workspace.keys.create()
+    with workspace.writing() as session:
+        journal.append(session, KEY_GIVEN, {"case_id": case_id, "key_id": key_id}, workspace.clock.now())
+    return key_id
 
 
 def add_case(

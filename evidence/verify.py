@@ -28,9 +28,9 @@ from evidence.journal_records import RECORD_KEYS, JournalRecords  # noqa: F401  
 from evidence.localtime import paris_time
 from evidence.models import Applicant, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
 from evidence.problems import Problem, readable_rows
-from evidence.sealing import KEYS_DIR, KeyStore, key_id_of, opened, stored
+from evidence.sealing import KEYS_DIR, KeyStore, opened
 from evidence.purge import PURGE_KIND, Purge
-from evidence.records import find_case
+from evidence.records import case_keys, find_case
 from evidence.repair import REPAIR_KIND
 from evidence.workspace import Workspace
 
@@ -437,24 +437,27 @@ def _check_keys(session: Session, keys: KeyStore, scope: _Scope, purged: list[Pu
     purge, but no one asked for it. A purged case's key still there is a purge left unfinished."""
     destroyed = {purge.case_id: purge for purge in purged}
     for case in session.scalars(select(Case).order_by(Case.id)):
-        key_id = key_id_of(stored(case.label))
-        if key_id is None or not scope.includes("cases", {"id": case.id}):
-            continue
-        where = f"{KEYS_DIR}/{key_id}.key"
-        if case.id in destroyed:
-            if keys.exists(key_id):
-                report.notes.append(
-                    f"dossier {case.id} purgé (entrée n° {destroyed[case.id].seq} du journal) mais sa clé {where} "
-                    "est encore là : relancez « preuves case purge » pour finir l'effacement"
-                )
-        elif not keys.exists(key_id):
-            report.problems.append(Problem(
-                f"dossier {case.id}", f"clé de chiffrement absente ({where}) : ses textes personnels sont illisibles"
-            ))
-        elif getattr(case.label, "erased", False):
-            report.problems.append(Problem(
-                f"dossier {case.id}", f"la clé {where} n'ouvre pas ses textes : clé remplacée ou modifiée"
-            ))
+        if scope.includes("cases", {"id": case.id}):
+            for key_id in case_keys(session, case):
+                _check_key(case, key_id, keys, destroyed.get(case.id), report)
+
+
+def _check_key(case: Case, key_id: str, keys: KeyStore, purge: Purge | None, report: VerifyReport) -> None:
+    where = f"{KEYS_DIR}/{key_id}.key"
+    if purge is not None:
+        if keys.exists(key_id):
+            report.notes.append(
+                f"dossier {case.id} purgé (entrée n° {purge.seq} du journal) mais sa clé {where} "
+                "est encore là : relancez « preuves case purge » pour finir l'effacement"
+            )
+    elif not keys.exists(key_id):
+        report.problems.append(Problem(
+            f"dossier {case.id}", f"clé de chiffrement absente ({where}) : ses textes personnels sont illisibles"
+        ))
+    elif getattr(case.label, "erased", False):
+        report.problems.append(Problem(
+            f"dossier {case.id}", f"la clé {where} n'ouvre pas ses textes : clé remplacée ou modifiée"
+        ))
 
 
 def _check_blobs(

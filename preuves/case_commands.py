@@ -168,7 +168,8 @@ PURGED_TEXT = (
 )
 CLEAR_TEXT_KEPT = (
     "Ce dossier date d'avant le chiffrement : le journal, qui ne peut rien oublier, garde en clair le nom du "
-    "dossier, ses notes, l'objet, l'expéditeur et le destinataire des courriers et les noms des fichiers."
+    "dossier, ses notes, et l'objet, l'expéditeur, le destinataire et les noms de fichiers des courriers "
+    "enregistrés avant cette version ; ce qui a été enregistré depuis était chiffré et se lit désormais « effacé »."
 )
 WAL_KEPT = (
     "Un autre programme (surveillance, tableau de bord) lisait la base : son journal d'écriture (fichier -wal) "
@@ -200,6 +201,6 @@ def purge(
             f"{done.plan_cancelled} tentative(s) prévue(s) annulée(s). L'effacement est consigné "
             f"(entrée n° {done.seq} du journal) ; « preuves verify » l'explique."
         )
-        err.print(PURGED_TEXT if done.key_id is not None else CLEAR_TEXT_KEPT)
+        err.print(CLEAR_TEXT_KEPT if done.clear_text_kept else PURGED_TEXT)
     if not result.log_emptied:
         err.print(WAL_KEPT)

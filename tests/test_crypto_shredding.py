@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from evidence import journal
 from evidence.applicant_pieces import PieceInput, record_piece
 from evidence.applicants import ApplicantFields, set_applicant
 from evidence.events import EventInput, record_event
 from evidence.letters import LetterInput, record_letter
-from evidence.models import ApplicantPiece, Base, Artefact, Case, CaseEvent, JournalEntry, Letter
+from evidence.models import ApplicantPiece, Artefact, Base, Case, CaseEvent, JournalEntry, Letter, Target
 from evidence.records import TargetSpec, add_case
 from evidence.repair import repair_workspace
 from evidence.sealing import ERASED, KEYS_DIR
@@ -224,3 +225,42 @@ def test_the_dashboard_shows_a_purged_case_as_erased(workspace, personal_case, c
     assert [page.status for page in pages] == [200, 200]
     assert all(ERASED in page.text for page in pages)
     assert [text for text in PERSONAL if any(text in page.text for page in pages)] == []
+
+
+def add_case_as_before_sealing(workspace, label: str, notes: str) -> int:
+    """A case as the versions before sealing wrote it: label and notes in clear, in its row and its entry."""
+    now = workspace.clock.now()
+    with workspace.writing() as session:
+        target = Target(url=URL, host="www.val-doise.gouv.fr", platform="ezbooking", counter="16161", created_at=now)
+        session.add(target)
+        session.flush()
+        journal.append(session, "target.created", {"target": target.to_record()}, now)
+        case = Case(label=label, target_id=target.id, notes=notes, period_start=now.date(), active=True, created_at=now)
+        session.add(case)
+        session.flush()
+        journal.append(session, "case.created", {"case": case.to_record()}, now)
+    return case.id
+
+
+def test_a_case_from_before_sealing_seals_its_new_text_and_its_purge_says_what_stays(workspace, cli, tmp_path):
+    case_id = add_case_as_before_sealing(workspace, LABEL, NOTES)
+    assert len(files_holding(workspace.home, LABEL)) >= 1
+    (tmp_path / LETTER_FILE).write_bytes(sample_png("Courrier"))
+    record_letter(workspace, LABEL, LetterInput(tmp_path / LETTER_FILE, "sent", "lrar", date(2026, 11, 3), subject=SUBJECT))
+    record_event(workspace, LABEL, EventInput("appel", date(2026, 11, 20), OUTCOME))
+    with workspace.reading() as session:
+        given = [json.loads(p)["data"] for p in session.scalars(
+            select(JournalEntry.payload).where(JournalEntry.kind == "case.key_given"))]
+        assert session.scalars(select(Letter.subject)).one() == SUBJECT
+    assert [entry["case_id"] for entry in given] == [case_id]  # one key, given at its first new text
+    assert files_holding(workspace.home, SUBJECT) == [] and files_holding(workspace.home, OUTCOME) == []
+    assert verify_workspace(workspace).ok
+
+    result = cli("case", "purge", str(case_id), "--yes", home=workspace.home)
+    assert result.code == 0 and "Ce dossier date d'avant le chiffrement" in result.err
+    assert not workspace.keys.path(given[0]["key_id"]).exists()
+    with workspace.reading() as session:
+        assert (session.scalars(select(Letter.subject)).one(), session.scalars(select(CaseEvent.outcome)).one()) == (
+            ERASED, ERASED)
+        assert session.get_one(Case, case_id).label == LABEL  # written in clear before: it stays, as said
+    assert verify_workspace(workspace).ok
