@@ -437,10 +437,11 @@ def record_letter(workspace: Workspace, case_reference: str, request: LetterInpu
                     f"le courrier n° {answered.id} est daté du {answered.letter_date.isoformat()} : "
                     "une réponse ne peut pas le précéder"
                 )
-        case_id, seal = case.id, sealer(workspace, session, case)
+        case_id = case.id
         subject = _subject(request, main, applicant)
         sender, recipient = _addresses(main, direction, applicant)
         files = _letter_files(main, proofs, receipts, applicant)
+        seal = sealer(workspace, session, case)
 
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()

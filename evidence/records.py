@@ -118,8 +118,9 @@ def case_keys(session: Session, case: Case) -> list[str]:
     label_key = key_id_of(stored(case.label))
     if label_key is not None:
         return [label_key]
-    given = session.scalars(select(JournalEntry.payload).where(JournalEntry.kind == KEY_GIVEN).order_by(JournalEntry.seq))
-    return [data["key_id"] for data in (json.loads(payload)["data"] for payload in given) if data["case_id"] == case.id]
+    given = select(JournalEntry.payload).where(JournalEntry.kind == KEY_GIVEN).order_by(JournalEntry.seq)
+    entries = (json.loads(payload)["data"] for payload in session.scalars(given))
+    return [data["key_id"] for data in entries if data["case_id"] == case.id]
 
 
 def in_clear(text: str | None) -> str | None:
