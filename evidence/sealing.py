@@ -62,12 +62,12 @@ def stored(value: Any) -> Any:
 
 
 def is_sealed(value: Any) -> bool:
-    return isinstance(stored(value), str) and stored(value).startswith(PREFIX)
+    return key_id_of(stored(value)) is not None
 
 
-def key_id_of(value: str) -> str | None:
+def key_id_of(value: Any) -> str | None:
     """The id of the key a stored value is sealed with; None for a clear value."""
-    if not value.startswith(PREFIX):
+    if not isinstance(value, str) or not value.startswith(PREFIX):
         return None
     return value[len(PREFIX) :].partition(":")[0]
 
@@ -183,7 +183,7 @@ class SealedString(TypeDecorator[str]):
         return stored(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        if value is None or not value.startswith(PREFIX):
-            return value
+        if not isinstance(value, str) or not value.startswith(PREFIX):
+            return value  # None, clear text, or whatever was written behind the tool's back (verify says it)
         keys: KeyStore | None = getattr(dialect, _KEYSTORE_ATTRIBUTE, None)
         return keys.reveal(value) if keys is not None else SealedText(ERASED, value, erased=True)

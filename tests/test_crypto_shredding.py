@@ -27,7 +27,7 @@ from evidence.repair import repair_workspace
 from evidence.sealing import ERASED, KEYS_DIR
 from evidence.verify import verify_workspace
 from evidence.workspace import open_workspace
-from tests.evidence_helpers import sample_png
+from tests.evidence_helpers import raw_sql, sample_png
 from tests.test_repair import lose_the_database
 from tests.web_client import Client
 from tests.web_helpers import dashboard
@@ -264,3 +264,10 @@ def test_a_case_from_before_sealing_seals_its_new_text_and_its_purge_says_what_s
             ERASED, ERASED)
         assert session.get_one(Case, case_id).label == LABEL  # written in clear before: it stays, as said
     assert verify_workspace(workspace).ok
+
+
+def test_a_sealed_label_changed_behind_the_tools_back_is_reported_with_its_text_opened(workspace, personal_case):
+    raw_sql(workspace, f"UPDATE cases SET label = 'Intrus' WHERE id = {personal_case}")  # cases are not append-only
+    details = [p.detail for p in verify_workspace(workspace).problems if p.item == f"dossier {personal_case} « Intrus »"]
+    assert len(details) == 1
+    assert details[0].startswith(f"champ « label » modifié : 'Intrus' dans la base, '{LABEL}' dans le journal (entrée n° ")
