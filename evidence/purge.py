@@ -31,6 +31,7 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from evidence import journal
+from evidence.database import SQLITE_BUSY_TIMEOUT_MS
 from evidence.errors import BadInput
 from evidence.models import (
     Applicant,
@@ -48,6 +49,7 @@ from evidence.sealing import is_sealed
 from evidence.workspace import EXPORTS_DIR, Workspace
 
 PURGE_KIND = "case.purged"
+CHECKPOINT_WAIT_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -132,12 +134,15 @@ def _forget_freed_pages(workspace: Workspace) -> bool:
     if workspace.engine.dialect.name != "sqlite":
         return True
     connection = workspace.engine.raw_connection()
+    cursor = connection.cursor()
     try:
-        cursor = connection.cursor()
         cursor.execute("VACUUM")
+        # A truncating checkpoint waits for the readers: a second, not the writers' minute.
+        cursor.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
         busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        cursor.close()
     finally:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
         connection.close()
     return not busy
 

@@ -8,6 +8,7 @@ the keys), and `verify` still exits 0.
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -271,3 +272,18 @@ def test_a_sealed_label_changed_behind_the_tools_back_is_reported_with_its_text_
     details = [p.detail for p in verify_workspace(workspace).problems if p.item == f"dossier {personal_case} « Intrus »"]
     assert len(details) == 1
     assert details[0].startswith(f"champ « label » modifié : 'Intrus' dans la base, '{LABEL}' dans le journal (entrée n° ")
+
+
+@pytest.mark.only_database("sqlite", reason="the write-ahead log is SQLite's")
+def test_a_reader_holding_the_log_is_said_and_purging_again_empties_it(workspace, personal_case, cli):
+    reader = sqlite3.connect(workspace.home / "preuves.sqlite3")
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM cases").fetchone()  # a snapshot, as a watcher's read holds one
+        held = cli("case", "purge", str(personal_case), "--yes", home=workspace.home)
+    finally:
+        reader.close()
+    assert held.code == 0 and "relancez « preuves case purge » une fois ce programme arrêté" in held.err
+    again = cli("case", "purge", str(personal_case), "--yes", home=workspace.home)
+    assert again.code == 0 and "relancez" not in again.err
+    assert [text for text in PERSONAL if files_holding(workspace.home, text)] == []
