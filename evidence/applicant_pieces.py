@@ -37,7 +37,7 @@ from evidence.letters import (
 from evidence.models import ApplicantPiece, Artefact, Case, JournalEntry
 from evidence.names import PIECE_KINDS
 from evidence.purge import open_case
-from evidence.records import NewArtefact, artefact_rows, store_blobs
+from evidence.records import NewArtefact, artefact_rows, sealer, store_blobs
 from evidence.workspace import Workspace
 
 PIECE_FILE_KIND = "applicant_piece"
@@ -145,13 +145,13 @@ def record_piece(workspace: Workspace, case_reference: str, request: PieceInput)
                 filename=mask_identity(stored_name(loaded.path), applicant),
             )
         ]
-        case_id = case.id
+        case_id, seal = case.id, sealer(workspace, session, case)
 
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
     with workspace.writing() as session:
-        piece = ApplicantPiece(case_id=case_id, kind=kind, label=label, piece_date=request.piece_date, created_at=now)
-        piece.artefacts = artefact_rows(files, stored, now)
+        piece = ApplicantPiece(case_id=case_id, kind=kind, label=seal(label), piece_date=request.piece_date, created_at=now)
+        piece.artefacts = artefact_rows(files, stored, now, seal)
         session.add(piece)
         session.flush()
         journal.append(

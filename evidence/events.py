@@ -33,7 +33,7 @@ from evidence.letters import (
 from evidence.models import Case, CaseEvent
 from evidence.names import EVENT_KINDS
 from evidence.purge import open_case
-from evidence.records import NewArtefact, artefact_rows, store_blobs
+from evidence.records import NewArtefact, artefact_rows, sealer, store_blobs
 from evidence.workspace import Workspace
 
 KIND_LABELS = EVENT_KINDS | {RECEIPT_EVENT: "réception d'un courrier par la préfecture"}
@@ -87,7 +87,7 @@ def record_event(workspace: Workspace, case_reference: str, request: EventInput)
     with workspace.reading() as session:
         case = open_case(session, case_reference)
         applicant = get_applicant(session, case)
-        case_id = case.id
+        case_id, seal = case.id, sealer(workspace, session, case)
         outcome = mask_identity(outcome, applicant)
         files = [
             NewArtefact(
@@ -98,8 +98,8 @@ def record_event(workspace: Workspace, case_reference: str, request: EventInput)
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
     with workspace.writing() as session:
-        event = CaseEvent(case_id=case_id, kind=kind, event_date=request.event_date, outcome=outcome, created_at=now)
-        event.artefacts = artefact_rows(files, stored, now)
+        event = CaseEvent(case_id=case_id, kind=kind, event_date=request.event_date, outcome=seal(outcome), created_at=now)
+        event.artefacts = artefact_rows(files, stored, now, seal)
         session.add(event)
         session.flush()
         journal.append(

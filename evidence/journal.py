@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from evidence.database import MAX_ROW_ID
 from evidence.errors import BadInput
 from evidence.models import JournalEntry, iso
+from evidence.sealing import SealedText
 
 GENESIS_HASH = "0" * 64
 # The fewest hexadecimal digits of a head's hash a user may note down (the README shows « 39:5d1d… »).
@@ -63,25 +64,26 @@ class JournalHead:
 def canonical_json(value: Any) -> bytes:
     """Serialise `value` so that equal data always gives equal bytes.
 
-    Floats are refused: their text form is not canonical across platforms.
+    Floats are refused: their text form is not canonical across platforms. Sealed text is written in
+    its sealed form, never in clear (see sealing.py).
     """
-    _refuse_floats(value)
     return json.dumps(
-        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        _journal_form(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
     ).encode("utf-8")
 
 
-def _refuse_floats(value: Any) -> None:
+def _journal_form(value: Any) -> Any:
+    if isinstance(value, SealedText):
+        return value.stored
     if isinstance(value, float):
         raise TypeError("floats are not allowed in journal payloads")
     if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError("journal payload keys must be strings")
-            _refuse_floats(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _refuse_floats(item)
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError("journal payload keys must be strings")
+        return {key: _journal_form(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_journal_form(item) for item in value]
+    return value
 
 
 def entry_hash(prev_hash: str, payload: str) -> str:
@@ -95,11 +97,16 @@ def head(session: Session) -> JournalHead:
     return JournalHead(last.seq, last.entry_hash)
 
 
+def serialise_writers(session: Session) -> None:
+    """Wait for the journal's other writers: on PostgreSQL, a lock held to the end of the transaction;
+    SQLite writers are already serialised by BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(715271)"))
+
+
 def append(session: Session, kind: str, data: dict[str, Any], now: datetime) -> JournalEntry:
     """Add one entry inside the caller's write transaction (see `database.write_session`)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise writers on PostgreSQL; SQLite writers are already serialised by BEGIN IMMEDIATE.
-        session.execute(text("SELECT pg_advisory_xact_lock(715271)"))
+    serialise_writers(session)
     previous = head(session)
     seq = previous.seq + 1
     payload = canonical_json(

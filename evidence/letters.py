@@ -46,7 +46,7 @@ from evidence.letter_text import collapse, find_blanks, pdf_subject, pdf_text
 from evidence.localtime import PARIS
 from evidence.models import Applicant, Artefact, Case, CaseEvent, Letter
 from evidence.purge import open_case
-from evidence.records import NewArtefact, StoredBlob, artefact_rows, store_blobs
+from evidence.records import NewArtefact, Seal, StoredBlob, artefact_rows, sealer, store_blobs
 from evidence.workspace import Workspace
 
 DIRECTIONS = {"sent": "envoyé", "received": "reçu"}
@@ -459,6 +459,7 @@ def record_letter(workspace: Workspace, case_reference: str, request: LetterInpu
         subject = _subject(request, main, applicant)
         sender, recipient = _addresses(main, direction, applicant)
         files = _letter_files(main, proofs, receipts, applicant)
+        seal = sealer(workspace, session, case)
 
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
@@ -468,14 +469,14 @@ def record_letter(workspace: Workspace, case_reference: str, request: LetterInpu
             letter_date=day,
             direction=direction,
             channel=channel,
-            subject=subject,
+            subject=seal(subject),
             tracking=tracking,
-            sender=sender,
-            recipient=recipient,
+            sender=seal(sender),
+            recipient=seal(recipient),
             answers_id=request.answers,
             created_at=now,
         )
-        letter.artefacts = artefact_rows(files, stored, now)
+        letter.artefacts = artefact_rows(files, stored, now, seal)
         session.add(letter)
         session.flush()
         data: dict[str, Any] = {"letter": letter.to_record(), "artefacts": [row.to_record() for row in letter.artefacts]}
@@ -504,10 +505,11 @@ def add_proofs(workspace: Workspace, case_reference: str, letter_id: int, paths:
         case = open_case(session, case_reference)
         _check_piece_size(proofs, sum(row.size for row in _find_letter(session, case, letter_id).artefacts))
         files = _proof_files(proofs, get_applicant(session, case))
+        seal = sealer(workspace, session, case)
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
     with workspace.writing() as session:
-        rows = _letter_artefacts(session, letter_id, files, stored, now)
+        rows = _letter_artefacts(session, letter_id, files, stored, now, seal)
         journal.append(
             session,
             "letter.proof_added",
@@ -531,10 +533,11 @@ def record_receipt(
         if receipts:
             _check_piece_size(receipts, sum(row.size for row in letter.artefacts))
         files = _proof_files(receipts, get_applicant(session, case), RECEIPT_KIND)
+        seal = sealer(workspace, session, case)
     stored = store_blobs(workspace, files)
     now = workspace.clock.now()
     with workspace.writing() as session:
-        rows = _letter_artefacts(session, letter_id, files, stored, now)
+        rows = _letter_artefacts(session, letter_id, files, stored, now, seal)
         event = _add_receipt(session, session.get_one(Letter, letter_id), received_on, now)
         journal.append(
             session,
@@ -546,9 +549,9 @@ def record_receipt(
 
 
 def _letter_artefacts(
-    session: Session, letter_id: int, files: list[NewArtefact], stored: list[StoredBlob], now: datetime
+    session: Session, letter_id: int, files: list[NewArtefact], stored: list[StoredBlob], now: datetime, seal: Seal
 ) -> list[Artefact]:
-    rows = artefact_rows(files, stored, now)
+    rows = artefact_rows(files, stored, now, seal)
     for row in rows:
         row.letter_id = letter_id
     session.add_all(rows)

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from evidence.sealing import SealedString, stored
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -102,9 +104,9 @@ class Case(Base):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    label: Mapped[str] = mapped_column(String(80), unique=True)
+    label: Mapped[str] = mapped_column(SealedString(80), unique=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"))
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(SealedString())
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -115,9 +117,9 @@ class Case(Base):
     def to_record(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "label": self.label,
+            "label": stored(self.label),
             "target_id": self.target_id,
-            "notes": self.notes,
+            "notes": stored(self.notes),
             "period_start": iso(self.period_start),
             "period_end": iso(self.period_end),
             "active": self.active,
@@ -181,10 +183,10 @@ class Letter(Base):
     letter_date: Mapped[date] = mapped_column(Date)
     direction: Mapped[str] = mapped_column(String(10))
     channel: Mapped[str] = mapped_column(String(20))
-    subject: Mapped[str | None] = mapped_column(String(500))
+    subject: Mapped[str | None] = mapped_column(SealedString(500))
     tracking: Mapped[str | None] = mapped_column(String(100))
-    sender: Mapped[str | None] = mapped_column(String(500))
-    recipient: Mapped[str | None] = mapped_column(String(500))
+    sender: Mapped[str | None] = mapped_column(SealedString(500))
+    recipient: Mapped[str | None] = mapped_column(SealedString(500))
     answers_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -199,10 +201,10 @@ class Letter(Base):
             "letter_date": iso(self.letter_date),
             "direction": self.direction,
             "channel": self.channel,
-            "subject": self.subject,
+            "subject": stored(self.subject),
             "tracking": self.tracking,
-            "sender": self.sender,
-            "recipient": self.recipient,
+            "sender": stored(self.sender),
+            "recipient": stored(self.recipient),
             "answers_id": self.answers_id,
             "created_at": iso(self.created_at),
         }
@@ -221,7 +223,7 @@ class Artefact(Base):
     applicant_piece_id: Mapped[int | None] = mapped_column(ForeignKey("applicant_pieces.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     media_type: Mapped[str] = mapped_column(String(100))
-    filename: Mapped[str | None] = mapped_column(String(255))
+    filename: Mapped[str | None] = mapped_column(SealedString(255))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     blob_path: Mapped[str] = mapped_column(String(200))
@@ -239,7 +241,7 @@ class Artefact(Base):
             "letter_id": self.letter_id,
             "kind": self.kind,
             "media_type": self.media_type,
-            "filename": self.filename,
+            "filename": stored(self.filename),
             "size": self.size,
             "sha256": self.sha256,
             "blob_path": self.blob_path,
@@ -265,7 +267,7 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(30))
     event_date: Mapped[date] = mapped_column(Date)
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))  # for a receipt
-    outcome: Mapped[str | None] = mapped_column(String(500))
+    outcome: Mapped[str | None] = mapped_column(SealedString(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     artefacts: Mapped[list[Artefact]] = relationship(back_populates="event", order_by="Artefact.id")
@@ -277,7 +279,7 @@ class CaseEvent(Base):
             "kind": self.kind,
             "event_date": iso(self.event_date),
             "letter_id": self.letter_id,
-            "outcome": self.outcome,
+            "outcome": stored(self.outcome),
             "created_at": iso(self.created_at),
         }
 
@@ -370,7 +372,7 @@ class ApplicantPiece(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
-    label: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(SealedString(200))
     piece_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -383,7 +385,7 @@ class ApplicantPiece(Base):
             "id": self.id,
             "case_id": self.case_id,
             "kind": self.kind,
-            "label": self.label,
+            "label": stored(self.label),
             "piece_date": iso(self.piece_date),
             "created_at": iso(self.created_at),
         }

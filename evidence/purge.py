@@ -5,10 +5,19 @@ events (proofs of a phone call, a visit …) and of the applicant's own pièces 
 de séjour …), and the files of the attempts on its page when no other case waits on that page — each
 file only if no other case's row still points to it. The plan of a page no one else waits on is cancelled.
 
-What stays: the rows (dates, states, hashes, sizes) and the journal, which cannot forget. The
-purge itself is a journal entry ("case.purged") naming every file it erased, recorded *before*
-the files go: if the purge is interrupted, running it again finishes it, and `verify` explains
-the missing files by that entry instead of reporting them.
+The case's personal text (its label and notes, its letters' subjects, senders and recipients, its files'
+names, its pièces' labels, its events' outcomes) is sealed with the case's key (see sealing.py): the purge
+destroys the key, and that text reads « effacé » everywhere. A case created before sealing existed keeps the
+text written before in clear, in the rows and the journal (only what it was given since is sealed, with a key
+journaled for it): the purge says so (`Purge.clear_text_kept`).
+
+The dossiers built by the dashboard and waiting in `exports/` to be downloaded go too.
+
+What stays: the rows (dates, states, hashes, sizes) and the journal, which cannot forget, with the sealed text
+no one can read any more. The purge itself is a journal entry ("case.purged") naming every file it erased and
+the key it destroys, recorded *before* they go: if the purge is interrupted, running it again finishes it, and
+`verify` explains the missing files by that entry instead of reporting them. Then SQLite's file is vacuumed
+and its write-ahead log emptied, so that no copy of the erased identity stays in their free pages.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from evidence import journal
+from evidence.database import SQLITE_BUSY_TIMEOUT_MS
 from evidence.errors import BadInput
 from evidence.models import (
     Applicant,
@@ -34,10 +44,12 @@ from evidence.models import (
     Letter,
     PlannedAttempt,
 )
-from evidence.records import find_case
-from evidence.workspace import Workspace
+from evidence.records import case_keys, find_case
+from evidence.sealing import is_sealed
+from evidence.workspace import EXPORTS_DIR, Workspace
 
 PURGE_KIND = "case.purged"
+CHECKPOINT_WAIT_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,8 @@ class Purge:
     blobs: frozenset[str]
     applicant_id: int | None
     plan_cancelled: int
+    key_ids: tuple[str, ...]  # the case's keys, destroyed
+    clear_text_kept: bool  # a case from before sealing: its label, notes and first letters stay in clear
 
     def to_json(self) -> dict[str, Any]:
         """What `status` and `case list` say of it: the journal entry and when."""
@@ -67,6 +81,8 @@ class Purge:
             blobs=frozenset(data["blobs"]),
             applicant_id=data["applicant_id"],
             plan_cancelled=data["plan_cancelled"],
+            key_ids=tuple(data.get("keys_destroyed", ())),
+            clear_text_kept=data.get("clear_text_kept", True),
         )
 
 
@@ -75,6 +91,7 @@ class PurgeResult:
     purge: Purge
     files_removed: int
     already_purged: bool
+    log_emptied: bool  # False: a reader kept SQLite's write-ahead log open; it empties at its next checkpoint
 
 
 def purges(session: Session) -> dict[int, Purge]:
@@ -90,7 +107,7 @@ def open_case(session: Session, reference: str) -> Case:
     purge = purges(session).get(case.id)
     if purge is not None:
         raise BadInput(
-            f"le dossier « {case.label} » a été purgé (entrée n° {purge.seq} du journal) : "
+            f"le dossier n° {case.id} a été purgé (entrée n° {purge.seq} du journal) : "
             "ses fichiers et l'identité du demandeur ont été effacés"
         )
     return case
@@ -106,7 +123,32 @@ def purge_case(workspace: Workspace, case_reference: str) -> PurgeResult:
         if purge is None:
             purge = _record(session, case, now)
     removed = sum(workspace.blobs.remove(sha256) for sha256 in sorted(purge.blobs))
-    return PurgeResult(purge, removed, already)
+    for archive in (workspace.home / EXPORTS_DIR).glob(f"dossier-{purge.case_id}-*.zip"):
+        archive.unlink(missing_ok=True)  # a dossier built by the dashboard, not downloaded yet
+    for key_id in purge.key_ids:
+        workspace.keys.destroy(key_id)
+    return PurgeResult(purge, removed, already, _forget_freed_pages(workspace))
+
+
+def _forget_freed_pages(workspace: Workspace) -> bool:
+    """Rewrite SQLite's file without its free pages (where a row deleted before `secure_delete` was on may
+    linger), then empty its write-ahead log (which holds the pages as they were before the purge).
+    False when a reader holds the log (a watcher, the dashboard): it empties at the next checkpoint.
+    PostgreSQL keeps deleted rows until its own vacuum; docs/security.md says what a server keeps."""
+    if workspace.engine.dialect.name != "sqlite":
+        return True
+    connection = workspace.engine.raw_connection()
+    cursor = connection.cursor()
+    try:
+        cursor.execute("VACUUM")
+        # A truncating checkpoint waits for the readers: a second, not the writers' minute.
+        cursor.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+        connection.close()
+    return not busy
 
 
 def _record(session: Session, case: Case, now: datetime) -> Purge:
@@ -144,6 +186,8 @@ def _record(session: Session, case: Case, now: datetime) -> Purge:
         "blobs": sorted(mine - needed_elsewhere),
         "applicant_id": applicant.id if applicant else None,
         "plan_cancelled": cancelled,
+        "keys_destroyed": case_keys(session, case),
+        "clear_text_kept": not is_sealed(case.label),
     }
     if applicant is not None:
         session.delete(applicant)

@@ -7,9 +7,10 @@ an unreferenced blob, which `verify` reports as an orphan.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -27,9 +28,13 @@ from evidence.database import get_row
 from evidence.errors import BadInput, NotFound, StoreError
 from evidence.models import Artefact, Capture, Case, JournalEntry, PlannedAttempt, Target
 from evidence.observations import PageObservations
+from evidence.sealing import key_id_of, stored
 from evidence.workspace import Workspace
 
 MAX_LABEL_LENGTH = 80
+KEY_GIVEN = "case.key_given"  # a key for the new text of a case created before sealing existed
+# Turns a personal text into what a row and the journal hold (see sealing.py).
+Seal = Callable[[str | None], str | None]
 # SQLite result codes a full or failing disk gives, said in French.
 _DATABASE_REASONS = {
     sqlite3.SQLITE_FULL: "disque plein",
@@ -105,11 +110,52 @@ def find_case(session: Session, reference: str) -> Case:
     case = (
         get_row(session, Case, int(reference))
         if reference.isascii() and reference.isdigit()
-        else session.scalars(select(Case).where(Case.label.in_({normal_label(reference), reference}))).first()
+        else _case_named(session, reference)
     )
     if case is None:
         raise NotFound(f"dossier inconnu : {reference!r} (voir « preuves case list »)")
     return case
+
+
+def _case_named(session: Session, label: str) -> Case | None:
+    """The case of that label. Labels are sealed, each with its own nonce, so no index can find one: the
+    cases are read (a workspace holds a few hundred at most) and an erased label names no case. The name is
+    compared as typed and normalised (a label stored before normalisation keeps its own form)."""
+    wanted = (normal_label(label), label)
+    for case in session.scalars(select(Case).order_by(Case.id)):
+        if case.label in wanted and not getattr(case.label, "erased", False):
+            return case
+    return None
+
+
+def case_keys(session: Session, case: Case) -> list[str]:
+    """The keys a case's personal text is sealed with, the one in use last: the key its label is sealed
+    with; for a case created before sealing existed (label in clear), those journaled for it since."""
+    label_key = key_id_of(stored(case.label))
+    if label_key is not None:
+        return [label_key]
+    given = select(JournalEntry.payload).where(JournalEntry.kind == KEY_GIVEN).order_by(JournalEntry.seq)
+    entries = (json.loads(payload)["data"] for payload in session.scalars(given))
+    return [data["key_id"] for data in entries if data["case_id"] == case.id]
+
+
+def in_clear(text: str | None) -> str | None:
+    return text
+
+
+def sealer(workspace: Workspace, session: Session, case: Case) -> Seal:
+    """What seals a case's new personal text with its key. A case from before sealing gets a key here, in a
+    transaction of its own (its earlier text stays as it was written: evidence is never rewritten)."""
+    keys = case_keys(session, case)
+    key_id = keys[-1] if keys else _give_key(workspace, case.id)
+    return lambda text: workspace.keys.seal(key_id, text)
+
+
+def _give_key(workspace: Workspace, case_id: int) -> str:
+    key_id = workspace.keys.create()
+    with workspace.writing() as session:
+        journal.append(session, KEY_GIVEN, {"case_id": case_id, "key_id": key_id}, workspace.clock.now())
+    return key_id
 
 
 def add_case(
@@ -129,7 +175,8 @@ def add_case(
     label = validate_label(label)
     now = workspace.clock.now()
     with workspace.writing() as session:
-        if session.scalars(select(Case).where(Case.label == label)).first():
+        journal.serialise_writers(session)  # two writers must not both find the label free
+        if _case_named(session, label) is not None:
             raise BadInput(f"un dossier nommé {label!r} existe déjà")
         owner = None
         if organisation is not None:
@@ -156,10 +203,11 @@ def add_case(
             session.add(target)
             session.flush()
             journal.append(session, "target.created", {"target": target.to_record()}, now)
+        key_id = workspace.keys.create()
         case = Case(
-            label=label,
+            label=workspace.keys.seal(key_id, label),
             target_id=target.id,
-            notes=notes,
+            notes=workspace.keys.seal(key_id, notes),
             period_start=period_start or now.date(),
             period_end=None,
             active=True,
@@ -197,19 +245,20 @@ def store_blobs(workspace: Workspace, artefacts: list[NewArtefact]) -> list[Stor
 
 
 def artefact_rows(
-    artefacts: list[NewArtefact], stored: list[StoredBlob], now: datetime
+    artefacts: list[NewArtefact], blobs: list[StoredBlob], now: datetime, seal: Seal = in_clear
 ) -> list[Artefact]:
+    """The rows of stored files; `seal` seals their names (a capture's files have no personal name)."""
     return [
         Artefact(
             kind=artefact.kind,
             media_type=artefact.media_type,
-            filename=artefact.filename,
+            filename=seal(artefact.filename),
             size=blob.size,
             sha256=blob.sha256,
             blob_path=blob.relpath,
             created_at=now,
         )
-        for artefact, blob in zip(artefacts, stored, strict=True)
+        for artefact, blob in zip(artefacts, blobs, strict=True)
     ]
 
 

@@ -29,8 +29,9 @@ from evidence.localtime import paris_time
 from evidence.models import Applicant, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
 from evidence.artefact_kinds import artefact_label
 from evidence.problems import Problem, readable_rows
+from evidence.sealing import KEYS_DIR, KeyStore, opened
 from evidence.purge import PURGE_KIND, Purge
-from evidence.records import find_case
+from evidence.records import case_keys, find_case
 from evidence.repair import REPAIR_KIND
 from evidence.workspace import Workspace
 
@@ -125,6 +126,7 @@ def _check_database(
         not_rebuilt = _read_repairs(session, report)
         scope = _scope(session, case_reference, records)
         artefacts = _check_rows(session, scope, records, report, purged, not_rebuilt)
+        _check_keys(session, workspace.keys, scope, purged, report)
         _check_blobs(workspace, artefacts, report, purged, progress)
         if case_reference is None:
             referenced = set(session.scalars(select(Artefact.blob_path)))
@@ -393,6 +395,7 @@ def _check_rows(
     """Compare every row in scope with its journal description; return the artefacts seen."""
     seen: set[tuple[str, int]] = set()
     artefacts: list[Artefact] = []
+    dialect = session.get_bind().dialect
     for model in (Target, Case, Capture, Letter, CaseEvent, Artefact, Applicant, ApplicantPiece):
         table = model.__tablename__
         unreadable = _report_unreadable(model.__tablename__, report)
@@ -406,17 +409,18 @@ def _check_rows(
             found = records.by_row.get((table, row.id))
             if found is None:
                 report.problems.append(
-                    Problem(describe(table, actual), "absent du journal (ligne ajoutée hors de l'outil ?)")
+                    Problem(describe(table, opened(dialect, actual)), "absent du journal (ligne ajoutée hors de l'outil ?)")
                 )
                 continue
             seq, expected = found
             for name in sorted(set(actual) | set(expected)):
                 if actual.get(name) != expected.get(name):
+                    shown, journaled = opened(dialect, actual), opened(dialect, expected)
                     report.problems.append(
                         Problem(
-                            describe(table, actual),
-                            f"champ « {name} » modifié : {actual.get(name)!r} dans la base, "
-                            f"{expected.get(name)!r} dans le journal (entrée n° {seq})",
+                            describe(table, shown),
+                            f"champ « {name} » modifié : {shown.get(name)!r} dans la base, "
+                            f"{journaled.get(name)!r} dans le journal (entrée n° {seq})",
                         )
                     )
     erased = {("applicants", purge.applicant_id) for purge in purged}
@@ -425,11 +429,39 @@ def _check_rows(
         if (table, row_id) not in seen and (table, row_id) not in erased and scope.includes(table, record):
             report.problems.append(
                 Problem(
-                    describe(table, record),
+                    describe(table, opened(dialect, record)),
                     f"décrit par l'entrée n° {seq} du journal mais absent de la base (supprimé ?)",
                 )
             )
     return artefacts
+
+
+def _check_keys(session: Session, keys: KeyStore, scope: _Scope, purged: list[Purge], report: VerifyReport) -> None:
+    """Each case's key opens its text: a key lost or replaced makes the text unreadable as surely as a
+    purge, but no one asked for it. A purged case's key still there is a purge left unfinished."""
+    destroyed = {purge.case_id: purge for purge in purged}
+    for case in readable_rows(session, Case, lambda _id, _exc: None):  # an unreadable row: said by _check_rows
+        if scope.includes("cases", {"id": case.id}):
+            for key_id in case_keys(session, case):
+                _check_key(case, key_id, keys, destroyed.get(case.id), report)
+
+
+def _check_key(case: Case, key_id: str, keys: KeyStore, purge: Purge | None, report: VerifyReport) -> None:
+    where = f"{KEYS_DIR}/{key_id}.key"
+    if purge is not None:
+        if keys.exists(key_id):
+            report.notes.append(
+                f"dossier {case.id} purgé (entrée n° {purge.seq} du journal) mais sa clé {where} "
+                "est encore là : relancez « preuves case purge » pour finir l'effacement"
+            )
+    elif not keys.exists(key_id):
+        report.problems.append(Problem(
+            f"dossier {case.id}", f"clé de chiffrement absente ({where}) : ses textes personnels sont illisibles"
+        ))
+    elif getattr(case.label, "erased", False):
+        report.problems.append(Problem(
+            f"dossier {case.id}", f"la clé {where} n'ouvre pas ses textes : clé remplacée ou modifiée"
+        ))
 
 
 def _check_blobs(

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence import journal, schema, tsa_defaults
+from evidence import journal, schema, sealing, tsa_defaults
 from evidence.blobs import BlobStore, plain_reason, workspace_vanished
 from evidence.clock import Clock, SystemClock
 from evidence.database import make_engine, make_session_factory, read_session, write_session
@@ -36,8 +36,10 @@ from evidence.integrity import damage_reason
 from evidence.journal_copy import COPY_NAME, JournalCopyWriter
 from evidence.models import JournalEntry
 from evidence.names import HOME_ENV
+from evidence.sealing import KEYS_DIR, KeyStore
 
 CONFIG_NAME = "preuves.toml"
+EXPORTS_DIR = "exports"  # dossiers built by the dashboard, waiting to be downloaded (preuves/web/exports.py)
 DATABASE_NAME = "preuves.sqlite3"
 DATABASE_URL_ENV = "PREUVES_DATABASE_URL"
 
@@ -122,6 +124,11 @@ class Workspace:
     @property
     def journal_copy(self) -> Path:
         return self.home / COPY_NAME
+
+    @property
+    def keys(self) -> KeyStore:
+        """The keys of the cases' sealed text (see sealing.py)."""
+        return KeyStore(self.home / KEYS_DIR)
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -248,6 +255,7 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
 
 
 def _sessions(engine: Engine, home: Path, url: str, writable: bool) -> sessionmaker[Session]:
+    sealing.attach(engine, KeyStore(home / KEYS_DIR))
     sessions = make_session_factory(engine)
     if writable:
         _guard_commits(sessions, home, sqlite_file(home, url))

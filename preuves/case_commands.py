@@ -184,6 +184,22 @@ def export(
     out.print(str(result.path))
 
 
+PURGED_TEXT = (
+    "Le nom du dossier, ses notes, l'objet, l'expéditeur et le destinataire des courriers, les noms des fichiers, "
+    "les intitulés des pièces et les résultats des démarches étaient chiffrés avec la clé du dossier, qui est "
+    "détruite : ils se lisent désormais « effacé » ; le journal garde les dates, les états et les empreintes."
+)
+CLEAR_TEXT_KEPT = (
+    "Ce dossier date d'avant le chiffrement : le journal, qui ne peut rien oublier, garde en clair le nom du "
+    "dossier, ses notes, et l'objet, l'expéditeur, le destinataire et les noms de fichiers des courriers "
+    "enregistrés avant cette version ; ce qui a été enregistré depuis était chiffré et se lit désormais « effacé »."
+)
+WAL_KEPT = (
+    "Un autre programme (surveillance, tableau de bord) lisait la base : son journal d'écriture (fichier -wal) "
+    "garde encore d'anciennes pages ; relancez « preuves case purge » une fois ce programme arrêté."
+)
+
+
 @app.command("purge")
 def purge(
     ctx: typer.Context,
@@ -203,14 +219,13 @@ def purge(
     done = result.purge
     if result.already_purged:
         err.print(f"Dossier déjà purgé (entrée n° {done.seq} du journal) ; {result.files_removed} fichier(s) restant(s) effacé(s).")
-        return
-    identity = "l'identité du demandeur, " if done.applicant_id is not None else ""
-    err.print(
-        f"Dossier purgé : {identity}{result.files_removed} fichier(s) effacé(s), "
-        f"{done.plan_cancelled} tentative(s) prévue(s) annulée(s). L'effacement est consigné "
-        f"(entrée n° {done.seq} du journal) ; « preuves verify » l'explique."
-    )
-    err.print(
-        "Le journal, qui ne peut rien oublier, garde le nom du dossier, ses notes, l'objet, l'expéditeur "
-        "et le destinataire des courriers et les noms des fichiers."
-    )
+    else:
+        identity = "l'identité du demandeur, " if done.applicant_id is not None else ""
+        err.print(
+            f"Dossier purgé : {identity}{result.files_removed} fichier(s) effacé(s), "
+            f"{done.plan_cancelled} tentative(s) prévue(s) annulée(s). L'effacement est consigné "
+            f"(entrée n° {done.seq} du journal) ; « preuves verify » l'explique."
+        )
+        err.print(CLEAR_TEXT_KEPT if done.clear_text_kept else PURGED_TEXT)
+    if not result.log_emptied:
+        err.print(WAL_KEPT)

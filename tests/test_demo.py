@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from dossier_builder.verify import verify_bundle
-from evidence.models import Capture, Case, JournalEntry, PlannedAttempt
+from evidence.models import Capture, JournalEntry, PlannedAttempt
+from evidence.records import find_case
 from evidence.verify import verify_workspace
 from evidence.workspace import open_workspace
 from preuves.cli import run
@@ -68,8 +69,8 @@ def test_demo_ends_with_two_verified_bundles_whose_paths_are_printed_last(tmp_pa
         assert verify_workspace(workspace).ok
         assert verify_bundle(workspace, unattended).ok and verify_bundle(workspace, accompanied).ok
         with workspace.reading() as session:
-            target = session.scalars(select(Case.target_id).where(Case.label == ACCOMPANIED_LABEL)).one()
-            other = session.scalars(select(Case.target_id).where(Case.label == CASE_LABEL)).one()
+            target = find_case(session, ACCOMPANIED_LABEL).target_id  # labels are sealed: read, not matched in SQL
+            other = find_case(session, CASE_LABEL).target_id
             rows = dict(session.execute(
                 select(PlannedAttempt.status, func.count()).where(PlannedAttempt.target_id == target)
                 .group_by(PlannedAttempt.status)

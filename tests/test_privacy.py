@@ -136,7 +136,7 @@ def test_purge_erases_the_case_files_and_identity_and_verify_explains_it(workspa
     result = cli("case", "purge", "Traoré", "--yes", home=workspace.home)
     assert result.code == 0, result.err
     assert "l'identité du demandeur" in result.err and "annulée(s)" in result.err
-    assert "garde le nom du dossier, ses notes, l'objet" in result.err  # what stays is said
+    assert "se lisent désormais « effacé »" in result.err  # what the key's destruction erased is said
 
     # Traoré's files are gone, except those Martin's rows still need (the receipt, identical
     # pages); Martin's are untouched.
@@ -165,12 +165,14 @@ def test_purge_erases_the_case_files_and_identity_and_verify_explains_it(workspa
 def test_a_purged_case_takes_no_new_evidence(workspace, cli, two_cases, tmp_path):
     assert cli("case", "purge", "Traoré", "--yes", home=workspace.home).code == 0
     letter, _ = write_letter_files(tmp_path / "nouveau", "relance", sample_png())
+    # Its label is erased with it: the case is named by its number.
+    assert cli("case", "show", "Traoré", home=workspace.home).code == 2
     for args in (
-        ("dossier", "Traoré", "--out", str(tmp_path / "pieces")),
-        ("letter", "add", "Traoré", "--file", str(letter), "--date", "2026-11-20", "--direction", "sent", "--channel", "lrar"),
-        ("capture", "Traoré"),
-        ("plan", "Traoré", "--new"),
-        ("case", "export", "Traoré", "--out", str(tmp_path / "x.zip")),
+        ("dossier", "1", "--out", str(tmp_path / "pieces")),
+        ("letter", "add", "1", "--file", str(letter), "--date", "2026-11-20", "--direction", "sent", "--channel", "lrar"),
+        ("capture", "1"),
+        ("plan", "1", "--new"),
+        ("case", "export", "1", "--out", str(tmp_path / "x.zip")),
     ):
         result = cli(*args, home=workspace.home)
         assert result.code == 2, args
@@ -184,7 +186,7 @@ def test_purging_again_finishes_an_interrupted_purge(workspace, cli, two_cases, 
     shutil.copy(workspace.blobs.path_for(victim), kept)
     assert cli("case", "purge", "Traoré", "--yes", home=workspace.home).code == 0
     shutil.copy(kept, workspace.blobs.path_for(victim))  # as if the purge had stopped before this file
-    again = cli("case", "purge", "Traoré", "--yes", home=workspace.home)
+    again = cli("case", "purge", "1", "--yes", home=workspace.home)
     assert again.code == 0 and "déjà purgé" in again.err and "1 fichier(s) restant(s) effacé(s)" in again.err
     assert not present(workspace, victim)
     assert verify_workspace(workspace).ok

@@ -30,19 +30,19 @@ def test_status_and_case_list_say_a_purged_case_is_purged_and_warn_no_more(works
         f"Dossier purgé le {day} (entrée n° {seq} du journal) : ses fichiers et l'identité du demandeur sont "
         "effacés, il ne reçoit plus de preuves."
     )
-    status = cli("status", home=workspace.home).out.split("Martin (n° 2)\n")
+    status = cli("status", home=workspace.home).out.split("effacé (n° 2)\n")  # its name was erased with its key
     assert "Preuves encore faibles" in status[0]
     assert status[1] == f"  {sentence}\n"
     dupont, martin = json.loads(cli("status", "--json", home=workspace.home).out)
-    assert (dupont["label"], dupont["purged"], martin["label"], martin["warnings"]) == ("Dupont", None, "Martin", [])
+    assert (dupont["label"], dupont["purged"], martin["label"], martin["warnings"]) == ("Dupont", None, "effacé", [])
     assert martin["purged"]["seq"] == seq
 
     listed = json.loads(cli("case", "list", "--json", home=workspace.home).out)
     assert [(c["label"], c["active"], bool(c["purged"])) for c in listed] == [
-        ("Dupont", True, False), ("Martin", False, True)
+        ("Dupont", True, False), ("effacé", False, True)
     ]
-    assert "│ Martin (purgé) │" in cli("case", "list", home=workspace.home).out
-    shown = cli("case", "show", "Martin", home=workspace.home).out.splitlines()
+    assert "│ effacé (purgé) │" in cli("case", "list", home=workspace.home).out
+    shown = cli("case", "show", "2", home=workspace.home).out.splitlines()
     assert "Actif : non" in shown and shown[-1] == sentence
     assert "Actif : oui" in cli("case", "show", "Dupont", home=workspace.home).out.splitlines()
 

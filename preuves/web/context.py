@@ -22,7 +22,7 @@ from capture.watch import WatchSettings
 from evidence.account_models import CaseOrganisation
 from evidence.accounts import has_accounts, organisation_of
 from evidence.models import Capture, Case
-from evidence.workspace import Workspace
+from evidence.workspace import EXPORTS_DIR, Workspace
 from preuves.web.jobs import JobRunner
 from preuves.web.security import Viewer
 from preuves.web.settings import WebSettings
@@ -64,7 +64,7 @@ class WebState:
     @property
     def exports(self) -> Path:
         """Where built dossiers wait to be downloaded (inside the owner-only workspace)."""
-        folder = self.workspace.home / "exports"
+        folder = self.workspace.home / EXPORTS_DIR
         folder.mkdir(mode=0o700, exist_ok=True)
         return folder
 
