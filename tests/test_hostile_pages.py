@@ -81,7 +81,9 @@ def test_endless_redirects_end_in_an_error(workspace, site, browser, settings):
     assert "ERR_TOO_MANY_REDIRECTS" in outcome.capture.error
     assert elapsed < LIMIT_S + SLACK_S
     hops = [r for r in site.requests if r.path.startswith("/piege/redirection-sans-fin/")]
-    assert 2 <= len(hops) <= 25  # Chromium gives up after 20 redirects
+    # Chromium gives up after 20 redirects; the one in Debian 12's fresh root (scripts/fresh-machine.sh) tries the
+    # navigation twice, 40 requests: bounded all the same, which is what matters to the prefecture's server.
+    assert 2 <= len(hops) <= 2 * 21
     assert_next_attempt_works(workspace, site, browser, settings)
 
 
