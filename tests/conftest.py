@@ -22,9 +22,9 @@ from evidence.workspace import DATABASE_URL_ENV, Workspace, init_workspace
 from preuves.cli import run
 from simsite.server import SimulatedSite
 from tests.postgres_server import find_pg_bin, postgres_server
+from tests.year_ahead import DAYS_AHEAD_ENV, pytest_collection_modifyitems  # noqa: F401 (a hook: starts that run)
 
 DATABASES = ("sqlite", "postgresql")
-DAYS_AHEAD_ENV = "PREUVES_TESTS_DAYS_AHEAD"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -32,7 +32,10 @@ def dashboard(
     finally:
         # Every channel is closed in the server's own thread (closing them from here raced its
         # select() on their descriptors: « Bad file descriptor »); with none left, its loop ends.
-        server.trigger.pull_trigger(lambda: _close_every_channel(server))
+        try:
+            server.trigger.pull_trigger(lambda: _close_every_channel(server))
+        except OSError:  # the trigger itself was closed (« unhandled close event »): close them from here
+            _close_every_channel(server)
         thread.join(timeout=10)
         server.task_dispatcher.shutdown()
         app.extensions["preuves"].close()

@@ -1,0 +1,67 @@
+"""The suite's second run, a year from now (see test_a_year_ahead.py), started as soon as the tests are
+collected, in a process of its own: most of the main run waits on Chromium and the simulated site, so the
+second run uses the core they leave idle instead of adding its minutes to the suite's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DAYS_AHEAD_ENV = "PREUVES_TESTS_DAYS_AHEAD"
+TEST_ID = "tests/test_a_year_ahead.py::test_the_suite_passes_a_year_from_now"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class YearAheadRun:
+    process: subprocess.Popen[bytes]
+    folder: Path  # its temporary files and its output, removed at the end of the main run
+
+    @property
+    def output(self) -> Path:
+        return self.folder / "sortie.txt"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+RUN = pytest.StashKey[YearAheadRun]()
+
+
+def start(config: pytest.Config) -> None:
+    """Start the run a year ahead: every test that drives no browser, on SQLite (dates are computed in Python,
+    the same on either database), the clock moved 365 days on by conftest.py."""
+    folder = Path(tempfile.mkdtemp(prefix="preuves-un-an-plus-tard-"))
+    with (folder / "sortie.txt").open("wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--basetemp", str(folder / "run"),
+                "-m", "not browser and not stress", "-k", "not postgresql", "--deselect", TEST_ID,
+            ],
+            cwd=REPO, env={**os.environ, DAYS_AHEAD_ENV: "365"}, stdout=output, stderr=subprocess.STDOUT,
+        )
+    run = YearAheadRun(process, folder)
+    config.stash[RUN] = run
+    config.add_cleanup(run.stop)
+
+
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected what they do
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """When the year-ahead test is selected (and this is not the year-ahead run itself), start its run now
+    and move the test last, where it collects the result."""
+    selected = [item for item in items if item.nodeid == TEST_ID]
+    if not selected or os.environ.get(DAYS_AHEAD_ENV):
+        return
+    items.remove(selected[0])
+    items.append(selected[0])
+    start(config)
