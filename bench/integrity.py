@@ -17,7 +17,6 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,12 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from evidence.integrity import check_database
 from evidence.journal_copy import JournalCopyWriter, read_copy
-from evidence.records import CaptureFacts, NewArtefact, TargetSpec, add_case, add_correction, record_capture
+from evidence.records import NewArtefact, add_correction
 from evidence.repair import repair_workspace
 from evidence.verify import verify_workspace
 from evidence.workspace import init_workspace, open_workspace
-
-URL = "https://www.val-doise.gouv.fr/booking/create/11343"
+from recorded_attempts import record_attempts
 
 
 def fill(home: Path, captures: int) -> dict[str, float]:
@@ -45,17 +43,10 @@ def fill(home: Path, captures: int) -> dict[str, float]:
     JournalCopyWriter._append = timed_append  # type: ignore[method-assign]
     workspace, _ = init_workspace(home)
     try:
-        case, _ = add_case(workspace, "Banc d'essai", TargetSpec(URL, "ezbooking", "16161"))
-        start = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-        began = time.perf_counter()
-        for number in range(1, captures + 1):
-            at = start + timedelta(minutes=37 * number)
-            facts = CaptureFacts(case.target_id, number, at, at + timedelta(seconds=3), URL, URL + "/2", 200,
-                                 "noslot", "ezbooking", "Il n'existe plus de plage horaire libre.")
-            files = [NewArtefact("screenshot", "image/png", data=f"png {number}".encode()),
-                     NewArtefact("html", "text/html", data=f"<p>{number}</p>".encode())]
-            record_capture(workspace, facts, files)
-        spent["record_s"] = time.perf_counter() - began
+        spent["record_s"] = record_attempts(workspace, captures, lambda number: [
+            NewArtefact("screenshot", "image/png", data=f"png {number}".encode()),
+            NewArtefact("html", "text/html", data=f"<p>{number}</p>".encode()),
+        ])
     finally:
         workspace.close()
         JournalCopyWriter._append = append  # type: ignore[method-assign]

@@ -23,17 +23,16 @@ import random
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from evidence.records import CaptureFacts, NewArtefact, TargetSpec, add_case, record_capture
+from evidence.records import NewArtefact
 from evidence.verify import verify_workspace
 from evidence.workspace import Workspace, init_workspace, open_workspace
+from recorded_attempts import record_attempts
 
-URL = "https://www.val-doise.gouv.fr/booking/create/11343"
 REHASH_STEP = "fichiers re-hachés"
 TARGET_MB_S = 800
 
@@ -43,17 +42,10 @@ def fill(home: Path, captures: int, blob_bytes: int) -> float:
     workspace, _ = init_workspace(home)
     rng = random.Random(2026)
     try:
-        case, _ = add_case(workspace, "Banc d'essai", TargetSpec(URL, "ezbooking", "16161"))
-        start = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-        began = time.perf_counter()
-        for number in range(1, captures + 1):
-            at = start + timedelta(minutes=37 * number)
-            facts = CaptureFacts(case.target_id, number, at, at + timedelta(seconds=3), URL, URL + "/2", 200,
-                                 "noslot", "ezbooking", "Il n'existe plus de plage horaire libre.")
-            files = [NewArtefact("screenshot", "image/png", data=rng.randbytes(blob_bytes)),
-                     NewArtefact("html", "text/html", data=f"<p>{number}</p>".encode())]
-            record_capture(workspace, facts, files)
-        return time.perf_counter() - began
+        return record_attempts(workspace, captures, lambda number: [
+            NewArtefact("screenshot", "image/png", data=rng.randbytes(blob_bytes)),
+            NewArtefact("html", "text/html", data=f"<p>{number}</p>".encode()),
+        ])
     finally:
         workspace.close()
 
