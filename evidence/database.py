@@ -22,7 +22,8 @@ from urllib.parse import quote
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 60_000
+from evidence.plain_sql import SQLITE_BUSY_TIMEOUT_MS
+
 # The largest row id of every database we run on (a PostgreSQL INTEGER): a larger number names no row.
 MAX_ROW_ID = 2**31 - 1
 _Row = TypeVar("_Row")

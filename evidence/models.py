@@ -27,7 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from evidence.sealing import SealedString, stored
+from evidence.sealed_column import SealedString
+from evidence.sealing import stored
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

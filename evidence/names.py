@@ -6,6 +6,9 @@ from __future__ import annotations
 
 HOME_ENV = "PREUVES_HOME"
 
+# The journal entry of a purge (see purge.py), which `status` also reads without the database code.
+PURGE_KIND = "case.purged"
+
 # What `event add --kind` accepts, and how documents name each kind.
 EVENT_KINDS = {
     "appel": "appel téléphonique à la préfecture",

@@ -31,6 +31,7 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from evidence import journal
+from evidence.case_status import purge_facts
 from evidence.database import SQLITE_BUSY_TIMEOUT_MS
 from evidence.errors import BadInput
 from evidence.models import (
@@ -44,11 +45,11 @@ from evidence.models import (
     Letter,
     PlannedAttempt,
 )
+from evidence.names import PURGE_KIND
 from evidence.records import case_keys, find_case
 from evidence.sealing import is_sealed
 from evidence.workspace import EXPORTS_DIR, Workspace
 
-PURGE_KIND = "case.purged"
 CHECKPOINT_WAIT_MS = 1000
 
 
@@ -68,7 +69,7 @@ class Purge:
 
     def to_json(self) -> dict[str, Any]:
         """What `status` and `case list` say of it: the journal entry and when."""
-        return {"seq": self.seq, "recorded_at": self.recorded_at.isoformat()}
+        return purge_facts(self.seq, self.recorded_at)
 
     @classmethod
     def from_entry(cls, entry: JournalEntry) -> Purge:

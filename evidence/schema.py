@@ -6,13 +6,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
-
 import migrations
 from evidence.errors import WorkspaceError
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
 
 # Alembic takes a tenth of a second to import and reads every migration: a workspace already at the newest
 # schema is recognised without it (its version table read with SQL, the newest revision from the files' own
@@ -32,6 +31,8 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from sqlalchemy import inspect, text  # imported here: shipped_head is read without SQLAlchemy (quick_read.py)
+
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return None

@@ -10,9 +10,10 @@ unreadable: it reads « effacé » everywhere.
 
 On the Python side a sealed column gives a `SealedText`: a `str` equal to the text shown (the clear text, or
 ERASED when the key is gone) that also carries its stored form; `stored()` gives back what the row and the
-journal hold. The engine's dialect carries the workspace's `KeyStore` (see `attach`), which `SealedString`
-reads keys from, file by file and uncached: a key destroyed by another process (a purge from the command
-line while the dashboard runs) is gone for this one at once.
+journal hold. The `KeyStore` reads keys file by file and uncached: a key destroyed by another process (a purge
+from the command line while the dashboard runs) is gone for this one at once. The column type that opens
+sealed values as rows are read is in sealed_column.py; this module does without SQLAlchemy, so that a command
+reading the database with the standard library alone (quick_read.py) opens them too.
 """
 
 from __future__ import annotations
@@ -25,9 +26,6 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Engine, String, Text, TypeDecorator
-from sqlalchemy.engine import Dialect
-
 from evidence.blobs import fsync_dir
 
 PREFIX = "sealed1:"
@@ -36,7 +34,6 @@ ERASED = "effacé"
 UNREADABLE = "illisible"  # sealed text changed outside the tool: its tag no longer matches (verify says where)
 KEY_BYTES = 32
 NONCE_BYTES = 12
-_KEYSTORE_ATTRIBUTE = "preuves_keystore"
 
 
 class SealedText(str):
@@ -151,39 +148,9 @@ class KeyStore:
             return SealedText(UNREADABLE, value, erased=True)
         return SealedText(text.decode("utf-8"), value)
 
-
-def opened(dialect: Dialect, record: dict[str, Any]) -> dict[str, Any]:
-    """A row's description (as the journal holds it) with its sealed values opened, to be shown."""
-    return {name: SealedString().process_result_value(value, dialect) if isinstance(value, str) else value
-            for name, value in record.items()}
-
-
-def attach(engine: Engine, keys: KeyStore) -> None:
-    """Let the engine's sealed columns read with `keys` (the dialect is the engine's own)."""
-    setattr(engine.dialect, _KEYSTORE_ATTRIBUTE, keys)
-
-
-class SealedString(TypeDecorator[str]):
-    """A text column that may hold sealed values: VARCHAR(length) on SQLite, which does not enforce
-    lengths; TEXT on PostgreSQL, which does (a sealed value is longer than its text)."""
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, length: int | None = None) -> None:
-        super().__init__(length)
-        self.length = length
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        if dialect.name == "postgresql" or self.length is None:
-            return Text()
-        return String(self.length)
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return stored(value)
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+    def shown(self, value: str | None) -> str | None:
+        """A column's value as shown: None, clear text (or whatever was written behind the tool's back: verify
+        says it) as is, sealed text opened."""
         if not isinstance(value, str) or not value.startswith(PREFIX):
-            return value  # None, clear text, or whatever was written behind the tool's back (verify says it)
-        keys: KeyStore | None = getattr(dialect, _KEYSTORE_ATTRIBUTE, None)
-        return keys.reveal(value) if keys is not None else SealedText(ERASED, value, erased=True)
+            return value
+        return self.reveal(value)

@@ -29,7 +29,8 @@ from evidence.localtime import paris_time
 from evidence.models import Applicant, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, Target
 from evidence.artefact_kinds import artefact_label
 from evidence.problems import Problem, readable_rows
-from evidence.sealing import KEYS_DIR, KeyStore, opened
+from evidence.sealed_column import opened
+from evidence.sealing import KEYS_DIR, KeyStore
 from evidence.purge import PURGE_KIND, Purge
 from evidence.records import case_keys, find_case
 from evidence.repair import REPAIR_KIND

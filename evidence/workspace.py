@@ -22,12 +22,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence import journal, schema, sealing, tsa_defaults
+from evidence import journal, schema, sealed_column, tsa_defaults
 from evidence.blobs import BlobStore, plain_reason, workspace_vanished
 from evidence.clock import Clock, SystemClock
 from evidence.database import make_engine, make_session_factory, read_session, write_session
@@ -35,13 +34,17 @@ from evidence.errors import EvidenceDamaged, PreuvesError, WorkspaceError
 from evidence.integrity import damage_reason
 from evidence.journal_copy import COPY_NAME, JournalCopyWriter
 from evidence.models import JournalEntry
-from evidence.names import HOME_ENV
 from evidence.sealing import KEYS_DIR, KeyStore
+from evidence.workspace_paths import (  # noqa: F401  (DATABASE_URL_ENV: also imported from here)
+    CONFIG_NAME,
+    DATABASE_NAME,
+    DATABASE_URL_ENV,
+    database_url,
+    resolve_home,
+    sqlite_file,
+)
 
-CONFIG_NAME = "preuves.toml"
 EXPORTS_DIR = "exports"  # dossiers built by the dashboard, waiting to be downloaded (preuves/web/exports.py)
-DATABASE_NAME = "preuves.sqlite3"
-DATABASE_URL_ENV = "PREUVES_DATABASE_URL"
 
 DEFAULT_CONFIG = """\
 # Espace de travail Preuves RDV. Les valeurs commentées sont les valeurs par défaut.
@@ -98,16 +101,6 @@ def tool_version() -> str:
         return "0+unknown"
 
 
-def default_home() -> Path:
-    return Path(platformdirs.user_data_dir("preuves-rdv", appauthor=False))
-
-
-def resolve_home(home: str | Path | None) -> Path:
-    """--home, then PREUVES_HOME, then the platform's user data folder."""
-    chosen = home or os.environ.get(HOME_ENV) or default_home()
-    return Path(chosen).expanduser().resolve()
-
-
 @dataclass
 class Workspace:
     home: Path
@@ -158,16 +151,6 @@ class Workspace:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def database_url(home: Path) -> str:
-    """The database of the workspace in `home`: PREUVES_DATABASE_URL, else its SQLite file."""
-    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{home / DATABASE_NAME}"
-
-
-def sqlite_file(home: Path, url: str) -> Path | None:
-    """The workspace's own SQLite file, when `url` names it."""
-    return home / DATABASE_NAME if url == f"sqlite:///{home / DATABASE_NAME}" else None
 
 
 def other_files(home: str | Path | None) -> list[str]:
@@ -255,7 +238,7 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
 
 
 def _sessions(engine: Engine, home: Path, url: str, writable: bool) -> sessionmaker[Session]:
-    sealing.attach(engine, KeyStore(home / KEYS_DIR))
+    sealed_column.attach(engine, KeyStore(home / KEYS_DIR))
     sessions = make_session_factory(engine)
     if writable:
         _guard_commits(sessions, home, sqlite_file(home, url))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import signal
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -16,7 +16,7 @@ from capture.states import State
 from evidence.errors import BadInput
 from evidence.localtime import PARIS, paris_time
 from preuves.console import err, out, print_json
-from preuves.context import CaseArgument, JsonFlag, workspace_of
+from preuves.context import CaseArgument, JsonFlag, home_option, workspace_of
 from preuves.parsing import parse_day
 
 if TYPE_CHECKING:
@@ -152,16 +152,17 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """Où en sont les preuves de chaque dossier ?"""
-    from sqlalchemy import select
-
-    from evidence.case_status import case_status, purged_sentence
-    from evidence.models import Case
+    from evidence.case_status import all_statuses, purged_sentence
+    from evidence.quick_read import read_quickly
     from preuves.plan_text import WINDOW_LABELS, french_moment
 
-    with workspace_of(ctx, read_only=True) as workspace:
-        with workspace.reading() as session:
-            cases = list(session.scalars(select(Case).order_by(Case.id)))
-        statuses = [case_status(workspace, case) for case in cases]
+    now = datetime.now(UTC)
+    statuses = read_quickly(home_option(ctx), lambda reader, keys: all_statuses(reader, keys, now))
+    if statuses is None:  # not a plain SQLite workspace at the newest schema: the ordinary opening deals with it
+        from evidence.plain_sql import session_reader
+
+        with workspace_of(ctx, read_only=True) as workspace, workspace.reading() as session:
+            statuses = all_statuses(session_reader(session), workspace.keys, workspace.clock.now())
     if as_json:
         print_json(statuses)
         return

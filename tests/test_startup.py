@@ -35,12 +35,12 @@ def test_help_loads_no_database_browser_pdf_or_web_library():
         assert loaded_after(*argv) & {*BROWSER_PDF_WEB, *DATABASE} == set(), argv
 
 
-def test_status_loads_the_database_only(tmp_path):
+def test_status_reads_a_sqlite_workspace_without_sqlalchemy(tmp_path):
     home = str(tmp_path / "ws")
     subprocess.run([sys.executable, "-m", "preuves", "--home", home, "init"], capture_output=True, check=True)
     loaded = loaded_after("status", home=home)
-    assert "sqlalchemy" in loaded
-    assert loaded & {*BROWSER_PDF_WEB, "alembic"} == set()
+    assert "sqlite3" in loaded
+    assert loaded & {*BROWSER_PDF_WEB, *DATABASE} == set()
 
 
 def test_the_newest_shipped_revision_is_alembics_head(workspace):
