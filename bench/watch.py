@@ -70,6 +70,11 @@ SPACING = timedelta(minutes=12)
 COUNTER = "16162"
 SAMPLE_EVERY_S = 2.0
 MIB = 1024 * 1024
+# Issue 18 §1–2 (the limits this bench checks): the scheduler's own cost per attempt, an empty poll, and the browser's memory slope (judged over
+# 400 attempts or more: on fewer, the warm-up weighs on it).
+LIMITS = {"scheduler_overhead_ms_per_attempt": 20.0, "empty_poll_ms_median": 5.0,
+           "chromium_rss_slope_mib_per_100_attempts": 2.0}
+SLOPE_JUDGED_FROM = 400
 FRAMES = 30  # frames kept per traced allocation (with --tracemalloc)
 
 
@@ -470,6 +475,12 @@ def main() -> int:
         "sites_saw_completion_or_text_field": site_log["completion_or_text_field"],
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
+    }
+    result["limits"] = LIMITS
+    result["limits_met"] = {
+        name: None if result.get(name) is None or (name.startswith("chromium") and attempts < SLOPE_JUDGED_FROM)
+        else result[name] <= limit
+        for name, limit in LIMITS.items()
     }
     print(json.dumps(result))
     ok = attempts == due_total and verified and site_log["completion_or_text_field"] == 0
