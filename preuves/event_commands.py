@@ -50,7 +50,7 @@ def list_events(ctx: typer.Context, case: CaseArgument, as_json: JsonFlag = Fals
     from evidence.events import event_summaries
     from evidence.records import find_case
 
-    with workspace_of(ctx) as workspace, workspace.reading() as session:
+    with workspace_of(ctx, read_only=True) as workspace, workspace.reading() as session:
         events = event_summaries(session, find_case(session, case))
     if as_json:
         print_json([event.to_json() for event in events])

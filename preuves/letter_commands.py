@@ -128,7 +128,7 @@ def list_letters(
     from evidence.letters import DIRECTIONS, PROOF_KIND, RECEIPT_KIND, letter_summaries, paris_today
     from evidence.records import find_case
 
-    with workspace_of(ctx) as workspace, workspace.reading() as session:
+    with workspace_of(ctx, read_only=True) as workspace, workspace.reading() as session:
         summaries = letter_summaries(session, find_case(session, case), paris_today(workspace))
     if as_json:
         print_json([summary.to_json() for summary in summaries])

@@ -51,7 +51,7 @@ def list_pieces(ctx: typer.Context, case: CaseArgument, as_json: JsonFlag = Fals
     from evidence.applicant_pieces import kind_label, piece_summaries
     from evidence.records import find_case
 
-    with workspace_of(ctx) as workspace, workspace.reading() as session:
+    with workspace_of(ctx, read_only=True) as workspace, workspace.reading() as session:
         summaries = piece_summaries(session, find_case(session, case))
     if as_json:
         print_json([summary.to_json() for summary in summaries])

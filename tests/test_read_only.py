@@ -69,6 +69,9 @@ def test_reading_commands_work_on_read_only_media(tmp_path, read_only_place, cli
     listed = cli("case", "list", "--json", home=home)
     assert listed.code == 0 and '"captures": 5' in listed.out
     assert cli("case", "show", "Dupont", home=home).code == 0
+    for listed_kind in ("letter", "event", "piece"):
+        listed = cli(listed_kind, "list", "Dupont", "--json", home=home)
+        assert (listed.code, listed.out.strip()) == (0, "[]"), listed
     assert listing(home) == before  # nothing created, nothing changed
 
     refused = cli("case", "add", "Martin", "--url", "https://www.essonne.gouv.fr/booking/create/1", home=home)
