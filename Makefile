@@ -14,4 +14,4 @@ stress: setup
 	@.venv/bin/python -m pytest -m stress
 
 bench: setup
-	@for script in bench/*.py; do .venv/bin/python "$$script" || exit 1; done
+	@for script in $$(grep -l '^if __name__ == "__main__":' bench/*.py); do .venv/bin/python "$$script" || exit 1; done
