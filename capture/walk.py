@@ -15,6 +15,7 @@ and where the decisive text sits in the full-page screenshot.
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ RECORDING_RESERVE_S = 8
 SETTLE_RETRY_S = 2
 # A page may open dialogs without end: the first ones are kept, the others only dismissed.
 MAX_DIALOGS_KEPT = 20
+# A host name written the one way a canonical URL writes it (an IPv6 address or anything else is not).
+_PLAIN_HOST = re.compile(r"[a-z0-9.-]+")
 
 T = TypeVar("T")
 
@@ -143,6 +146,17 @@ class _Network:
         # Official sites load their assets from sibling hosts (*.interieur.gouv.fr …).
         return self.site_host.endswith(".gouv.fr") and host.endswith(".gouv.fr")
 
+    def interception_pattern(self) -> re.Pattern[str]:
+        """The requests `route` is given: every one to another host than the booking site's (and its sibling
+        hosts), and every one a completion pattern matches; `route` decides for each. Playwright's driver
+        matches this pattern (the same source, run by JavaScript, which reads it as Python does on the ASCII of
+        a canonical URL), so the site's own other requests go on without a round trip to Python."""
+        if not _PLAIN_HOST.fullmatch(self.site_host):
+            return re.compile("^")  # every request
+        hosts = r"(?:[a-z0-9-]+\.)+gouv\.fr" if self.site_host.endswith(".gouv.fr") else re.escape(self.site_host)
+        sources = (rf"^(?!https?://{hosts}(?::\d+)?/)", *(p.pattern for p in self.platform.blocked_paths))
+        return re.compile("|".join(f"(?:{source})" for source in sources), re.IGNORECASE)
+
     def blocked_message(self) -> str:
         return f"requête de réservation bloquée : {self.blocked[0]}"
 
@@ -246,7 +260,7 @@ async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> 
         else:
             await route_request.continue_()
 
-    await context.route("**/*", route)
+    await context.route(network.interception_pattern(), route)
     page = await context.new_page()
 
     def on_response(response: Response) -> None:
