@@ -181,6 +181,11 @@ class TreeSampler(threading.Thread):
         for child in self.me.children():
             self.labels.setdefault(child.pid, label)
 
+    def label(self, pid: int) -> str:
+        """A child not labelled (as the bare script's driver is) is the tool's: its BrowserService starts a new
+        driver each time it recycles its browser (above 600 MiB, checked every 10 attempts)."""
+        return self.labels.get(pid, "tool")
+
     def cpu_seconds(self) -> dict[int, tuple[str, float]]:
         """CPU seconds used so far by each side's driver and browser processes, by process id. A page's renderer
         ends with its context, before it can be read again: see `cpu_used`."""
@@ -188,7 +193,7 @@ class TreeSampler(threading.Thread):
         for process in psutil.process_iter(["ppid"]):
             children[process.info["ppid"]].append(process.pid)
         seconds: dict[int, tuple[str, float]] = {}
-        pending = [(pid, self.labels.get(pid, "other")) for pid in children[self.me.pid]]
+        pending = [(pid, self.label(pid)) for pid in children[self.me.pid]]
         while pending:
             pid, label = pending.pop()
             try:
@@ -204,7 +209,7 @@ class TreeSampler(threading.Thread):
         total, total_pss = own.rss, own.pss
         by_label: dict[str, int] = defaultdict(int)
         for child in self.me.children():
-            label = self.labels.get(child.pid, "other")
+            label = self.label(child.pid)
             try:
                 tree = [child, *child.children(recursive=True)]
             except psutil.NoSuchProcess:
@@ -467,6 +472,9 @@ def main() -> int:
             name: {part: rounded(statistics.median(a[part] for a in attempts)) for part in attempts[0]}
             for name, attempts in cpu.items()
         },
+        # Recycled when the drivers' memory passes 600 MiB: BrowserService.memory_mib counts the bare script's
+        # driver too (the same driver executable), so this happens here more often than in a watcher.
+        "tool_browser_restarts": service.restarts,
         "every_artefact_recorded": every_artefact,
         "states": sorted(states),
         "site_saw_no_completion_or_text_field": site_log_ok,
