@@ -472,8 +472,8 @@ def main() -> int:
             name: {part: rounded(statistics.median(a[part] for a in attempts)) for part in attempts[0]}
             for name, attempts in cpu.items()
         },
-        # Recycled when the drivers' memory passes 600 MiB: BrowserService.memory_mib counts the bare script's
-        # driver too (the same driver executable), so this happens here more often than in a watcher.
+        # Recycled after 100 attempts or above 600 MiB (checked every 10); until 1a6767f the bare script's driver
+        # was counted in the tool's memory, and the tool's browser restarted 1–2 times per run of 10 rounds.
         "tool_browser_restarts": service.restarts,
         "every_artefact_recorded": every_artefact,
         "states": sorted(states),
