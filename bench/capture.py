@@ -13,10 +13,14 @@ module /booking/create/4963, counter 16162).
   network and page work as the tool, so the ratio is the tool's own cost of keeping evidence and of its
   safety checks.
 - bare_direct: new context, GET of the no-slot page URL (which the simulated site serves without the walk),
-  full-page screenshot, close: the issue's literal baseline. It skips two page loads and two form posts, so
+  full-page screenshot, HTML (as the tool keeps it), close: the issue's literal baseline. It skips two page loads and two form posts, so
   it is compared with
 - tool_direct: the tool on that same URL as a `generic` case (one page load, no clicks), everything else
   as for `tool`.
+
+Besides the wall times, each attempt's CPU seconds, less sensitive to other jobs on the machine: this Python
+process (either side's Playwright client; the tool's checks, annotated copy and record) and that side's Playwright
+driver and browser processes (not the page's renderer, which ends with the context before it can be read).
 
 The four are run in rotation (the order changes every round) after one warm-up each. Progress goes to
 stderr; the last line of stdout is one JSON object.
@@ -177,12 +181,35 @@ class TreeSampler(threading.Thread):
         for child in self.me.children():
             self.labels.setdefault(child.pid, label)
 
+    def label(self, pid: int) -> str:
+        """A child not labelled (as the bare script's driver is) is the tool's: its BrowserService starts a new
+        driver each time it recycles its browser (above 600 MiB, checked every 10 attempts)."""
+        return self.labels.get(pid, "tool")
+
+    def cpu_seconds(self) -> dict[int, tuple[str, float]]:
+        """CPU seconds used so far by each side's driver and browser processes, by process id. A page's renderer
+        ends with its context, before it can be read again: see `cpu_used`."""
+        children: dict[int, list[int]] = defaultdict(list)
+        for process in psutil.process_iter(["ppid"]):
+            children[process.info["ppid"]].append(process.pid)
+        seconds: dict[int, tuple[str, float]] = {}
+        pending = [(pid, self.label(pid)) for pid in children[self.me.pid]]
+        while pending:
+            pid, label = pending.pop()
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            seconds[pid] = (label, times.user + times.system)
+            pending += [(child, label) for child in children[pid]]
+        return seconds
+
     def sample(self) -> None:
         own = self.me.memory_full_info()
         total, total_pss = own.rss, own.pss
         by_label: dict[str, int] = defaultdict(int)
         for child in self.me.children():
-            label = self.labels.get(child.pid, "other")
+            label = self.label(child.pid)
             try:
                 tree = [child, *child.children(recursive=True)]
             except psutil.NoSuchProcess:
@@ -204,6 +231,15 @@ class TreeSampler(threading.Thread):
     def run(self) -> None:
         while not self.stop_event.wait(SAMPLE_EVERY_S):
             self.sample()
+
+
+def cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds by label between two readings, over the processes alive at both."""
+    used: dict[str, float] = defaultdict(float)
+    for pid, (label, seconds) in after.items():
+        if pid in before:
+            used[label] += seconds - before[pid][1]
+    return used
 
 
 # -- the two ways of doing an attempt ------------------------------------------------------------------------
@@ -233,6 +269,7 @@ async def bare_direct(browser: Browser, base_url: str) -> bytes:
     page = await context.new_page()
     await page.goto(base_url + BOOKING_PATH + "/2", wait_until="load")
     png = await page.screenshot(full_page=True)
+    await page.content()  # the tool keeps the page's HTML too
     await context.close()
     return png
 
@@ -321,6 +358,7 @@ def main() -> int:
     sampler = TreeSampler()
     samples: dict[str, list[float]] = defaultdict(list)
     parts: dict[str, list[dict[str, float]]] = defaultdict(list)
+    cpu: dict[str, list[dict[str, float]]] = defaultdict(list)  # by kind: CPU seconds of each attempt
     artefact_counts: dict[str, list[int]] = defaultdict(list)  # by run: "tool", "tool_direct"
     artefact_bytes: dict[str, list[int]] = defaultdict(list)
     complete = True
@@ -374,10 +412,16 @@ def main() -> int:
                 shift = round_no % len(order)
                 for name in order[shift:] + order[:shift]:
                     watch.reset()
+                    cpu_before = sampler.cpu_seconds()
+                    python_before = time.process_time()
                     start = time.perf_counter()
                     runs[name]()
                     elapsed = time.perf_counter() - start
+                    python = time.process_time() - python_before
+                    used = cpu_used(cpu_before, sampler.cpu_seconds())
                     samples[name].append(elapsed)
+                    side = "bare" if name.startswith("bare") else "tool"
+                    cpu[name].append({"python": python, "driver_and_browser": used[side]})
                     parts[name].append({**watch.reset(), "total": elapsed})
                 log(
                     f"round {round_no + 1}/{args.attempts}: "
@@ -424,6 +468,13 @@ def main() -> int:
         "artefact_bytes_per_attempt_median": {
             name: int(statistics.median(sizes)) for name, sizes in artefact_bytes.items()
         },
+        "cpu_median_s": {
+            name: {part: rounded(statistics.median(a[part] for a in attempts)) for part in attempts[0]}
+            for name, attempts in cpu.items()
+        },
+        # Recycled after 100 attempts or above 600 MiB (checked every 10); until 1a6767f the bare script's driver
+        # was counted in the tool's memory, and the tool's browser restarted 1–2 times per run of 10 rounds.
+        "tool_browser_restarts": service.restarts,
         "every_artefact_recorded": every_artefact,
         "states": sorted(states),
         "site_saw_no_completion_or_text_field": site_log_ok,

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 
+from capture.png_stack import stackable
 from templates import SANS, font_path
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -85,13 +86,33 @@ def annotate_screenshot(
     lines = _banner(taken_at, url, state_label, attempt_label, sha256_hex, watermark)
     if hashlib.sha256(png).hexdigest() != sha256_hex.lower():
         raise ValueError("sha256_hex is not the SHA-256 of the screenshot being annotated")
+    # Without a watermark over the page, the screenshot's compressed rows are reused as they are (png_stack).
+    reusable = None if watermark and watermark.strip() else stackable(png)
+    if reusable is not None:
+        banner = _draw_banner(lines, reusable.width, reusable.mode)
+        if reusable.accepts(banner):
+            return reusable.below(banner, _PNG_COMPRESS_LEVEL)
     try:
         with Image.open(io.BytesIO(png)) as opened:
             screenshot = opened.convert(_canvas_mode(opened))
     except (OSError, Image.DecompressionBombError) as exc:
         raise ValueError(f"unreadable screenshot: {exc}") from exc
 
-    width = screenshot.width
+    banner = _draw_banner(lines, screenshot.width, screenshot.mode)
+    canvas = Image.new(screenshot.mode, (screenshot.width, banner.height + screenshot.height))
+    canvas.paste(banner, (0, 0))
+    canvas.paste(screenshot, (0, banner.height))
+    if watermark and watermark.strip():
+        _draw_watermark(canvas, watermark.strip())
+
+    out = io.BytesIO()
+    canvas.save(out, format="PNG", compress_level=_PNG_COMPRESS_LEVEL)
+    return out.getvalue()
+
+
+def _draw_banner(lines: list[_BannerLine], width: int, mode: str) -> Image.Image:
+    """The banner alone, `width` pixels wide: the lines in black (or dark red) on white, then a black rule (its
+    last row all zero bytes in RGB, which png_stack relies on)."""
     size = _font_size(width)
     margin = size
     row_pitch = round(size * 1.35)
@@ -100,20 +121,14 @@ def annotate_screenshot(
     for line in lines:
         font = _font(size, bold=line.bold)
         rows += [(row, font, line.colour) for row in _wrap(line.text, font, width - 2 * margin, line.max_rows)]
-    banner_height = margin + len(rows) * row_pitch + margin // 2 + rule
+    height = margin + len(rows) * row_pitch + margin // 2 + rule
 
-    canvas = Image.new(screenshot.mode, (width, banner_height + screenshot.height), _fill(screenshot.mode, _WHITE))
-    canvas.paste(screenshot, (0, banner_height))
-    draw = ImageDraw.Draw(canvas)
+    banner = Image.new(mode, (width, height), _fill(mode, _WHITE))
+    draw = ImageDraw.Draw(banner)
     for index, (row, font, colour) in enumerate(rows):
-        draw.text((margin, margin + index * row_pitch), row, font=font, fill=_fill(canvas.mode, colour))
-    draw.rectangle((0, banner_height - rule, width, banner_height - 1), fill=_fill(canvas.mode, _BLACK))
-    if watermark and watermark.strip():
-        _draw_watermark(canvas, watermark.strip())
-
-    out = io.BytesIO()
-    canvas.save(out, format="PNG", compress_level=_PNG_COMPRESS_LEVEL)
-    return out.getvalue()
+        draw.text((margin, margin + index * row_pitch), row, font=font, fill=_fill(mode, colour))
+    draw.rectangle((0, height - rule, width, height - 1), fill=_fill(mode, _BLACK))
+    return banner
 
 
 def _banner(

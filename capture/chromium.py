@@ -60,11 +60,18 @@ def require_display() -> None:
 
 class _DetachedChildrenLoop(asyncio.SelectorEventLoop):
     """An event loop whose child processes start in a new session (out of the terminal's
-    process group); Playwright starts its driver through the running loop."""
+    process group); Playwright starts its driver through the running loop. The loop notes their process ids:
+    another Playwright in the same process (a test's, a benchmark's) runs a driver of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: set[int] = set()
 
     async def subprocess_exec(self, protocol_factory, *args, **kwargs):  # type: ignore[no-untyped-def, override]
         kwargs.setdefault("start_new_session", True)
-        return await super().subprocess_exec(protocol_factory, *args, **kwargs)
+        transport, protocol = await super().subprocess_exec(protocol_factory, *args, **kwargs)
+        self.started.add(transport.get_pid())
+        return transport, protocol
 
 
 class BrowserUnavailable(PreuvesError):
@@ -182,13 +189,13 @@ class BrowserService:
         self.restarts += 1
 
     def memory_mib(self) -> float:
-        """Memory of the driver and everything under it (Chromium and its helpers), in MiB: the proportional
-        set size (PSS, Linux), where each shared page counts once in all; elsewhere the resident size."""
+        """Memory of this service's driver and everything under it (Chromium and its helpers), in MiB: the
+        proportional set size (PSS, Linux), where each shared page counts once in all; elsewhere the resident size."""
         driver_path = self._driver_path()
         total = 0
         for child in psutil.Process().children():
             try:
-                if child.exe() != driver_path:
+                if child.pid not in self._loop.started or child.exe() != driver_path:
                     continue
                 for process in (child, *child.children(recursive=True)):
                     info = process.memory_full_info()
@@ -236,6 +243,7 @@ class BrowserService:
         if self._playwright is not None:
             await self._playwright.stop()
             self._playwright = None
+            self._loop.started.clear()  # the driver has ended: its process id may be given to another
 
     def kill_browser(self) -> None:
         """Simulate (or force) a browser crash: the next attempt starts a new one."""

@@ -15,6 +15,7 @@ and where the decisive text sits in the full-page screenshot.
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ RECORDING_RESERVE_S = 8
 SETTLE_RETRY_S = 2
 # A page may open dialogs without end: the first ones are kept, the others only dismissed.
 MAX_DIALOGS_KEPT = 20
+# A host name written the one way a canonical URL writes it (an IPv6 address or anything else is not).
+_PLAIN_HOST = re.compile(r"[a-z0-9.-]+")
 
 T = TypeVar("T")
 
@@ -143,6 +146,17 @@ class _Network:
         # Official sites load their assets from sibling hosts (*.interieur.gouv.fr …).
         return self.site_host.endswith(".gouv.fr") and host.endswith(".gouv.fr")
 
+    def interception_pattern(self) -> re.Pattern[str]:
+        """The requests `route` is given: every one to another host than the booking site's (and its sibling
+        hosts), and every one a completion pattern matches; `route` decides for each. Playwright's driver
+        matches this pattern (the same source, run by JavaScript, which reads it as Python does on the ASCII of
+        a canonical URL), so the site's own other requests go on without a round trip to Python."""
+        if not _PLAIN_HOST.fullmatch(self.site_host):
+            return re.compile("^")  # every request
+        hosts = r"(?:[a-z0-9-]+\.)+gouv\.fr" if self.site_host.endswith(".gouv.fr") else re.escape(self.site_host)
+        sources = (rf"^(?!https?://{hosts}(?::\d+)?/)", *(p.pattern for p in self.platform.blocked_paths))
+        return re.compile("|".join(f"(?:{source})" for source in sources), re.IGNORECASE)
+
     def blocked_message(self) -> str:
         return f"requête de réservation bloquée : {self.blocked[0]}"
 
@@ -246,7 +260,7 @@ async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> 
         else:
             await route_request.continue_()
 
-    await context.route("**/*", route)
+    await context.route(network.interception_pattern(), route)
     page = await context.new_page()
 
     def on_response(response: Response) -> None:
@@ -296,7 +310,7 @@ async def _run_steps(
             done.append(f"{step.description} : {stop_reason}")
             return
         elif step.choice:
-            network.choice = await _choice_snapshot(page, step, timeout_ms)
+            network.choice = await _choice_snapshot(page, facts["label"] if facts else None, timeout_ms)
         done.append(step.description)
     if network.blocked:
         raise _AttemptEnded(network.blocked_message())
@@ -304,27 +318,28 @@ async def _run_steps(
 
 # What the checks before an action need of its element, read in one round trip to the page (without waiting
 # for it, unlike a locator's own evaluate): null when absent, else its type and the fields of its form that
-# would carry typed text (or a captcha answer) if the form were submitted.
-_ELEMENT_FACTS = """elements => {
+# would carry typed text (or a captcha answer) if the form were submitted; for the step that picks the counter
+# (`withLabel`), the label the site shows for it too: its <label for=…>, else the label around it.
+_ELEMENT_FACTS = """(elements, withLabel) => {
   if (!elements.length) return null;
   const e = elements[0];
   const textFields = e.form ? Array.from(e.form.elements).filter(f =>
     f.tagName === 'TEXTAREA' || (f.tagName === 'INPUT' &&
     !['hidden', 'checkbox', 'radio', 'submit', 'button', 'image', 'reset'].includes(f.type))
   ).map(f => f.name || f.id || f.tagName.toLowerCase()) : [];
-  return {kind: (e.type || '').toLowerCase(), textFields};
+  const label = withLabel ? ((e.labels && e.labels[0]) || e.closest('label')) : null;
+  return {kind: (e.type || '').toLowerCase(), textFields, label: label ? label.innerText : null};
 }"""
 
 
 async def _element_facts(page: Page, step: Step) -> tuple[bool, dict[str, Any] | None]:
     """Whether an action's step applies (its `when` condition) and the facts of its element (_ELEMENT_FACTS):
     both read from the page as it stands, the two requests sent together (one round trip's wait)."""
+    facts = page.locator(step.target).evaluate_all(_ELEMENT_FACTS, step.choice)
     if step.when is None:
-        return True, await page.locator(step.target).evaluate_all(_ELEMENT_FACTS)
-    present, facts = await asyncio.gather(
-        page.locator(step.when).count(), page.locator(step.target).evaluate_all(_ELEMENT_FACTS)
-    )
-    return present > 0, facts
+        return True, await facts
+    present, read = await asyncio.gather(page.locator(step.when).count(), facts)
+    return present > 0, read
 
 
 async def _act(page: Page, step: Step, facts: dict[str, Any] | None, timeout_ms: float) -> str | None:
@@ -348,14 +363,9 @@ async def _act(page: Page, step: Step, facts: dict[str, Any] | None, timeout_ms:
     return None
 
 
-# The label of a chosen radio or checkbox: its <label for=…>, else the label around it.
-_LABEL_OF = "e => { const l = (e.labels && e.labels[0]) || e.closest('label'); return l ? l.innerText : null; }"
-
-
-async def _choice_snapshot(page: Page, step: Step, timeout_ms: float) -> ChoiceSnapshot:
-    """The page as it stands once the counter is chosen (before going on), and the counter's label. A part
-    that cannot be read is missing from the snapshot; the walk goes on."""
-    label = await _or_none(page.locator(step.target).first.evaluate(_LABEL_OF))
+async def _choice_snapshot(page: Page, label: str | None, timeout_ms: float) -> ChoiceSnapshot:
+    """The page as it stands once the counter is chosen (before going on), and the counter's `label` (read with
+    the element's facts). A part that cannot be read is missing from the snapshot; the walk goes on."""
     screenshot = await _or_none(page.screenshot(full_page=True, timeout=timeout_ms))
     html = await _or_none(page.content())
     return ChoiceSnapshot(page.url, screenshot, html, " ".join(label.split()) if label else None)

@@ -313,3 +313,23 @@ def test_a_browser_over_its_memory_limit_is_recycled():
         assert service.memory_mib() > 50  # a real Chromium, its helpers and the driver
         second = service.run(same)
         assert second is not first and service.restarts == 1
+
+
+@debian_chromium
+def test_memory_counts_the_services_own_driver_only():
+    """Another Playwright in the same process (a benchmark's bare script, a test's) runs a driver of its own: its
+    memory is not this service's, and does not bring this service's recycling forward."""
+
+    async def same(browser: Browser) -> Browser:
+        return browser
+
+    others = driver_pids()  # other tests' Playwright (the module's fixture) run their own driver
+    with BrowserService() as first, BrowserService() as second:
+        first.run(same)
+        second.run(same)
+        ours = [psutil.Process(pid) for pid in driver_pids() - others]
+        trees = [process for driver in ours for process in (driver, *driver.children(recursive=True))]
+        both = sum(process.memory_full_info().pss for process in trees) / (1024 * 1024)
+        first_mib, second_mib = first.memory_mib(), second.memory_mib()
+    assert len(ours) == 2 and min(first_mib, second_mib) > 50  # a real Chromium, its helpers and the driver
+    assert 0.7 * both < first_mib + second_mib < 1.3 * both  # each driver counted once, by its own service
