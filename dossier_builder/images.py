@@ -6,6 +6,7 @@ exhibit shows a JPEG copy; the original PNG stays in the store and its hash is p
 
 from __future__ import annotations
 
+from hashlib import sha256
 from io import BytesIO
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from PIL import Image
 
 MAX_WIDTH = 1400
 JPEG_QUALITY = 80
-# The review copy's images: at least this wide, halved (or more) by the JPEG decoder itself, which is fast.
+# The review copy's images: at least this wide, halved (or more) by the JPEG decoder itself, which is fast, or
+# from the pixels decoded for the print copy.
 READING_WIDTH = 640
 READING_QUALITY = 40  # with optimised Huffman tables: about 28 kB a screenshot, still legible
 
@@ -25,35 +27,71 @@ def _flatten(image: Image.Image) -> Image.Image:
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
+    if image.mode == "RGB":  # a screenshot usually: no copy of its pixels
+        image.load()
+        return image
     return image.convert("RGB")
 
 
+def reading_name(data: bytes) -> str:
+    """The file name of the lighter copy of the JPEG image `data`: the review copy finds it by that image's
+    SHA-256."""
+    return f"{sha256(data).hexdigest()}.jpg"
+
+
+def reading_scale(width: int) -> int:
+    """By how much the review copy narrows an image `width` pixels wide: by 2, 4 or 8 (the factors the JPEG
+    decoder scales by), as much as keeps it READING_WIDTH wide; 1 when it is too narrow to gain from it."""
+    scale = 1
+    while scale < 8 and width // (scale * 2) >= READING_WIDTH:
+        scale *= 2
+    return scale
+
+
+def _reading_bytes(image: Image.Image) -> bytes:
+    lighter = BytesIO()
+    image.save(lighter, "JPEG", quality=READING_QUALITY, optimize=True)
+    return lighter.getvalue()
+
+
 def jpeg_copy(
-    source: Path, dest: Path, *, max_width: int = MAX_WIDTH, quality: int = JPEG_QUALITY
+    source: Path,
+    dest: Path,
+    *,
+    max_width: int = MAX_WIDTH,
+    quality: int = JPEG_QUALITY,
+    reading_dir: Path | None = None,
 ) -> tuple[int, int]:
-    """Write a JPEG copy of the image `source` to `dest`; returns its (width, height) in pixels."""
+    """Write a JPEG copy of the image `source` to `dest`; returns its (width, height) in pixels.
+
+    With `reading_dir`, also write there the lighter copy of that JPEG the review copy shows (see reading_jpeg),
+    named by reading_name, from the pixels already decoded: no second decoding.
+    """
     with Image.open(source) as image:
         image.draft("RGB", (max_width, max_width * 20))  # JPEG sources decode smaller, others ignore it
         picture = _flatten(image)
     if picture.width > max_width:
         height = round(picture.height * max_width / picture.width)
         picture = picture.resize((max_width, height), Image.Resampling.LANCZOS)
-    picture.save(dest, "JPEG", quality=quality, optimize=False, progressive=False)
+    encoded = BytesIO()
+    picture.save(encoded, "JPEG", quality=quality, optimize=False, progressive=False)
+    dest.write_bytes(encoded.getvalue())
+    scale = reading_scale(picture.width)
+    if reading_dir is not None and scale > 1:
+        (reading_dir / reading_name(encoded.getvalue())).write_bytes(_reading_bytes(picture.reduce(scale)))
     return picture.size
 
 
 def reading_jpeg(data: bytes) -> bytes | None:
     """A lighter copy of the JPEG `data`, for reading on a screen: decoded at a half, a quarter or an eighth of
-    its width (no narrower than READING_WIDTH) and encoded again; None when the image is too narrow to gain
-    from it or is not plain RGB or grey."""
+    its width (no narrower than READING_WIDTH, see reading_scale) and encoded again; None when the image is too
+    narrow to gain from it or is not plain RGB or grey."""
     with Image.open(BytesIO(data)) as image:
-        if image.format != "JPEG" or image.mode not in ("RGB", "L") or image.width < 2 * READING_WIDTH:
+        if image.format != "JPEG" or image.mode not in ("RGB", "L") or reading_scale(image.width) == 1:
             return None
         image.draft(image.mode, (READING_WIDTH, 1))
         image.load()
-        lighter = BytesIO()
-        image.save(lighter, "JPEG", quality=READING_QUALITY, optimize=True)
-        return lighter.getvalue()
+        return _reading_bytes(image)
 
 
 def crop_copy(
