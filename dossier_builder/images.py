@@ -6,11 +6,14 @@ exhibit shows a JPEG copy; the original PNG stays in the store and its hash is p
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from hashlib import sha256
 from io import BytesIO
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 MAX_WIDTH = 1400
 JPEG_QUALITY = 80
@@ -18,6 +21,18 @@ JPEG_QUALITY = 80
 # from the pixels decoded for the print copy.
 READING_WIDTH = 640
 READING_QUALITY = 40  # with optimised Huffman tables: about 28 kB a screenshot, still legible
+
+
+@contextmanager
+def _whole_images_only() -> Iterator[None]:
+    """Refuse a truncated image even where WeasyPrint, once imported, told Pillow to accept them (it sets
+    ImageFile.LOAD_TRUNCATED_IMAGES): a damaged screenshot stops the build instead of being shown cut short."""
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -67,7 +82,7 @@ def jpeg_copy(
     With `reading_dir`, also write there the lighter copy of that JPEG the review copy shows (see reading_jpeg),
     named by reading_name, from the pixels already decoded: no second decoding.
     """
-    with Image.open(source) as image:
+    with _whole_images_only(), Image.open(source) as image:
         image.draft("RGB", (max_width, max_width * 20))  # JPEG sources decode smaller, others ignore it
         picture = _flatten(image)
     if picture.width > max_width:
@@ -94,6 +109,53 @@ def reading_jpeg(data: bytes) -> bytes | None:
         return _reading_bytes(image)
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PLAIN_PNG_MODES = {2: "RGB", 6: "RGBA"}  # PNG colour type → Pillow mode, at 8 bits a sample
+
+
+def _png_top(source: Path, rows: int) -> tuple[Image.Image, tuple[int, int]] | None:
+    """The first `rows` rows of the PNG `source`, the rows below left undecoded, and the image's full size; None
+    when it is not a plain PNG (8-bit RGB or RGBA, not interlaced, no transparent colour), decoded whole instead.
+
+    A PNG's pixels are one zlib stream, row after row: the decisive text, usually in the upper part of a page,
+    is cut for a fraction of a full decoding. The rows are Pillow's own decoding of the same stream."""
+    data = source.read_bytes()
+    if not data.startswith(PNG_SIGNATURE):
+        return None
+    header: tuple[int, ...] | None = None
+    pixels: list[bytes] = []
+    kind = b""
+    position = len(PNG_SIGNATURE)
+    while position + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, position)
+        body = data[position + 8 : position + 8 + length]
+        if kind == b"IHDR" and len(body) == 13:
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            pixels.append(body)
+        elif kind in (b"tRNS", b"IEND"):
+            break
+        position += 12 + length
+    if header is None or kind != b"IEND" or not pixels:
+        return None
+    width, height, depth, colour, _, _, interlace = header
+    mode = PLAIN_PNG_MODES.get(colour)
+    if mode is None or depth != 8 or interlace or width * height > (Image.MAX_IMAGE_PIXELS or width * height):
+        return None
+    top = Image.frombytes(mode, (width, max(1, min(rows, height))), b"".join(pixels), "zip", mode)
+    return top, (width, height)
+
+
+def _decoded_down_to(source: Path, rows: int) -> tuple[Image.Image, tuple[int, int]]:
+    """The image `source` decoded at least down to its row `rows`, and its full size."""
+    top = _png_top(source, rows)
+    if top is not None:
+        return top
+    with _whole_images_only(), Image.open(source) as image:
+        image.load()
+        return image, image.size
+
+
 def crop_copy(
     source: Path, dest: Path, box: tuple[int, int, int, int], *, padding: int = 8
 ) -> tuple[tuple[int, int, int, int], tuple[int, int]] | None:
@@ -104,11 +166,10 @@ def crop_copy(
     lies outside the image.
     """
     x, y, width, height = box
-    with Image.open(source) as image:
-        size = image.size
-        left, top = max(0, x - padding), max(0, y - padding)
-        right, bottom = min(size[0], x + width + padding), min(size[1], y + height + padding)
-        if right <= left or bottom <= top:
-            return None
-        _flatten(image.crop((left, top, right, bottom))).save(dest, "PNG")
+    image, size = _decoded_down_to(source, y + height + padding)
+    left, top = max(0, x - padding), max(0, y - padding)
+    right, bottom = min(size[0], x + width + padding), min(size[1], y + height + padding)
+    if right <= left or bottom <= top:
+        return None
+    _flatten(image.crop((left, top, right, bottom))).save(dest, "PNG")
     return (left, top, right - left, bottom - top), size
