@@ -20,7 +20,7 @@ JPEG_QUALITY = 80
 # The review copy's images: at least this wide, halved (or more) by the JPEG decoder itself, which is fast, or
 # from the pixels decoded for the print copy.
 READING_WIDTH = 640
-READING_QUALITY = 40  # with optimised Huffman tables: about 28 kB a screenshot, still legible
+READING_QUALITY = 30  # with optimised Huffman tables: about 20 kB a 1,366-pixel screenshot, still legible
 
 
 @contextmanager
