@@ -7,6 +7,7 @@ exhibit shows a JPEG copy; the original PNG stays in the store and its hash is p
 from __future__ import annotations
 
 import struct
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from hashlib import sha256
@@ -128,7 +129,12 @@ def _png_top(source: Path, rows: int) -> tuple[Image.Image, tuple[int, int]] | N
     position = len(PNG_SIGNATURE)
     while position + 8 <= len(data):
         length, kind = struct.unpack_from(">I4s", data, position)
+        if position + 12 + length > len(data):  # cut short: Pillow's whole decoding says so
+            return None
         body = data[position + 8 : position + 8 + length]
+        if zlib.crc32(kind + body) != struct.unpack_from(">I", data, position + 8 + length)[0]:
+            # Checked for every chunk, those below the rows decoded too: a damaged file is never cut from.
+            raise ValueError(f"PNG endommagé (bloc {kind!r})")
         if kind == b"IHDR" and len(body) == 13:
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":

@@ -78,3 +78,13 @@ def test_a_truncated_screenshot_is_refused_not_cut_nor_copied(tmp_path):
         crop_copy(source, tmp_path / "inset.png", BOX)
     with pytest.raises((OSError, ValueError)):
         jpeg_copy(source, tmp_path / "copy.jpg")
+
+
+def test_a_screenshot_damaged_below_the_box_is_refused_too(tmp_path):
+    source = tmp_path / "raw.png"
+    page_image("RGB").save(source, "PNG")
+    data = bytearray(source.read_bytes())
+    data[-100] ^= 0xFF  # in the last rows' compressed pixels, far below the box
+    source.write_bytes(bytes(data))
+    with pytest.raises((OSError, ValueError)):
+        crop_copy(source, tmp_path / "inset.png", BOX)
