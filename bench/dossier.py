@@ -1,9 +1,10 @@
 """Benchmark: a dossier of 1,000 captures, against one WeasyPrint document embedding the PNGs.
 
 Five real attempts are made with Chromium on the local simulated site (one per page state); then
-1,000 captures are recorded with distinct times reusing those screenshots' bytes, through
-`evidence.records.record_capture` like real attempts. The dossier is built as the tool builds it
-(one document per pièce, JPEG copies, worker processes); the baseline lays every capture out in
+1,000 captures are recorded with distinct times reusing those screenshots' bytes and what each attempt read
+on the page (the decisive text's box, the server's clock, the labels: the inset and the rows a real capture
+page shows), through `evidence.records.record_capture` like real attempts. The dossier is built as the tool
+builds it (one document per pièce, JPEG copies, worker processes); the baseline lays every capture out in
 one WeasyPrint document with the original PNGs. Each build runs in a child process of its own,
 whose memory (with its own children) is sampled.
 
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,14 +31,12 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from capture.attempt import capture_target
-from capture.chromium import BrowserService
-from capture.settings import CaptureSettings
 from dossier_builder.build import build_dossier
 from dossier_builder.facts import facts_of
 from dossier_builder.piece_files import Shot, frame_for
 from dossier_builder.render import render_html, write_pdf
 from evidence.models import Target
+from evidence.observations import PageObservations
 from evidence.records import (
     CaptureFacts,
     NewArtefact,
@@ -45,7 +45,6 @@ from evidence.records import (
     record_capture,
 )
 from evidence.workspace import init_workspace, open_workspace
-from simsite.server import SimulatedSite
 
 CASE = "Banc d'essai"
 MODES = ("noslot", "slots", "overload", "captcha", "502")
@@ -54,8 +53,19 @@ MAX_FILE_BYTES = 32 * 1000 * 1000
 TARGET_WALL_S = 20  # for 1,000 captures on a quiet 2-core machine (issue 18)
 
 
-def real_captures(home: Path) -> tuple[str, list[tuple[str, str | None, int | None, list[NewArtefact]]]]:
-    """Five real attempts; returns the page URL and, per attempt, its state, text, status and files."""
+Sample = tuple[str, str | None, int | None, PageObservations, list[NewArtefact]]
+
+
+def real_captures(home: Path) -> tuple[str, list[Sample]]:
+    """Five real attempts; returns the page URL and, per attempt, its state, text, status, observations and
+    files."""
+    # Imported here, not at the top: the build's worker processes ("spawn") import this script again, and
+    # `preuves dossier` loads neither the browser nor the simulated site.
+    from capture.attempt import capture_target
+    from capture.chromium import BrowserService
+    from capture.settings import CaptureSettings
+    from simsite.server import SimulatedSite
+
     workspace, _ = init_workspace(home)
     settings = CaptureSettings(min_interval=timedelta(0), attempt_timeout_s=30)
     samples = []
@@ -72,7 +82,8 @@ def real_captures(home: Path) -> tuple[str, list[tuple[str, str | None, int | No
                 for a in capture.artefacts
                 if a.kind in KEPT_KINDS
             ]
-            samples.append((capture.state, capture.evidence_text, capture.http_status, files))
+            observations = PageObservations.from_json(capture.observations)
+            samples.append((capture.state, capture.evidence_text, capture.http_status, observations, files))
     workspace.close()
     return url, samples
 
@@ -84,8 +95,11 @@ def record_many(home: Path, count: int) -> None:
     case, _ = add_case(workspace, CASE, TargetSpec(url, "ezbooking", "16162", "Val-d'Oise"))
     start = datetime(2026, 11, 2, 6, 40, tzinfo=UTC)
     for n in range(count):
-        state, text, status, files = samples[n % len(samples)]
+        state, text, status, observations, files = samples[n % len(samples)]
         moment = start + timedelta(minutes=157 * n)
+        if observations.server_date is not None:  # the server's clock read at this attempt's time
+            skew = timedelta(milliseconds=observations.clock_skew_ms or 0)
+            observations = replace(observations, server_date=(moment + skew).replace(microsecond=0))
         facts = CaptureFacts(
             target_id=case.target_id,
             attempt_no=n + 1,
@@ -97,6 +111,7 @@ def record_many(home: Path, count: int) -> None:
             state=state,
             platform="ezbooking",
             evidence_text=text,
+            observations=observations,
         )
         record_capture(workspace, facts, files)
     workspace.close()

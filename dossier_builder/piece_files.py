@@ -186,7 +186,8 @@ def unreadable(attempt: AttemptFacts, item: FileFacts, exc: Exception) -> Preuve
 
 
 def _jpeg_copies(attempts: list[AttemptFacts], home: Path, scratch: Path) -> dict[int, str]:
-    """JPEG copies of the screenshots shown, at the first (quality, width) step whose total fits.
+    """JPEG copies of the screenshots shown, at the first (quality, width) step whose total fits, and beside
+    them the review copy's lighter ones (see build_piece).
 
     The pièce plan is fixed before any image is read (the requête cites it), so a pièce whose
     screenshots would be too heavy at the usual quality gets lighter copies instead of a new split.
@@ -201,7 +202,11 @@ def _jpeg_copies(attempts: list[AttemptFacts], home: Path, scratch: Path) -> dic
             names[attempt.id] = f"capture-{attempt.id}.jpg"
             try:
                 jpeg_copy(
-                    home / shown.blob_path, scratch / names[attempt.id], quality=quality, max_width=max_width
+                    home / shown.blob_path,
+                    scratch / names[attempt.id],
+                    quality=quality,
+                    max_width=max_width,
+                    reading_dir=scratch,
                 )
             except (OSError, ValueError) as exc:  # missing or damaged file in the store
                 raise unreadable(attempt, shown, exc) from exc
@@ -349,7 +354,7 @@ def build_piece(facts: DossierFacts, piece: Piece, home: Path, out_dir: Path, re
     try:
         with quiet_pypdf():  # a sloppy PDF, accepted (and repaired) when recorded, is read again here
             pages = BUILDERS[piece.kind](facts, piece, home, out_dir / piece.filename, scratch)
-        write_reading_images(out_dir / piece.filename, reading_dir)
+        write_reading_images(out_dir / piece.filename, reading_dir, made=scratch)
         return pages
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

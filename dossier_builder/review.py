@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from hashlib import sha256
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from pypdf.generic import (
 )
 
 from dossier_builder.facts import DossierFacts
-from dossier_builder.images import reading_jpeg
+from dossier_builder.images import reading_jpeg, reading_name
 from dossier_builder.pieces import Piece
 from dossier_builder.render import PageFrame, render_html, write_pdf
 
@@ -100,25 +99,28 @@ def _jpeg_images(pages: Sequence[PageObject]) -> Iterator[StreamObject]:
         yield from walk(resources.get_object() if resources is not None else None)
 
 
-def _reading_name(image_data: bytes) -> str:
-    return f"{sha256(image_data).hexdigest()}.jpg"
-
-
-def write_reading_images(piece_pdf: Path, reading_dir: Path) -> None:
-    """Write into `reading_dir` a lighter copy of each large JPEG image of the pièce `piece_pdf` (see
-    images.reading_jpeg), named by the SHA-256 of the image it stands for. The worker that wrote the pièce
-    makes them, so that the review copy's assembly only swaps bytes."""
+def write_reading_images(piece_pdf: Path, reading_dir: Path, made: Path) -> None:
+    """Put into `reading_dir` a lighter copy of each large JPEG image of the pièce `piece_pdf` (see
+    images.reading_jpeg), named by the SHA-256 of the image it stands for (images.reading_name). The worker that
+    wrote the pièce makes them, so that the review copy's assembly only swaps bytes; a copy its builder already
+    made from the pixels it had decoded (images.jpeg_copy) is taken from `made` rather than made again."""
     for image in _jpeg_images(PdfReader(piece_pdf).pages):
         data = image.get_data()  # a JPEG's stream is the JPEG file itself
+        name = reading_name(data)
+        if (reading_dir / name).exists():  # the same image, shown again
+            continue
+        if (made / name).exists():
+            (made / name).replace(reading_dir / name)
+            continue
         lighter = reading_jpeg(data)
         if lighter is not None:
-            (reading_dir / _reading_name(data)).write_bytes(lighter)
+            (reading_dir / name).write_bytes(lighter)
 
 
 def _use_reading_images(writer: PdfWriter, reading_dir: Path) -> None:
     """Swap each image of the review copy that has a lighter copy in `reading_dir` for that copy."""
     for image in _jpeg_images(writer.pages):
-        lighter = reading_dir / _reading_name(image.get_data())
+        lighter = reading_dir / reading_name(image.get_data())
         if not lighter.exists():
             continue
         data = lighter.read_bytes()
