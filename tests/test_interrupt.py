@@ -63,13 +63,14 @@ def counts(home: Path) -> tuple[int, int]:
         workspace.close()
 
 
-@pytest.mark.parametrize("module", ["typer", "sqlalchemy.orm"])
-def test_ctrl_c_while_the_command_line_loads(tmp_path, module):
+@pytest.mark.parametrize(("module", "command"), [("typer", ("status",)), ("sqlalchemy.orm", ("case", "list"))])
+def test_ctrl_c_while_the_command_line_loads(tmp_path, module, command):
     """Python says on stderr each module it has imported (-X importtime): the Ctrl-C is sent once
-    `module` is, while the command line's other modules are still loading."""
+    `module` is, while the command line's other modules are still loading (`status` reads without SQLAlchemy:
+    `case list` loads it)."""
     init_workspace(tmp_path / "ws")[0].close()
     child = subprocess.Popen(
-        [sys.executable, "-X", "importtime", "-m", "preuves", "--home", str(tmp_path / "ws"), "status"],
+        [sys.executable, "-X", "importtime", "-m", "preuves", "--home", str(tmp_path / "ws"), *command],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     assert child.stderr is not None
