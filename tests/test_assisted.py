@@ -112,6 +112,8 @@ def test_a_booking_step_opened_by_the_person_ends_the_assisted_capture_at_once(w
         outcome = assisted_attempt(
             workspace, site, browser, "Assistée bloquée", person_opens_the_personal_details_page
         )
-        assert time.monotonic() - started < 30  # not the 60 s of the assisted time limit
+        # Ended by the blocked request, not by the assisted time limit (60 s); the margin is for starting a
+        # visible Chromium on a busy machine (32 s were seen at the start of the suite, beside the year-ahead run).
+        assert time.monotonic() - started < 50
         assert outcome.capture.error == f"requête de réservation bloquée : {site.base_url}{DEMARCHE}informations/"
         assert site.completion_requests() == []
