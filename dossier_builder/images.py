@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from hashlib import sha256
 from io import BytesIO
 from pathlib import Path
 
-from PIL import Image, ImageFile
+from PIL import Image
+
+from evidence.strict_images import whole_images_only
 
 MAX_WIDTH = 1400
 JPEG_QUALITY = 80
@@ -22,18 +22,6 @@ JPEG_QUALITY = 80
 # from the pixels decoded for the print copy.
 READING_WIDTH = 640
 READING_QUALITY = 30  # with optimised Huffman tables: about 20 kB a 1,366-pixel screenshot, still legible
-
-
-@contextmanager
-def _whole_images_only() -> Iterator[None]:
-    """Refuse a truncated image even where WeasyPrint, once imported, told Pillow to accept them (it sets
-    ImageFile.LOAD_TRUNCATED_IMAGES): a damaged screenshot stops the build instead of being shown cut short."""
-    previous = ImageFile.LOAD_TRUNCATED_IMAGES
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-    try:
-        yield
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -83,7 +71,7 @@ def jpeg_copy(
     With `reading_dir`, also write there the lighter copy of that JPEG the review copy shows (see reading_jpeg),
     named by reading_name, from the pixels already decoded: no second decoding.
     """
-    with _whole_images_only(), Image.open(source) as image:
+    with whole_images_only(), Image.open(source) as image:
         image.draft("RGB", (max_width, max_width * 20))  # JPEG sources decode smaller, others ignore it
         picture = _flatten(image)
     if picture.width > max_width:
@@ -157,7 +145,7 @@ def _decoded_down_to(source: Path, rows: int) -> tuple[Image.Image, tuple[int, i
     top = _png_top(source, rows)
     if top is not None:
         return top
-    with _whole_images_only(), Image.open(source) as image:
+    with whole_images_only(), Image.open(source) as image:
         image.load()
         return image, image.size
 

@@ -41,20 +41,25 @@ def read_cases(reader: Reader, keys: KeyStore) -> list[CaseRow]:
 
 
 def all_statuses(reader: Reader, keys: KeyStore, now: datetime) -> list[dict[str, Any]]:
-    """`status_of` every case (what `preuves status` prints)."""
-    return [status_of(reader, case, now) for case in read_cases(reader, keys)]
+    """`status_of` every case (what `preuves status` prints), the journal's purges read once for all."""
+    purged = purges(reader)
+    return [status_of(reader, case, now, purged.get(case.id)) for case in read_cases(reader, keys)]
 
 
 def case_status(workspace: Workspace, case: Case, since: datetime | None = None) -> dict[str, Any]:
     """`status_of` a case the caller holds as a model (the dashboard, `dossier`), in one read transaction."""
     with workspace.reading() as session:
+        reader = session_reader(session)
         row = CaseRow(case.id, case.label, case.target_id)
-        return status_of(session_reader(session), row, workspace.clock.now(), since)
+        return status_of(reader, row, workspace.clock.now(), purges(reader).get(case.id), since)
 
 
-def status_of(reader: Reader, case: CaseRow, now: datetime, since: datetime | None = None) -> dict[str, Any]:
-    """Per case: what was done and planned, and whether the evidence is strong enough yet.
-    With `since`, only the attempts made from then on count (what a dashboard user may see)."""
+def status_of(
+    reader: Reader, case: CaseRow, now: datetime, purge: dict[str, Any] | None, since: datetime | None = None
+) -> dict[str, Any]:
+    """Per case: what was done and planned, and whether the evidence is strong enough yet. `purge`: the case's
+    purge as `purges` gives it, None when it was not purged. With `since`, only the attempts made from then on
+    count (what a dashboard user may see)."""
     target = {"target": case.target_id}
     attempts = [
         (utc(started_at), state, attempt_no, observations)
@@ -82,7 +87,6 @@ def status_of(reader: Reader, case: CaseRow, now: datetime, since: datetime | No
     letters_sent = reader.value(
         "SELECT COUNT(*) FROM letters WHERE case_id = :case AND direction = 'sent'", case=case.id
     )
-    purge = purges(reader).get(case.id)
     stats = capture_stats((started_at, state) for started_at, state, _, _ in attempts)
     # Attempts made before December 2026 keep the server time only in their environment file: not read here.
     gap = server_time.largest_gap(

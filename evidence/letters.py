@@ -31,7 +31,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageFile
+from PIL import Image
 from pypdf import PasswordType, PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -47,6 +47,7 @@ from evidence.localtime import PARIS
 from evidence.models import Applicant, Artefact, Case, CaseEvent, Letter
 from evidence.purge import open_case
 from evidence.records import NewArtefact, Seal, StoredBlob, artefact_rows, sealer, store_blobs
+from evidence.strict_images import whole_images_only
 from evidence.workspace import Workspace
 
 DIRECTIONS = {"sent": "envoyé", "received": "reçu"}
@@ -249,15 +250,10 @@ def _check_pdf(name: str, data: bytes) -> None:
 
 @contextmanager
 def _strict_pillow() -> Iterator[None]:
-    """Refuse truncated images here even if WeasyPrint, once imported, told Pillow to accept them."""
-    previous = ImageFile.LOAD_TRUNCATED_IMAGES
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            yield
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+    """Refuse truncated images (see strict_images.py) and images large enough to be a decompression bomb."""
+    with whole_images_only(), warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
 
 
 def _check_image(name: str, data: bytes) -> None:

@@ -35,14 +35,7 @@ from evidence.integrity import damage_reason
 from evidence.journal_copy import COPY_NAME, JournalCopyWriter
 from evidence.models import JournalEntry
 from evidence.sealing import KEYS_DIR, KeyStore
-from evidence.workspace_paths import (  # noqa: F401  (DATABASE_URL_ENV: also imported from here)
-    CONFIG_NAME,
-    DATABASE_NAME,
-    DATABASE_URL_ENV,
-    database_url,
-    resolve_home,
-    sqlite_file,
-)
+from evidence.workspace_paths import CONFIG_NAME, DATABASE_NAME, database_url, resolve_home, sqlite_file
 
 EXPORTS_DIR = "exports"  # dossiers built by the dashboard, waiting to be downloaded (preuves/web/exports.py)
 

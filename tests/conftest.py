@@ -18,7 +18,8 @@ from capture.chromium import BrowserService
 from capture.settings import CaptureSettings
 from evidence import tsa_defaults
 from evidence.clock import SimulatedClock
-from evidence.workspace import DATABASE_URL_ENV, Workspace, init_workspace
+from evidence.workspace import Workspace, init_workspace
+from evidence.workspace_paths import DATABASE_URL_ENV
 from preuves.cli import run
 from simsite.server import SimulatedSite
 from tests.postgres_server import find_pg_bin, postgres_server

@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, text
 
 from evidence.repair import repair_workspace
 from evidence.verify import verify_workspace
-from evidence.workspace import DATABASE_URL_ENV, init_workspace, open_workspace
+from evidence.workspace import init_workspace, open_workspace
+from evidence.workspace_paths import DATABASE_URL_ENV
 from tests.evidence_helpers import add_sample_case, evidence_rows, record_sample_captures
 from tests.postgres_server import find_pg_bin, postgres_cluster
 

@@ -11,7 +11,8 @@ from evidence import schema, triggers
 from evidence.database import make_engine
 from evidence.models import Base
 from evidence.verify import verify_workspace
-from evidence.workspace import DATABASE_URL_ENV, open_workspace
+from evidence.workspace import open_workspace
+from evidence.workspace_paths import DATABASE_URL_ENV
 from tests.evidence_helpers import add_sample_case, raw_sql, record_sample_captures
 
 pytestmark = pytest.mark.both_databases

@@ -18,7 +18,7 @@ from evidence.purge import purge_case
 from evidence.quick_read import read_quickly
 from evidence.records import TargetSpec, add_case
 from evidence.schema import downgrade
-from evidence.workspace import CONFIG_NAME, DATABASE_URL_ENV
+from evidence.workspace_paths import CONFIG_NAME, DATABASE_URL_ENV
 from tests.dossier_helpers import add_letters
 from tests.evidence_helpers import URL, add_sample_case, record_sample_captures
 from tests.test_server_time import record

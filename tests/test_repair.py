@@ -22,7 +22,8 @@ from evidence.models import Applicant, JournalEntry
 from evidence.records import NewArtefact, TargetSpec, add_case, add_correction, record_capture
 from evidence.repair import REPAIR_KIND, repair_workspace
 from evidence.verify import verify_workspace
-from evidence.workspace import DATABASE_URL_ENV, open_workspace
+from evidence.workspace import open_workspace
+from evidence.workspace_paths import DATABASE_URL_ENV
 from tests.capture_samples import URL, sample_facts
 from tests.evidence_helpers import evidence_rows, pdf_bytes, record_sample_captures, rewrite_journal_from, sample_png
 
