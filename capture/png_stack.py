@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from evidence import png_chunks
+
 _MODES = {2: ("RGB", 3), 6: ("RGBA", 4)}  # PNG colour type → Pillow mode, bytes per pixel (8-bit samples)
 _FILTERS_READING_ABOVE = (2, 3, 4)  # up, average, paeth
 _ADLER_MODULUS = 65521
@@ -65,7 +66,7 @@ class StackablePng:
         stream = _ZLIB_HEADER + blocks + self.zlib_stream[2:-4] + checksum.to_bytes(4, "big")
         colour_type = next(code for code, (mode, _) in _MODES.items() if mode == self.mode)
         header = struct.pack(">IIBBBBB", self.width, top.height + self.height, 8, colour_type, 0, 0, 0)
-        return _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
+        return png_chunks.SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
 
 
 def stackable(png: bytes) -> StackablePng | None:
@@ -73,33 +74,23 @@ def stackable(png: bytes) -> StackablePng | None:
     if its data can be reused as it is; None for any other PNG or bytes (to be decoded the usual way)."""
     try:
         return _read(png)
-    except (_Unstackable, zlib.error, struct.error):
+    except (_Unstackable, png_chunks.NotPng, png_chunks.CutShort, png_chunks.BadChecksum, zlib.error):
         return None
 
 
 def _read(png: bytes) -> StackablePng:
-    if not png.startswith(_SIGNATURE):
-        raise _Unstackable
-    position, header, data = len(_SIGNATURE), None, []
-    while True:
-        length, kind = struct.unpack(">I4s", png[position : position + 8])
-        body = png[position + 8 : position + 8 + length]
-        crc = png[position + 8 + length : position + 12 + length]
-        if len(body) != length or len(crc) != 4 or zlib.crc32(kind + body) != int.from_bytes(crc, "big"):
-            raise _Unstackable
-        position += 12 + length
-        if kind == b"IEND":
-            break
+    ihdr, data = None, []
+    for kind, body in png_chunks.chunks(png):
         if kind == b"IHDR":
-            header = body
+            ihdr = png_chunks.header(body)
         elif kind == b"IDAT":
             data.append(body)
         elif kind == b"tRNS" or kind[0] & 0x20 == 0:  # a transparent colour, or a critical chunk (a palette)
             raise _Unstackable
-    if header is None or len(header) != 13 or not data:
+    if ihdr is None or not data:
         raise _Unstackable
-    width, height, depth, colour_type, compression, filtering, interlace = struct.unpack(">IIBBBBB", header)
-    if depth != 8 or colour_type not in _MODES or compression or filtering or interlace:
+    width, height, colour_type = ihdr.width, ihdr.height, ihdr.colour_type
+    if ihdr.depth != 8 or colour_type not in _MODES or ihdr.compression or ihdr.filtering or ihdr.interlace:
         raise _Unstackable
     mode, channels = _MODES[colour_type]
     stream = b"".join(data)

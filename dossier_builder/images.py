@@ -6,14 +6,13 @@ exhibit shows a JPEG copy; the original PNG stays in the store and its hash is p
 
 from __future__ import annotations
 
-import struct
-import zlib
 from hashlib import sha256
 from io import BytesIO
 from pathlib import Path
 
 from PIL import Image
 
+from evidence import png_chunks
 from evidence.strict_images import whole_images_only
 
 MAX_WIDTH = 1400
@@ -98,7 +97,6 @@ def reading_jpeg(data: bytes) -> bytes | None:
         return _reading_bytes(image)
 
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PLAIN_PNG_MODES = {2: "RGB", 6: "RGBA"}  # PNG colour type → Pillow mode, at 8 bits a sample
 
 
@@ -108,33 +106,28 @@ def _png_top(source: Path, rows: int) -> tuple[Image.Image, tuple[int, int]] | N
 
     A PNG's pixels are one zlib stream, row after row: the decisive text, usually in the upper part of a page,
     is cut for a fraction of a full decoding. The rows are Pillow's own decoding of the same stream."""
-    data = source.read_bytes()
-    if not data.startswith(PNG_SIGNATURE):
+    ihdr, pixels = None, []
+    try:
+        for kind, body in png_chunks.chunks(source.read_bytes()):
+            # Every chunk's CRC is checked, those below the rows decoded too: a damaged file is never cut from.
+            if kind == b"IHDR":
+                ihdr = png_chunks.header(body)
+            elif kind == b"IDAT":
+                pixels.append(body)
+            elif kind == b"tRNS":
+                return None
+    except (png_chunks.NotPng, png_chunks.CutShort):  # Pillow's whole decoding says what it is
         return None
-    header: tuple[int, ...] | None = None
-    pixels: list[bytes] = []
-    kind = b""
-    position = len(PNG_SIGNATURE)
-    while position + 8 <= len(data):
-        length, kind = struct.unpack_from(">I4s", data, position)
-        if position + 12 + length > len(data):  # cut short: Pillow's whole decoding says so
-            return None
-        body = data[position + 8 : position + 8 + length]
-        if zlib.crc32(kind + body) != struct.unpack_from(">I", data, position + 8 + length)[0]:
-            # Checked for every chunk, those below the rows decoded too: a damaged file is never cut from.
-            raise ValueError(f"PNG endommagé (bloc {kind!r})")
-        if kind == b"IHDR" and len(body) == 13:
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            pixels.append(body)
-        elif kind in (b"tRNS", b"IEND"):
-            break
-        position += 12 + length
-    if header is None or kind != b"IEND" or not pixels:
+    if ihdr is None or not pixels:
         return None
-    width, height, depth, colour, _, _, interlace = header
-    mode = PLAIN_PNG_MODES.get(colour)
-    if mode is None or depth != 8 or interlace or width * height > (Image.MAX_IMAGE_PIXELS or width * height):
+    width, height = ihdr.width, ihdr.height
+    mode = PLAIN_PNG_MODES.get(ihdr.colour_type)
+    if (
+        mode is None
+        or ihdr.depth != 8
+        or ihdr.interlace
+        or width * height > (Image.MAX_IMAGE_PIXELS or width * height)
+    ):
         return None
     top = Image.frombytes(mode, (width, max(1, min(rows, height))), b"".join(pixels), "zip", mode)
     return top, (width, height)
