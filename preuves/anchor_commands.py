@@ -53,8 +53,9 @@ def anchor(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Faire horodater l'état du journal par les autorités configurées (RFC 3161).
+    """Faire horodater l'état du journal (RFC 3161).
 
+    Par les autorités configurées.
     Sans réseau, la demande est gardée et réessayée plus tard. Code de sortie 1 si une demande
     reste en attente.
     """

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 
 app = typer.Typer(
-    help="Identité du demandeur et ses réponses, pour les courriers et la requête (elles ne quittent jamais "
-    "l'espace de travail)."
+    help="Identité du demandeur et ses réponses.\n\nPour les courriers et la requête ; elles ne quittent jamais "
+    "l'espace de travail."
 )
 
 CLEAR = "-"

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from evidence.models import Case
 
 
-app = typer.Typer(help="Gérer les dossiers (une personne, une démarche, une page de réservation).")
+app = typer.Typer(help="Gérer les dossiers.\n\nUn dossier : une personne, une démarche, une page de réservation.")
 
 
 @app.command("add")
@@ -43,7 +43,9 @@ def add(
         bool, typer.Option("--allow-any-domain", help="Accepter un domaine non officiel (tests, démo).")
     ] = False,
 ) -> None:
-    """Créer un dossier ; la page est partagée avec les dossiers qui attendent la même."""
+    """Créer un dossier.
+
+    Sa page est partagée avec les dossiers qui attendent la même."""
     from capture.platforms import checked_target
     from evidence.records import add_case
     from preuves.attempt_modes import mode_sentence
@@ -175,7 +177,7 @@ def export(
     case: CaseArgument,
     out_file: Annotated[Path, typer.Option("--out", help="Archive à écrire (.zip), qui ne doit pas exister.")],
 ) -> None:
-    """Tout ce qui concerne un dossier, dans une seule archive (pour l'avocat)."""
+    """Tout un dossier dans une seule archive, pour l'avocat."""
     from dossier_builder.case_export import export_case
 
     with workspace_of(ctx) as workspace, progress_bar() as progress:
@@ -206,7 +208,9 @@ def purge(
     case: CaseArgument,
     yes: Annotated[bool, typer.Option("--yes", help="Confirmer l'effacement, qui est définitif.")] = False,
 ) -> None:
-    """Effacer les données personnelles d'un dossier et ses fichiers (définitif, consigné au journal)."""
+    """Effacer les données personnelles d'un dossier.
+
+    Ses fichiers aussi ; c'est définitif, et consigné au journal."""
     from evidence.purge import purge_case
 
     if not yes:

@@ -55,7 +55,7 @@ def root(
         typer.Option(
             "--home",
             envvar=HOME_ENV,
-            metavar="<path>",
+            metavar="<chemin>",
             help="Dossier de l'espace de travail (par défaut : le dossier de données de l'utilisateur).",
         ),
     ] = None,

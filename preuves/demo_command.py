@@ -16,8 +16,10 @@ def demo(
     ctx: typer.Context,
     out_dir: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = Path("demo-output"),
 ) -> None:
-    """Démonstration complète contre un site de préfecture simulé en local. Son espace de travail est créé
-    dans le dossier de sortie, ou dans celui que nomme --home (neuf ou vide)."""
+    """Démonstration complète contre une préfecture simulée.
+
+    Le site simulé tourne en local. Son espace de travail est créé dans le dossier de sortie, ou dans
+    celui que nomme --home (neuf ou vide)."""
     from preuves.demo import run_demo
 
     # Only a --home typed for this run: PREUVES_HOME names the user's own workspace, never a demo's.

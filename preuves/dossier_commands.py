@@ -40,7 +40,9 @@ def dossier(
         ),
     ] = None,
 ) -> None:
-    """Construire les pièces pour Télérecours, l'inventaire et la copie de travail complète.
+    """Construire les pièces pour Télérecours et l'inventaire.
+
+    Avec la copie de travail complète, pour l'avocat.
 
     Le journal est d'abord horodaté s'il a changé depuis le dernier horodatage et si une autorité
     répond (10 secondes au plus chacune) ; sinon le dossier est construit avec les horodatages déjà

@@ -14,7 +14,7 @@ from preuves.context import CaseArgument, JsonFlag, workspace_of
 from preuves.parsing import parse_day
 
 
-app = typer.Typer(help="Démarches autres que les courriers : appel, passage au guichet, Défenseur des droits.")
+app = typer.Typer(help="Démarches autres que les courriers.\n\nAppel, passage au guichet, Défenseur des droits.")
 
 
 @app.command("add")
@@ -28,10 +28,12 @@ def add(
     ],
     proof: Annotated[
         list[Path] | None,
-        typer.Option("--proof", metavar="<path>", help="Preuve : relevé d'appels, ticket, accusé de saisine … (répétable)."),
+        typer.Option("--proof", metavar="<chemin>", help="Preuve : relevé d'appels, ticket, accusé de saisine … (répétable)."),
     ] = None,
 ) -> None:
-    """Enregistrer une démarche : appel à la préfecture, passage au guichet, saisine du Défenseur des droits."""
+    """Enregistrer une démarche.
+
+    Appel à la préfecture, passage au guichet, saisine du Défenseur des droits."""
     from evidence.events import EventInput, record_event
 
     request = EventInput(kind, parse_day(day, "date de la démarche"), outcome, tuple(proof or ()))
@@ -46,7 +48,9 @@ def add(
 
 @app.command("list")
 def list_events(ctx: typer.Context, case: CaseArgument, as_json: JsonFlag = False) -> None:
-    """Lister les démarches d'un dossier, et les dates de réception de ses courriers."""
+    """Lister les démarches d'un dossier.
+
+    Et les dates de réception de ses courriers."""
     from evidence.events import event_summaries
     from evidence.records import find_case
 

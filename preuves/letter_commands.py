@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from evidence.letters import LetterSummary
 
 
-app = typer.Typer(help="Courriers échangés avec la préfecture : enregistrer, lister, rédiger.")
+app = typer.Typer(help="Courriers échangés avec la préfecture.\n\nLes enregistrer, les lister, les rédiger.")
 
 
 @app.command("add")
@@ -37,7 +37,7 @@ def add(
     proof: Annotated[
         list[Path] | None,
         typer.Option(
-            "--proof", metavar="<path>", help="Preuve jointe : accusé de réception, avis de réception … (répétable)."
+            "--proof", metavar="<chemin>", help="Preuve jointe : accusé de réception, avis de réception … (répétable)."
         ),
     ] = None,
     answers: Annotated[int | None, typer.Option("--answers", help="Numéro du courrier auquel celui-ci répond.")] = None,
@@ -47,11 +47,12 @@ def add(
     ] = None,
     receipt: Annotated[
         list[Path] | None,
-        typer.Option("--receipt", metavar="<path>", help="L'avis de réception (avec --received-on)."),
+        typer.Option("--receipt", metavar="<chemin>", help="L'avis de réception (avec --received-on)."),
     ] = None,
 ) -> None:
-    """Enregistrer un courrier envoyé ou reçu, avec ses preuves d'envoi et de réception.
+    """Enregistrer un courrier envoyé ou reçu.
 
+    Avec ses preuves d'envoi et de réception.
     Un courrier envoyé qui contient encore un blanc « [à compléter …] » d'un brouillon est refusé.
     """
     from evidence.letters import CHANNELS, DIRECTIONS, LetterInput, record_letter
@@ -93,8 +94,9 @@ def proof(
         ),
     ] = None,
 ) -> None:
-    """Joindre une preuve reçue plus tard à un courrier déjà enregistré, ou la date à laquelle la
-    préfecture l'a reçu (avec son avis de réception)."""
+    """Joindre une preuve reçue plus tard à un courrier.
+
+    Ou la date à laquelle la préfecture l'a reçu, avec son avis de réception."""
     from evidence.letters import add_proofs, record_receipt
 
     paths = files or []
@@ -124,7 +126,9 @@ def list_letters(
     case: CaseArgument,
     as_json: JsonFlag = False,
 ) -> None:
-    """Lister les courriers d'un dossier ; signaler ceux restés sans réponse deux mois."""
+    """Lister les courriers d'un dossier.
+
+    Ceux restés sans réponse deux mois sont signalés."""
     from evidence.letters import DIRECTIONS, PROOF_KIND, RECEIPT_KIND, letter_summaries, paris_today
     from evidence.records import find_case
 
@@ -180,8 +184,9 @@ def draft(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Rédiger un courrier prêt à signer (ou la requête en référé) à partir du dossier.
+    """Rédiger un courrier prêt à signer, ou la requête en référé.
 
+    À partir du dossier.
     Ce que seule une personne peut fournir reste un blanc visible « [à compléter : …] » ; les
     dernières lignes les listent, avec la façon de les remplir.
     """

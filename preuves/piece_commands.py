@@ -15,7 +15,7 @@ from preuves.parsing import parse_day
 
 
 app = typer.Typer(
-    help="Pièces du demandeur (titre de séjour, identité, domicile, situation), placées en tête du dossier."
+    help="Pièces du demandeur, placées en tête du dossier.\n\nTitre de séjour, identité, domicile, situation."
 )
 
 
@@ -33,7 +33,9 @@ def add(
         typer.Option("--date", help="Date du document (délivrance, facture, attestation), AAAA-MM-JJ ou JJ/MM/AAAA."),
     ] = None,
 ) -> None:
-    """Joindre au dossier un document du demandeur (une pièce par document)."""
+    """Joindre au dossier un document du demandeur.
+
+    Une pièce par document."""
     from evidence.applicant_pieces import PieceInput, kind_label, record_piece
 
     request = PieceInput(
@@ -76,7 +78,9 @@ def remove(
     piece: Annotated[int, typer.Argument(help="Numéro de la pièce (voir « preuves piece list »).", metavar="PIÈCE")],
     reason: Annotated[str | None, typer.Option("--reason", help="Pourquoi la pièce est retirée.")] = None,
 ) -> None:
-    """Retirer une pièce du dossier : une correction est inscrite au journal, le fichier reste conservé."""
+    """Retirer une pièce du dossier.
+
+    Une correction est inscrite au journal ; le fichier reste conservé."""
     from evidence.applicant_pieces import withdraw_piece
 
     with workspace_of(ctx) as workspace:

@@ -35,7 +35,9 @@ def serve(
         typer.Option("--no-watch", help="Ne pas suivre les plans ici (des « preuves watch » séparés s'en chargent)."),
     ] = False,
 ) -> None:
-    """Ouvrir le tableau de bord web sur cet espace de travail, et suivre les plans (sauf --no-watch)."""
+    """Ouvrir le tableau de bord web et suivre les plans.
+
+    Sur cet espace de travail ; avec --no-watch, le tableau de bord seul."""
     from capture.chromium import BrowserService
     from capture.watch import PlanRunner, WatchSettings
     from evidence.accounts import has_accounts
@@ -138,7 +140,9 @@ def passwd(
     username: Annotated[str, typer.Argument(help="Identifiant du compte.", metavar="IDENTIFIANT")],
     password_stdin: PasswordStdin = False,
 ) -> None:
-    """Changer le mot de passe d'un compte ; ses sessions ouvertes sont fermées."""
+    """Changer le mot de passe d'un compte.
+
+    Ses sessions ouvertes sont fermées."""
     from evidence.accounts import change_password
 
     password = _read_password(password_stdin)
@@ -152,7 +156,9 @@ def remove(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Identifiant du compte.", metavar="IDENTIFIANT")],
 ) -> None:
-    """Supprimer un compte ; ses sessions sont fermées, les dossiers de son organisation restent."""
+    """Supprimer un compte.
+
+    Ses sessions sont fermées ; les dossiers de son organisation restent."""
     from evidence.accounts import remove_user
 
     with workspace_of(ctx) as workspace:

@@ -49,7 +49,9 @@ def plan(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Liste JSON des dates prévues.")] = False,
 ) -> None:
-    """Afficher le plan des tentatives de la page du dossier ; --new ou --replace pour l'établir."""
+    """Afficher le plan des tentatives de la page du dossier.
+
+    --new ou --replace pour l'établir."""
     from capture.plan import DAY_HOURS, parse_hours, plan_target, saved_plan
     from evidence.purge import open_case
     from evidence.records import find_case
@@ -98,7 +100,9 @@ def watch(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="Faire ce qui est dû maintenant, puis s'arrêter.")] = False,
 ) -> None:
-    """Suivre les plans de tous les dossiers actifs (Ctrl-C pour arrêter proprement)."""
+    """Suivre les plans de tous les dossiers actifs.
+
+    Ctrl-C pour arrêter proprement."""
     from capture.chromium import BrowserService
     from capture.scheduler import daily_anchor, serve
     from capture.watch import PlanRunner, WatchSettings

@@ -56,7 +56,9 @@ def verify(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Vérifier que rien n'a été modifié ni supprimé (fichiers, journal, base, dossier de pièces)."""
+    """Vérifier que rien n'a été modifié ni supprimé.
+
+    Les fichiers, le journal et la base ; avec --dossier, un dossier de pièces."""
     from dossier_builder.verify import verify_bundle
     from evidence.journal import JournalHead
     from evidence.verify import verify_workspace
@@ -99,8 +101,10 @@ def print_verify_report(report: VerifyReport, as_json: bool = False) -> None:
 
 
 def repair(ctx: typer.Context) -> None:
-    """Reconstruire une base perdue ou endommagée à partir de la copie du journal (journal.jsonl) et des
-    fichiers, ou la copie à partir de la base ; la réparation est consignée au journal."""
+    """Reconstruire une base perdue ou endommagée.
+
+    À partir de la copie du journal (journal.jsonl) et des fichiers, ou la copie à partir de la base ;
+    la réparation est consignée au journal."""
     from evidence.journal_copy import COPY_NAME
     from evidence.repair import repair_workspace
     from evidence.verify import verify_workspace

@@ -22,3 +22,11 @@ def test_every_command_has_a_french_summary():
         assert summary, f"{name} has no help text"
     for english in ("Usage:", "Show this message", "[default:", "[required]", "[env var:", "Commands:"):
         assert english not in text, english
+
+
+def test_command_lists_show_whole_sentences(cli):
+    """A command's summary in a list is its help's first paragraph, cut with « ... » when longer than the
+    terminal's line: each first paragraph is short enough to be read whole in 80 columns."""
+    for group in ((), ("case",), ("letter",), ("event",), ("applicant",), ("piece",), ("user",)):
+        listed = cli(*group, "--help").out.split("Commandes :\n")[1].splitlines()
+        assert listed and not [line for line in listed if line.rstrip().endswith("...")], group
