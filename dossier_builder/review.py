@@ -12,6 +12,7 @@ worker that wrote the pièce. The filed pièces and the store keep the full reso
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from io import BytesIO
@@ -36,6 +37,21 @@ from dossier_builder.pieces import Piece
 from dossier_builder.render import PageFrame, render_html, write_pdf
 
 REVIEW_NAME = "dossier-complet.pdf"
+# Most mail services and court portals refuse an attachment above 20 to 32 Mo; the copy aims at the larger.
+MAIL_LIMIT_BYTES = 32 * 1000 * 1000
+
+
+def too_heavy_to_mail(size: int) -> str | None:
+    """What the user is told when the review copy, `size` bytes, is too heavy to be sent by email; None if it
+    is not. The filed pièces are each checked against Télérecours' own limit when they are built."""
+    if size <= MAIL_LIMIT_BYTES:
+        return None
+    weight = f"{math.ceil(size / 100_000) / 10:.1f}".replace(".", ",")  # rounded up: never « 32,0 » when above
+    return (
+        f"La copie de travail pèse {weight} Mo : au-delà de 32 Mo, la plupart des messageries la refusent ; "
+        "transmettez-la par un service de transfert de fichiers (les pièces restent chacune sous la limite "
+        "de Télérecours)."
+    )
 
 
 @dataclass(frozen=True)

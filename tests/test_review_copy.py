@@ -3,6 +3,7 @@
 import pytest
 from pypdf import PdfReader
 
+from dossier_builder.review import MAIL_LIMIT_BYTES, too_heavy_to_mail
 from dossier_builder.verify import verify_bundle
 from tests.dossier_helpers import build_sample, outline_titles
 
@@ -52,3 +53,13 @@ def test_review_copy_keeps_each_pieces_bookmarks(built):
     inner = {title for depth, title, _ in outline_titles(PdfReader(first_capture.path)) if depth > 0}
     assert inner  # the attempts of the week, beneath the pièce's title …
     assert inner <= {title for _, title, _ in outline_titles(PdfReader(result.review))}  # … kept in the review copy
+
+
+def test_a_review_copy_too_heavy_to_mail_is_said_in_one_french_sentence():
+    assert too_heavy_to_mail(MAIL_LIMIT_BYTES) is None
+    assert too_heavy_to_mail(MAIL_LIMIT_BYTES + 1) == (
+        "La copie de travail pèse 32,1 Mo : au-delà de 32 Mo, la plupart des messageries la refusent ; "
+        "transmettez-la par un service de transfert de fichiers (les pièces restent chacune sous la limite "
+        "de Télérecours)."
+    )
+    assert too_heavy_to_mail(34_021_835).startswith("La copie de travail pèse 34,1 Mo")
