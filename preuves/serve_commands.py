@@ -78,8 +78,7 @@ def serve(
                 server.close()
                 with closing(web.extensions["preuves"]):
                     if watcher is not None:
-                        err.print("Arrêt de la surveillance : fin de la tentative en cours…")
-                        watcher.stop()
+                        _finish_watching(watcher)
         err.print("Tableau de bord arrêté.")
 
 
@@ -90,6 +89,19 @@ def _start_watcher(runner: PlanRunner) -> Watcher:
     watcher = Watcher(runner, threading.Event())
     err.print(f"Surveillance des plans dans ce processus ({len(runner.pending())} tentative(s) prévue(s)).")
     return watcher
+
+
+def _finish_watching(watcher: Watcher) -> None:
+    """Let the attempt in progress finish and be recorded: as in `preuves watch`, another Ctrl-C or
+    SIGTERM meanwhile only says so again (it used to end the process under the attempt)."""
+
+    def say_stopping(_signum: int, _frame: object) -> None:
+        err.print("Arrêt de la surveillance : fin de la tentative en cours…")
+
+    signal.signal(signal.SIGTERM, say_stopping)
+    signal.signal(signal.SIGINT, say_stopping)
+    say_stopping(signal.SIGTERM, None)
+    watcher.stop()
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
