@@ -10,6 +10,7 @@ runner of that workspace in this process.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC
@@ -25,10 +26,10 @@ from evidence.errors import PreuvesError
 from evidence.locks import exclusive
 from evidence.workspace import Workspace
 
-# The runner and scheduler of each workspace served by this process, by workspace folder.
+# The runner of each workspace served by this process, by workspace folder.
 _RUNNERS: dict[str, PlanRunner] = {}
-_SCHEDULERS: dict[str, BackgroundScheduler] = {}
 JOB_PREFIX = "planned-"
+_LOG = logging.getLogger(__name__)
 
 
 def run_planned_job(home: str, planned_id: int) -> None:
@@ -75,14 +76,12 @@ def anchor_job(home: str) -> None:
         daily_anchor(runner.workspace, runner.report)
 
 
-def sync_job(home: str) -> None:
-    """Each pass: take over the attempts of dead watchers, schedule what falls due before the next,
+def sync(runner: PlanRunner, scheduler: BackgroundScheduler) -> None:
+    """One pass: take over the attempts of dead watchers, schedule what falls due before the next,
     record the accompanied attempts nobody started in their window."""
-    runner = _RUNNERS.get(home)
-    if runner is not None:
-        runner.free_dead_claims()
-        _schedule_pending(runner, _SCHEDULERS[home])
-        runner.expire_windows()
+    runner.free_dead_claims()
+    _schedule_pending(runner, scheduler)
+    runner.expire_windows()
 
 
 def _schedule_pending(runner: PlanRunner, scheduler: BackgroundScheduler) -> None:
@@ -108,7 +107,13 @@ def _schedule_pending(runner: PlanRunner, scheduler: BackgroundScheduler) -> Non
 
 
 def serve(runner: PlanRunner, stop: threading.Event) -> None:
-    """Run until `stop` is set, then let the attempts in progress finish."""
+    """Run until `stop` is set, then let the attempts in progress finish.
+
+    The passes run in this thread, not as a scheduler job: the scheduler's shutdown holds its job
+    store's lock while it waits for the jobs in progress, and a pass run as a job that was about to
+    read or add jobs then waited for that lock forever, so the process never exited (SIGTERM to
+    `preuves serve` or `preuves watch` during a pass, `tests/test_stop_signals.py`).
+    """
     home = str(runner.workspace.home)
     grace_s = int(runner.settings.grace.total_seconds())
     scheduler = BackgroundScheduler(
@@ -127,23 +132,22 @@ def serve(runner: PlanRunner, stop: threading.Event) -> None:
                 int(event.job_id.removeprefix(JOB_PREFIX)), "missed", "heure prévue dépassée", only_from=("planned",)
             )
 
-    _RUNNERS[home], _SCHEDULERS[home] = runner, scheduler
+    _RUNNERS[home] = runner
     runner.reconcile()
     scheduler.add_listener(on_missed, EVENT_JOB_MISSED)
     scheduler.start()
     try:
         _schedule_pending(runner, scheduler)
         scheduler.add_job(
-            sync_job, "interval", seconds=runner.settings.poll.total_seconds(), args=[home], id="sync-plans",
-            replace_existing=True,
-        )
-        scheduler.add_job(
             anchor_job, "cron", hour=23, minute=50, args=[home], id="daily-anchor",
             executor="anchors", replace_existing=True,
         )
-        stop.wait()
+        while not stop.wait(runner.settings.poll.total_seconds()):
+            try:
+                sync(runner, scheduler)
+            except Exception:  # as APScheduler did when the pass was a job: logged, the next pass tries again
+                _LOG.exception("pass over the plans failed")
     finally:
         runner.stopping.set()
         scheduler.shutdown(wait=True)
         _RUNNERS.pop(home, None)
-        _SCHEDULERS.pop(home, None)

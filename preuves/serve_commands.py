@@ -6,7 +6,8 @@ import logging
 import signal
 import sys
 import threading
-from dataclasses import dataclass, replace
+from contextlib import closing
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -21,6 +22,7 @@ from preuves.context import workspace_of
 
 if TYPE_CHECKING:
     from capture.watch import PlanRunner
+    from preuves.watcher import Watcher
 
 
 app = typer.Typer(help="Comptes du tableau de bord web (une organisation par compte).")
@@ -66,43 +68,42 @@ def serve(
             mode = "avec comptes (connexion obligatoire)" if accounts else "local, sans comptes"
             err.print(f"Tableau de bord {mode} : {url}/  (Ctrl-C pour arrêter)")
             signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops it as Ctrl-C does
-            watcher = None if no_watch else _start_watcher(
-                PlanRunner(
-                    workspace, browser, capture_settings,
-                    replace(watch_settings, dashboard_url=watch_settings.dashboard_url or url), report=err.print,
-                )
-            )
+            watcher = None
             try:
+                if not no_watch:
+                    watcher = _start_watcher(PlanRunner(
+                        workspace, browser, capture_settings,
+                        replace(watch_settings, dashboard_url=watch_settings.dashboard_url or url), report=err.print,
+                    ))
                 server.run()  # returns on Ctrl-C (waitress catches KeyboardInterrupt itself)
             finally:
                 server.close()
-                if watcher is not None:
-                    err.print("Arrêt de la surveillance : fin de la tentative en cours…")
-                    watcher.stop()
-                web.extensions["preuves"].close()
+                with closing(web.extensions["preuves"]):
+                    if watcher is not None:
+                        _finish_watching(watcher)
         err.print("Tableau de bord arrêté.")
 
 
-@dataclass(frozen=True)
-class _Watcher:
+def _start_watcher(runner: PlanRunner) -> Watcher:
     """The plans followed in this process, beside the dashboard (the same work as `preuves watch`)."""
+    from preuves.watcher import Watcher
 
-    thread: threading.Thread
-    stopping: threading.Event
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join()
-
-
-def _start_watcher(runner: PlanRunner) -> _Watcher:
-    from capture.scheduler import serve as watch_plans
-
-    stopping = threading.Event()
-    thread = threading.Thread(target=watch_plans, args=(runner, stopping), name="preuves-watch", daemon=True)
-    thread.start()
+    watcher = Watcher(runner, threading.Event())
     err.print(f"Surveillance des plans dans ce processus ({len(runner.pending())} tentative(s) prévue(s)).")
-    return _Watcher(thread, stopping)
+    return watcher
+
+
+def _finish_watching(watcher: Watcher) -> None:
+    """Let the attempt in progress finish and be recorded: as in `preuves watch`, another Ctrl-C or
+    SIGTERM meanwhile only says so again (it used to end the process under the attempt)."""
+
+    def say_stopping(_signum: int, _frame: object) -> None:
+        err.print("Arrêt de la surveillance : fin de la tentative en cours…")
+
+    signal.signal(signal.SIGTERM, say_stopping)
+    signal.signal(signal.SIGINT, say_stopping)
+    say_stopping(signal.SIGTERM, None)
+    watcher.stop()
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

@@ -104,8 +104,9 @@ def watch(
 
     Ctrl-C pour arrêter proprement."""
     from capture.chromium import BrowserService
-    from capture.scheduler import daily_anchor, serve
+    from capture.scheduler import daily_anchor
     from capture.watch import PlanRunner, WatchSettings
+    from preuves.watcher import Watcher
 
     with workspace_of(ctx) as workspace:
         capture_settings = CaptureSettings.from_config(workspace.section("capture"))
@@ -127,12 +128,12 @@ def watch(
 
             def request_stop(signum: int, _frame: Any) -> None:
                 err.print("Arrêt demandé : fin de la tentative en cours…")
-                stop.set()
+                stop.set()  # the main thread is never inside `stop`'s own lock: it waits in join()
 
             signal.signal(signal.SIGTERM, request_stop)
             signal.signal(signal.SIGINT, request_stop)
             err.print(f"Surveillance en cours ({len(runner.pending())} tentative(s) prévue(s)). Ctrl-C pour arrêter.")
-            serve(runner, stop)
+            Watcher(runner, stop).wait()
             err.print("Surveillance arrêtée.")
 
 
