@@ -88,7 +88,7 @@ def _start_watcher(runner: PlanRunner) -> Watcher:
     """The plans followed in this process, beside the dashboard (the same work as `preuves watch`)."""
     from preuves.watcher import Watcher
 
-    watcher = Watcher(runner, threading.Event())
+    watcher = Watcher(runner, threading.Event(), say_failure=True)
     err.print(f"Surveillance des plans dans ce processus ({len(runner.pending())} tentative(s) prévue(s)).")
     return watcher
 

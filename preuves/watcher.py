@@ -16,10 +16,15 @@ if TYPE_CHECKING:
 
 
 class Watcher:
-    """`capture.scheduler.serve` in a daemon thread; its failure is raised again by `wait`."""
+    """`capture.scheduler.serve` in a daemon thread; its failure is raised again by `wait`.
 
-    def __init__(self, runner: PlanRunner, stopping: threading.Event) -> None:
+    With `say_failure`, a failure is also said as soon as it happens: the dashboard's main thread serves on
+    and would tell it only when stopped, while `preuves watch`'s, waiting, tells it at once.
+    """
+
+    def __init__(self, runner: PlanRunner, stopping: threading.Event, *, say_failure: bool = False) -> None:
         self.stopping = stopping
+        self._say_failure = say_failure
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(runner,), name="preuves-watch", daemon=True)
         self._thread.start()
@@ -29,9 +34,10 @@ class Watcher:
 
         try:
             serve(runner, self.stopping)
-        except BaseException as exc:  # said now (a dashboard may run for weeks), raised again by wait()
+        except BaseException as exc:
             self._failure = exc
-            runner.report(f"Surveillance des plans arrêtée : {exc}")
+            if self._say_failure:
+                runner.report(f"Surveillance des plans arrêtée : {exc}")
 
     def wait(self) -> None:
         """Until the watcher has stopped and the attempts in progress have finished."""
