@@ -2,10 +2,12 @@
 
 The walk performs only the declared steps (see `steps.py`). Requests to booking-completion paths
 are aborted at the network layer and end the attempt; requests to other hosts than the booking
-site are aborted too (no tracker, no third party learns of the attempt). Dialogs are dismissed
-(« leave this page? » is accepted) and their messages kept (a site may say « no slot » only in an
-alert()), downloads refused, popups closed. Whatever happens — a hang, a crash, a blocked request —
-the page as it stands is still recorded, and the failure is said in `error`.
+site are aborted too (no tracker, no third party learns of the attempt). A server's redirect is
+judged the same way, hop by hop (`redirect_guard.py`); a refused redirect of the page itself ends
+the attempt. Dialogs are dismissed (« leave this page? » is accepted) and their messages kept (a
+site may say « no slot » only in an alert()), downloads refused, popups closed. Whatever happens —
+a hang, a crash, a blocked request — the page as it stands is still recorded, and the failure is
+said in `error`.
 
 Besides the page, the walk notes what only the live page can tell: the server's `Date` header with
 our clock's reading when it arrived, the label of the counter chosen (and a screenshot of that step),
@@ -30,6 +32,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from capture.net_errors import french_net_error
 from capture.platforms import Platform
+from capture.redirect_guard import RedirectHop, guard_redirects
 from capture.rules import Decisive
 from capture.steps import ELEMENT_TYPES, Action, Step
 from evidence.clock import Clock
@@ -107,6 +110,8 @@ class Observation:
     blocked_requests: tuple[str, ...]
     offsite_requests: tuple[str, ...]
     error: str | None
+    # Redirect hops the guard refused (their target is also in `blocked_requests` or `offsite_requests`).
+    refused_redirects: tuple[RedirectHop, ...] = ()
     earlier_pages: tuple[PageSnapshot, ...] = ()
     # The URL of the last document received, when the address shown differs (a script rewrote it
     # with the history API, or the browser shows its own error page).
@@ -133,6 +138,7 @@ class _Network:
     allow_captcha: bool
     blocked: list[str] = field(default_factory=list)
     offsite: list[str] = field(default_factory=list)
+    redirects: list[RedirectHop] = field(default_factory=list)
     status: int | None = None
     server_date: str | None = None
     server_date_received_at: datetime | None = None
@@ -157,8 +163,33 @@ class _Network:
         sources = (rf"^(?!https?://{hosts}(?::\d+)?/)", *(p.pattern for p in self.platform.blocked_paths))
         return re.compile("|".join(f"(?:{source})" for source in sources), re.IGNORECASE)
 
-    def blocked_message(self) -> str:
-        return f"requête de réservation bloquée : {self.blocked[0]}"
+    def refuses(self, url: str) -> bool:
+        """Whether the guard stops a request to `url`, noting it with the completion or the off-site ones."""
+        if url.startswith(("data:", "blob:")):
+            return False
+        if self.is_completion(url):
+            self.blocked.append(url)
+        elif not self.allowed_host((urlsplit(url).hostname or "").lower()):
+            self.offsite.append(url)
+        else:
+            return False
+        return True
+
+    def refuses_redirect(self, hop: RedirectHop) -> bool:
+        if not self.refuses(hop.to_url):
+            return False
+        self.redirects.append(hop)
+        return True
+
+    def stop_reason(self) -> str | None:
+        """Why the walk must end now: a completion request was attempted, or the page itself was redirected
+        where the guard refuses to go."""
+        if self.blocked:
+            return f"requête de réservation bloquée : {self.blocked[0]}"
+        refused = next((hop for hop in self.redirects if hop.main_document), None)
+        if refused is not None:
+            return f"redirection vers un autre site refusée : {refused.to_url} (demandée par {refused.from_url})"
+        return None
 
     def is_completion(self, url: str) -> bool:
         if not self.platform.is_blocked(url):
@@ -201,12 +232,12 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
             error = f"délai dépassé : la page n'a pas répondu en {round(budget)} s"
         except _AttemptEnded as stop:
             error = str(stop)
-        except PlaywrightError as exc:
-            error = french_net_error(_first_line(exc))
+        except PlaywrightError as exc:  # the guard's own refusal, if any, is the cause
+            error = network.stop_reason() or french_net_error(_first_line(exc))
         recorded = await _record_page(page, deadline)
         located, box = await _decisive_box(page, recorded, plan, network.status, deadline)
-        if network.blocked and error is None:
-            error = network.blocked_message()
+        if error is None:
+            error = network.stop_reason()
         if recorded.screenshot is None and error is None:
             if not page.is_closed():
                 error = "capture d'écran impossible dans le délai de la tentative"
@@ -235,6 +266,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         blocked_requests=tuple(network.blocked),
         offsite_requests=tuple(network.offsite),
         error=error,
+        refused_redirects=tuple(network.redirects),
         earlier_pages=tuple(earlier),
         document_url=network.document_url if network.document_url != recorded.url else None,
         server_date_received_at=network.server_date_received_at,
@@ -247,21 +279,14 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
 
 async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> Page:
     async def route(route_request) -> None:  # type: ignore[no-untyped-def]
-        url = route_request.request.url
-        host = (urlsplit(url).hostname or "").lower()
-        if url.startswith(("data:", "blob:")):
-            await route_request.continue_()
-        elif network.is_completion(url):
-            network.blocked.append(url)
-            await route_request.abort("blockedbyclient")
-        elif not network.allowed_host(host):
-            network.offsite.append(url)
+        if network.refuses(route_request.request.url):
             await route_request.abort("blockedbyclient")
         else:
             await route_request.continue_()
 
     await context.route(network.interception_pattern(), route)
     page = await context.new_page()
+    await guard_redirects(page, network.refuses_redirect)
 
     def on_response(response: Response) -> None:
         if response.request.is_navigation_request() and response.frame == page.main_frame:
@@ -289,8 +314,8 @@ async def _run_steps(
 ) -> None:
     timeout_ms = budget_s * 1000
     for step in steps:
-        if network.blocked:
-            raise _AttemptEnded(network.blocked_message())
+        if reason := network.stop_reason():
+            raise _AttemptEnded(reason)
         facts = None
         if step.action in ELEMENT_TYPES:
             applies, facts = await _element_facts(page, step)
@@ -312,8 +337,8 @@ async def _run_steps(
         elif step.choice:
             network.choice = await _choice_snapshot(page, facts["label"] if facts else None, timeout_ms)
         done.append(step.description)
-    if network.blocked:
-        raise _AttemptEnded(network.blocked_message())
+    if reason := network.stop_reason():
+        raise _AttemptEnded(reason)
 
 
 # What the checks before an action need of its element, read in one round trip to the page (without waiting
@@ -442,8 +467,8 @@ async def _wait_for_person(
     page.on("crash", lambda _: crashed.set())
     shown: PageSnapshot | None = None  # the page on screen, not yet kept
     while not (page.is_closed() or crashed.is_set()):
-        if network.blocked:
-            raise _AttemptEnded(network.blocked_message())
+        if reason := network.stop_reason():
+            raise _AttemptEnded(reason)
         try:
             await page.wait_for_load_state("load")
             url = page.url
