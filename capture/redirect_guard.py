@@ -8,7 +8,8 @@ each of the page's requests there, and refuses a hop before it leaves the browse
 BlockedByClient, as the guard aborts a first request): the host a redirect points to receives nothing.
 
 First requests are only let through here: `route` (capture/walk.py) judges them, for popups too. The cost is one
-round trip to Python for each request of the page (the site's own included), a few milliseconds an attempt.
+round trip to Python for each request of the page (the site's own included); the session itself costs nothing
+more, since the walk takes its MHTML through it instead of opening a session for that.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
+from playwright.async_api import CDPSession, Page
 
 
 @dataclass(frozen=True)
@@ -32,26 +33,31 @@ class RedirectHop:
     main_document: bool
 
 
-async def guard_redirects(page: Page, refuses: Callable[[RedirectHop], bool]) -> None:
-    """From now on, every redirect hop of `page` is given to `refuses` before it is sent; refused, it fails."""
+async def guard_redirects(page: Page, refuses: Callable[[RedirectHop], bool]) -> CDPSession:
+    """From now on, every redirect hop of `page` is given to `refuses` before it is sent; refused, it fails.
+    Returns the DevTools session, which the walk uses for its other DevTools calls (the MHTML)."""
     session = await page.context.new_cdp_session(page)
-    main_frame = (await session.send("Page.getFrameTree"))["frameTree"]["frame"]["id"]
     urls: dict[str, str] = {}  # request id → URL, to name where a redirect came from
+    main_frame: list[str] = []  # its id, read with the set-up (asked while a hop waits, it never answers)
 
     async def answer(event: dict[str, Any]) -> None:
         request_id, url = event["requestId"], event["request"]["url"]
         urls[request_id] = url
         origin = event.get("redirectedRequestId")
-        hop = None if origin is None else RedirectHop(
-            urls.pop(origin, ""), url, event.get("resourceType") == "Document" and event.get("frameId") == main_frame
-        )
         try:
-            if hop is not None and refuses(hop):
-                await session.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
-            else:
-                await session.send("Fetch.continueRequest", {"requestId": request_id})
+            if origin is not None:
+                document = event.get("resourceType") == "Document" and event.get("frameId") in main_frame
+                if refuses(RedirectHop(urls.pop(origin, ""), url, document)):
+                    await session.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
+                    return
+            await session.send("Fetch.continueRequest", {"requestId": request_id})
         except PlaywrightError:
             pass  # the page closed meanwhile: the request went with it
 
     session.on("Fetch.requestPaused", lambda event: asyncio.ensure_future(answer(event)))
-    await session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]})
+    frames, _ = await asyncio.gather(
+        session.send("Page.getFrameTree"),
+        session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]}),
+    )
+    main_frame.append(frames["frameTree"]["frame"]["id"])
+    return session

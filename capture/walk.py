@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Dialog, Frame, Page, Response
+from playwright.async_api import Browser, BrowserContext, CDPSession, Dialog, Frame, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -215,7 +215,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
             record_har_path=har_path,
             record_har_content="omit",
         )
-        page = await _prepare(context, network, clock)
+        page, devtools = await _prepare(context, network, clock)
         loop = asyncio.get_running_loop()
         reserve = min(RECORDING_RESERVE_S, plan.timeout_s / 3)
         deadline = loop.time() + plan.timeout_s
@@ -234,7 +234,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
             error = str(stop)
         except PlaywrightError as exc:  # the guard's own refusal, if any, is the cause
             error = network.stop_reason() or french_net_error(_first_line(exc))
-        recorded = await _record_page(page, deadline)
+        recorded = await _record_page(page, devtools, deadline)
         located, box = await _decisive_box(page, recorded, plan, network.status, deadline)
         if error is None:
             error = network.stop_reason()
@@ -277,7 +277,9 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
     )
 
 
-async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> Page:
+async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> tuple[Page, CDPSession]:
+    """The walk's page, every guard and listener in place, and its DevTools session."""
+
     async def route(route_request) -> None:  # type: ignore[no-untyped-def]
         if network.refuses(route_request.request.url):
             await route_request.abort("blockedbyclient")
@@ -286,7 +288,7 @@ async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> 
 
     await context.route(network.interception_pattern(), route)
     page = await context.new_page()
-    await guard_redirects(page, network.refuses_redirect)
+    devtools = await guard_redirects(page, network.refuses_redirect)
 
     def on_response(response: Response) -> None:
         if response.request.is_navigation_request() and response.frame == page.main_frame:
@@ -306,7 +308,7 @@ async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> 
     page.on("dialog", on_dialog)
     # Popups are refused: any page other than ours is closed at once.
     context.on("page", lambda other: asyncio.ensure_future(other.close()) if other != page else None)
-    return page
+    return page, devtools
 
 
 async def _run_steps(
@@ -502,7 +504,7 @@ class _Recording:
         return None not in (self.screenshot, self.html, self.mhtml)
 
 
-async def _record_page(page: Page, deadline: float) -> _Recording:
+async def _record_page(page: Page, devtools: CDPSession, deadline: float) -> _Recording:
     """Screenshot, DOM and MHTML of the page as it stands, all before the attempt's deadline.
 
     A page may replace itself while it is recorded (a script's redirect, the error page of a
@@ -521,11 +523,11 @@ async def _record_page(page: Page, deadline: float) -> _Recording:
     page.on("framenavigated", on_navigation)
     try:
         keep_back = SETTLE_RETRY_S if _seconds_left(deadline) > 2 * SETTLE_RETRY_S else 0
-        recording = await _record_document(page, deadline - keep_back)
+        recording = await _record_document(page, devtools, deadline - keep_back)
         unsettled = navigations or not recording.complete
         if unsettled and not page.is_closed() and _seconds_left(deadline) >= 1:
             await _before(page.wait_for_load_state("load"), deadline)
-            second = await _record_document(page, deadline)
+            second = await _record_document(page, devtools, deadline)
             if second.screenshot is not None or recording.screenshot is None:
                 recording = second
     finally:
@@ -533,19 +535,15 @@ async def _record_page(page: Page, deadline: float) -> _Recording:
     return recording
 
 
-async def _record_document(page: Page, deadline: float) -> _Recording:
+async def _record_document(page: Page, devtools: CDPSession, deadline: float) -> _Recording:
     url = page.url
     # Playwright's own timeout as well as ours: a screenshot left running in the browser would hold
     # up the next one (a page's screenshots are taken one at a time).
     timeout_ms = max(_seconds_left(deadline), 0.5) * 1000
     screenshot = await _before(page.screenshot(full_page=True, timeout=timeout_ms), deadline)
     html = await _before(page.content(), deadline)
-    mhtml = None
-    cdp = await _before(page.context.new_cdp_session(page), deadline)
-    if cdp is not None:
-        snapshot = await _before(cdp.send("Page.captureSnapshot", {"format": "mhtml"}), deadline)
-        mhtml = snapshot["data"].encode("utf-8") if snapshot else None
-        await _before(cdp.detach(), deadline)
+    snapshot = await _before(devtools.send("Page.captureSnapshot", {"format": "mhtml"}), deadline)
+    mhtml = snapshot["data"].encode("utf-8") if snapshot else None
     return _Recording(url, screenshot, html, mhtml)
 
 
