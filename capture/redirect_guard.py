@@ -9,7 +9,7 @@ BlockedByClient, as the guard aborts a first request): the host a redirect point
 
 First requests are only let through here: `route` (capture/walk.py) judges them, a popup's too; the
 hops of a popup or of a dedicated worker do not reach this session, which is the page's (probed). The cost is one
-round trip to Python for each request of the page (the site's own included), about 6 % of a one-GET attempt's CPU;
+round trip to Python for each request of the page (the site's own included), a few per cent of a one-GET attempt's CPU;
 the session itself costs nothing more, since the walk takes its MHTML through it instead of opening another.
 """
 
