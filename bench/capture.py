@@ -150,7 +150,7 @@ def instrument(watch: Stopwatch) -> None:
     watch.wrap(Locator, "evaluate", "safety_checks")
     watch.wrap(Locator, "evaluate_all", "safety_checks")  # the facts an action's checks need, in one call
     watch.wrap(Page, "screenshot", "screenshot")
-    watch.wrap(CDPSession, "send", "mhtml")  # the only CDP call of a walk is Page.captureSnapshot
+    time_devtools_calls(watch)
     watch.wrap(BrowserContext, "close", "context_close")  # writes the HAR for the tool
     watch.wrap(attempt_module, "check_interval", "politeness_query")
     watch.wrap(attempt_module, "next_attempt_no", "attempt_no_query")
@@ -160,6 +160,24 @@ def instrument(watch: Stopwatch) -> None:
     watch.wrap(attempt_module, "record_capture", "record")  # blobs + one transaction
     watch.wrap(records_module, "store_blobs", "store_blobs")
     watch.wrap(os, "fsync", "fsync")  # the blob store's file and directory fsyncs (SQLite's are in C)
+
+
+def time_devtools_calls(watch: Stopwatch) -> None:
+    """The walk's DevTools session serves the MHTML (Page.captureSnapshot) and the redirect guard (every other
+    call: each request of the page paused and continued, capture/redirect_guard.py). The guard's calls run
+    alongside the page's work: their seconds are time in flight, not added to the walk's parts."""
+    original = CDPSession.send
+
+    @functools.wraps(original)
+    async def timed(self: CDPSession, method: str, params: dict[str, Any] | None = None) -> Any:
+        start = time.perf_counter()
+        try:
+            return await original(self, method, params)
+        finally:
+            watch.add("mhtml" if method == "Page.captureSnapshot" else "redirect_guard_in_flight",
+                      time.perf_counter() - start)
+
+    setattr(CDPSession, "send", timed)
 
 
 # -- memory of the process tree ------------------------------------------------------------------------------

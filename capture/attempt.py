@@ -246,6 +246,10 @@ def _artefacts(
         "steps_done": list(observation.steps_done),
         "blocked_completion_requests": list(observation.blocked_requests),
         "blocked_offsite_requests": list(observation.offsite_requests),
+        "refused_redirects": [
+            {"from": hop.from_url, "to": hop.to_url, "page_itself": hop.main_document}
+            for hop in observation.refused_redirects
+        ],
         "error": observation.error,
         "document_url": observation.document_url,
         "demo_workspace": demo,

@@ -2,10 +2,12 @@
 
 The walk performs only the declared steps (see `steps.py`). Requests to booking-completion paths
 are aborted at the network layer and end the attempt; requests to other hosts than the booking
-site are aborted too (no tracker, no third party learns of the attempt). Dialogs are dismissed
-(« leave this page? » is accepted) and their messages kept (a site may say « no slot » only in an
-alert()), downloads refused, popups closed. Whatever happens — a hang, a crash, a blocked request —
-the page as it stands is still recorded, and the failure is said in `error`.
+site are aborted too (no tracker, no third party learns of the attempt). A server's redirect is
+judged the same way, hop by hop (`redirect_guard.py`); a refused redirect of the page itself ends
+the attempt. Dialogs are dismissed (« leave this page? » is accepted) and their messages kept (a
+site may say « no slot » only in an alert()), downloads refused, popups closed. Whatever happens —
+a hang, a crash, a blocked request — the page as it stands is still recorded, and the failure is
+said in `error`.
 
 Besides the page, the walk notes what only the live page can tell: the server's `Date` header with
 our clock's reading when it arrived, the label of the counter chosen (and a screenshot of that step),
@@ -24,12 +26,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Dialog, Frame, Page, Response
+from playwright.async_api import Browser, BrowserContext, CDPSession, Dialog, Frame, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from capture.net_errors import french_net_error
 from capture.platforms import Platform
+from capture.redirect_guard import RedirectHop, guard_redirects
 from capture.rules import Decisive
 from capture.steps import ELEMENT_TYPES, Action, Step
 from evidence.clock import Clock
@@ -107,6 +110,8 @@ class Observation:
     blocked_requests: tuple[str, ...]
     offsite_requests: tuple[str, ...]
     error: str | None
+    # Redirect hops the guard refused (their target is also in `blocked_requests` or `offsite_requests`).
+    refused_redirects: tuple[RedirectHop, ...] = ()
     earlier_pages: tuple[PageSnapshot, ...] = ()
     # The URL of the last document received, when the address shown differs (a script rewrote it
     # with the history API, or the browser shows its own error page).
@@ -133,6 +138,7 @@ class _Network:
     allow_captcha: bool
     blocked: list[str] = field(default_factory=list)
     offsite: list[str] = field(default_factory=list)
+    redirects: list[RedirectHop] = field(default_factory=list)
     status: int | None = None
     server_date: str | None = None
     server_date_received_at: datetime | None = None
@@ -157,8 +163,33 @@ class _Network:
         sources = (rf"^(?!https?://{hosts}(?::\d+)?/)", *(p.pattern for p in self.platform.blocked_paths))
         return re.compile("|".join(f"(?:{source})" for source in sources), re.IGNORECASE)
 
-    def blocked_message(self) -> str:
-        return f"requête de réservation bloquée : {self.blocked[0]}"
+    def refuses(self, url: str) -> bool:
+        """Whether the guard stops a request to `url`, noting it with the completion or the off-site ones."""
+        if url.startswith(("data:", "blob:")):
+            return False
+        if self.is_completion(url):
+            self.blocked.append(url)
+        elif not self.allowed_host((urlsplit(url).hostname or "").lower()):
+            self.offsite.append(url)
+        else:
+            return False
+        return True
+
+    def refuses_redirect(self, hop: RedirectHop) -> bool:
+        if not self.refuses(hop.to_url):
+            return False
+        self.redirects.append(hop)
+        return True
+
+    def stop_reason(self) -> str | None:
+        """Why the walk must end now: a completion request was attempted, or the page itself was redirected
+        where the guard refuses to go."""
+        if self.blocked:
+            return f"requête de réservation bloquée : {self.blocked[0]}"
+        refused = next((hop for hop in self.redirects if hop.main_document), None)
+        if refused is not None:
+            return f"redirection vers un autre site refusée : {refused.to_url} (demandée par {refused.from_url})"
+        return None
 
     def is_completion(self, url: str) -> bool:
         if not self.platform.is_blocked(url):
@@ -184,7 +215,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
             record_har_path=har_path,
             record_har_content="omit",
         )
-        page = await _prepare(context, network, clock)
+        page, devtools = await _prepare(context, network, clock)
         loop = asyncio.get_running_loop()
         reserve = min(RECORDING_RESERVE_S, plan.timeout_s / 3)
         deadline = loop.time() + plan.timeout_s
@@ -201,12 +232,12 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
             error = f"délai dépassé : la page n'a pas répondu en {round(budget)} s"
         except _AttemptEnded as stop:
             error = str(stop)
-        except PlaywrightError as exc:
-            error = french_net_error(_first_line(exc))
-        recorded = await _record_page(page, deadline)
+        except PlaywrightError as exc:  # the guard's own refusal, if any, is the cause
+            error = network.stop_reason() or french_net_error(_first_line(exc))
+        recorded = await _record_page(page, devtools, deadline)
         located, box = await _decisive_box(page, recorded, plan, network.status, deadline)
-        if network.blocked and error is None:
-            error = network.blocked_message()
+        if error is None:
+            error = network.stop_reason()
         if recorded.screenshot is None and error is None:
             if not page.is_closed():
                 error = "capture d'écran impossible dans le délai de la tentative"
@@ -235,6 +266,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         blocked_requests=tuple(network.blocked),
         offsite_requests=tuple(network.offsite),
         error=error,
+        refused_redirects=tuple(network.redirects),
         earlier_pages=tuple(earlier),
         document_url=network.document_url if network.document_url != recorded.url else None,
         server_date_received_at=network.server_date_received_at,
@@ -245,23 +277,18 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
     )
 
 
-async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> Page:
+async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> tuple[Page, CDPSession]:
+    """The walk's page, every guard and listener in place, and its DevTools session."""
+
     async def route(route_request) -> None:  # type: ignore[no-untyped-def]
-        url = route_request.request.url
-        host = (urlsplit(url).hostname or "").lower()
-        if url.startswith(("data:", "blob:")):
-            await route_request.continue_()
-        elif network.is_completion(url):
-            network.blocked.append(url)
-            await route_request.abort("blockedbyclient")
-        elif not network.allowed_host(host):
-            network.offsite.append(url)
+        if network.refuses(route_request.request.url):
             await route_request.abort("blockedbyclient")
         else:
             await route_request.continue_()
 
     await context.route(network.interception_pattern(), route)
     page = await context.new_page()
+    devtools = await guard_redirects(page, network.refuses_redirect)
 
     def on_response(response: Response) -> None:
         if response.request.is_navigation_request() and response.frame == page.main_frame:
@@ -281,7 +308,7 @@ async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> 
     page.on("dialog", on_dialog)
     # Popups are refused: any page other than ours is closed at once.
     context.on("page", lambda other: asyncio.ensure_future(other.close()) if other != page else None)
-    return page
+    return page, devtools
 
 
 async def _run_steps(
@@ -289,8 +316,8 @@ async def _run_steps(
 ) -> None:
     timeout_ms = budget_s * 1000
     for step in steps:
-        if network.blocked:
-            raise _AttemptEnded(network.blocked_message())
+        if reason := network.stop_reason():
+            raise _AttemptEnded(reason)
         facts = None
         if step.action in ELEMENT_TYPES:
             applies, facts = await _element_facts(page, step)
@@ -312,8 +339,8 @@ async def _run_steps(
         elif step.choice:
             network.choice = await _choice_snapshot(page, facts["label"] if facts else None, timeout_ms)
         done.append(step.description)
-    if network.blocked:
-        raise _AttemptEnded(network.blocked_message())
+    if reason := network.stop_reason():
+        raise _AttemptEnded(reason)
 
 
 # What the checks before an action need of its element, read in one round trip to the page (without waiting
@@ -442,8 +469,8 @@ async def _wait_for_person(
     page.on("crash", lambda _: crashed.set())
     shown: PageSnapshot | None = None  # the page on screen, not yet kept
     while not (page.is_closed() or crashed.is_set()):
-        if network.blocked:
-            raise _AttemptEnded(network.blocked_message())
+        if reason := network.stop_reason():
+            raise _AttemptEnded(reason)
         try:
             await page.wait_for_load_state("load")
             url = page.url
@@ -477,7 +504,7 @@ class _Recording:
         return None not in (self.screenshot, self.html, self.mhtml)
 
 
-async def _record_page(page: Page, deadline: float) -> _Recording:
+async def _record_page(page: Page, devtools: CDPSession, deadline: float) -> _Recording:
     """Screenshot, DOM and MHTML of the page as it stands, all before the attempt's deadline.
 
     A page may replace itself while it is recorded (a script's redirect, the error page of a
@@ -496,11 +523,11 @@ async def _record_page(page: Page, deadline: float) -> _Recording:
     page.on("framenavigated", on_navigation)
     try:
         keep_back = SETTLE_RETRY_S if _seconds_left(deadline) > 2 * SETTLE_RETRY_S else 0
-        recording = await _record_document(page, deadline - keep_back)
+        recording = await _record_document(page, devtools, deadline - keep_back)
         unsettled = navigations or not recording.complete
         if unsettled and not page.is_closed() and _seconds_left(deadline) >= 1:
             await _before(page.wait_for_load_state("load"), deadline)
-            second = await _record_document(page, deadline)
+            second = await _record_document(page, devtools, deadline)
             if second.screenshot is not None or recording.screenshot is None:
                 recording = second
     finally:
@@ -508,19 +535,15 @@ async def _record_page(page: Page, deadline: float) -> _Recording:
     return recording
 
 
-async def _record_document(page: Page, deadline: float) -> _Recording:
+async def _record_document(page: Page, devtools: CDPSession, deadline: float) -> _Recording:
     url = page.url
     # Playwright's own timeout as well as ours: a screenshot left running in the browser would hold
     # up the next one (a page's screenshots are taken one at a time).
     timeout_ms = max(_seconds_left(deadline), 0.5) * 1000
     screenshot = await _before(page.screenshot(full_page=True, timeout=timeout_ms), deadline)
     html = await _before(page.content(), deadline)
-    mhtml = None
-    cdp = await _before(page.context.new_cdp_session(page), deadline)
-    if cdp is not None:
-        snapshot = await _before(cdp.send("Page.captureSnapshot", {"format": "mhtml"}), deadline)
-        mhtml = snapshot["data"].encode("utf-8") if snapshot else None
-        await _before(cdp.detach(), deadline)
+    snapshot = await _before(devtools.send("Page.captureSnapshot", {"format": "mhtml"}), deadline)
+    mhtml = snapshot["data"].encode("utf-8") if snapshot else None
     return _Recording(url, screenshot, html, mhtml)
 
 
