@@ -40,9 +40,6 @@ async def guard_redirects(page: Page, refuses: Callable[[RedirectHop], bool]) ->
     session = await page.context.new_cdp_session(page)
     urls: dict[str, str] = {}  # request id → URL, to name where a redirect came from
     main_frame: list[str] = []  # its id, read with the set-up (asked while a hop waits, it never answers)
-    # The event loop keeps only weak references to tasks: one collected before it answered would leave its
-    # request paused until the attempt's limit.
-    answering: set[asyncio.Task[None]] = set()
 
     async def answer(event: dict[str, Any]) -> None:
         request_id, url = event["requestId"], event["request"]["url"]
@@ -58,12 +55,9 @@ async def guard_redirects(page: Page, refuses: Callable[[RedirectHop], bool]) ->
         except PlaywrightError:
             pass  # the page closed meanwhile: the request went with it
 
-    def on_paused(event: dict[str, Any]) -> None:
-        task = asyncio.ensure_future(answer(event))
-        answering.add(task)
-        task.add_done_callback(answering.discard)
-
-    session.on("Fetch.requestPaused", on_paused)
+    # A coroutine handler: Playwright runs it and holds it until it ends (a task started here and held by
+    # nobody could be collected before it answered, leaving its request paused until the attempt's limit).
+    session.on("Fetch.requestPaused", answer)
     frames, _ = await asyncio.gather(
         session.send("Page.getFrameTree"),
         session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]}),

@@ -297,17 +297,19 @@ async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> 
             network.server_date_received_at = clock.now()
             network.document_url = response.url
 
-    def on_dialog(dialog: Dialog) -> None:
+    # The handlers below return what they start: Playwright then runs it and holds it until it ends (a task
+    # held by nobody may be collected before it ends).
+    def on_dialog(dialog: Dialog) -> Awaitable[None]:
         if dialog.type != "beforeunload" and len(network.dialogs) < MAX_DIALOGS_KEPT:
             network.dialogs.append(DialogSeen(dialog.type, dialog.message, clock.now(), page.url))
         # Dismissed (never confirm, never type into a prompt), except « leave this page? »: leaving
         # is what the walk's own click asked for, and staying would silently end the walk there.
-        asyncio.ensure_future(dialog.accept() if dialog.type == "beforeunload" else dialog.dismiss())
+        return dialog.accept() if dialog.type == "beforeunload" else dialog.dismiss()
 
     page.on("response", on_response)
     page.on("dialog", on_dialog)
     # Popups are refused: any page other than ours is closed at once.
-    context.on("page", lambda other: asyncio.ensure_future(other.close()) if other != page else None)
+    context.on("page", lambda other: other.close() if other != page else None)
     return page, devtools
 
 
