@@ -91,9 +91,9 @@ def test_rdvpref_stops_at_the_captcha(workspace, site, browser, fast_settings):
 
 
 def test_hanging_page_is_an_error_within_the_limit_and_next_attempt_works(
-    workspace, site, browser, classic
+    workspace, site, browser, classic, fast_settings
 ):
-    settings = CaptureSettings(min_interval=timedelta(0), attempt_timeout_s=10)
+    settings = CaptureSettings(min_interval=timedelta(0), attempt_timeout_s=6)  # a normal walk takes about 2 s
     site.mode = "hang"
     started = time.monotonic()
     outcome = attempt(workspace, classic, browser, settings)
@@ -102,7 +102,7 @@ def test_hanging_page_is_an_error_within_the_limit_and_next_attempt_works(
     assert outcome.capture.error.startswith("délai dépassé")
     assert elapsed < settings.attempt_timeout_s + 5
     site.mode = "noslot"
-    assert attempt(workspace, classic, browser, settings).classification.state is State.NOSLOT
+    assert attempt(workspace, classic, browser, fast_settings).classification.state is State.NOSLOT
 
 
 def test_browser_crash_is_survived(workspace, site, browser, fast_settings, classic):

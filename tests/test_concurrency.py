@@ -19,13 +19,18 @@ from dossier_builder.build import build_dossier
 from evidence.models import Capture, PlannedAttempt
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
-from evidence.workspace import init_workspace
+from evidence.workspace import Workspace, init_workspace
 from simsite.server import SimulatedSite
 from tests.evidence_helpers import record_sample_captures, sample_png
 
 pytestmark = pytest.mark.browser
 
 SPACING_S = 3
+
+
+def _done(workspace: Workspace) -> int:
+    with workspace.reading() as session:
+        return session.scalar(select(func.count()).select_from(PlannedAttempt).where(PlannedAttempt.status == "done"))
 
 
 def _run_together(tmp_path: Path, seconds: int) -> None:
@@ -52,13 +57,14 @@ def _run_together(tmp_path: Path, seconds: int) -> None:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         )
         builds = verifications = 0
-        deadline = time.monotonic() + seconds + 5
-        while time.monotonic() < deadline:
+        # Builds and verifications go on until the watcher has done the last planned attempt (its time, then its
+        # own few seconds), at the latest by this deadline.
+        deadline = time.monotonic() + seconds + 10
+        while time.monotonic() < deadline and _done(workspace) < planned:
             build_dossier(workspace, "Cas 0", tmp_path / f"dossier-{builds}", workers=1)
             builds += 1
             assert verify_workspace(workspace).ok
             verifications += 1
-        time.sleep(5)  # the last planned attempts
         os.killpg(watcher.pid, signal.SIGTERM)
         _, err = watcher.communicate(timeout=120)
         assert watcher.returncode == 0, err

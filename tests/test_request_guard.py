@@ -54,24 +54,42 @@ def must_stop(network: _Network, url: str) -> bool:
     return network.is_completion(url) or not network.allowed_host((urlsplit(url).hostname or "").lower())
 
 
+def guard(platform: str, site_url: str) -> _Network:
+    return _Network(PLATFORMS[platform], urlsplit(site_url).hostname or "", allow_captcha=False)
+
+
+@pytest.fixture(scope="module")
+def matched_in_javascript(browser) -> dict[tuple[str, str], dict[str, bool]]:
+    """{(platform, site): {url: matched}}: every guard's pattern applied to every URL by Chromium's JavaScript,
+    all in one page (a page each cost the module about twenty seconds)."""
+    patterns = {(platform, site_url): guard(platform, site_url).interception_pattern()
+                for platform in PLATFORMS for site_url in SITES}
+
+    async def match_all(chromium):
+        context = await chromium.new_context()
+        try:
+            page = await context.new_page()
+            return await page.evaluate(
+                "([patterns, urls]) => patterns.map(([source, flags]) =>"
+                " urls.map(url => new RegExp(source, flags).test(url)))",
+                # re.IGNORECASE, the one flag a pattern carries
+                [[[pattern.pattern, "i" if pattern.flags & 2 else ""] for pattern in patterns.values()], list(URLS)],
+            )
+        finally:
+            await context.close()
+
+    matched = browser.run(match_all)
+    return {key: dict(zip(URLS, row, strict=True)) for key, row in zip(patterns, matched, strict=True)}
+
+
 @pytest.mark.parametrize("site_url", SITES)
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
-def test_every_request_the_guard_must_stop_is_given_to_it(browser, platform: str, site_url: str) -> None:
-    network = _Network(PLATFORMS[platform], urlsplit(site_url).hostname or "", allow_captcha=False)
+def test_every_request_the_guard_must_stop_is_given_to_it(
+    matched_in_javascript: dict[tuple[str, str], dict[str, bool]], platform: str, site_url: str
+) -> None:
+    network = guard(platform, site_url)
     pattern = network.interception_pattern()
-
-    async def matched_in_javascript(chromium):
-        context = await chromium.new_context()
-        page = await context.new_page()
-        flags = "i" if pattern.flags & 2 else ""  # re.IGNORECASE, the one flag it carries
-        matched = await page.evaluate(
-            "([source, flags, urls]) => urls.map(url => new RegExp(source, flags).test(url))",
-            [pattern.pattern, flags, list(URLS)],
-        )
-        await context.close()
-        return dict(zip(URLS, matched, strict=True))
-
-    in_javascript = browser.run(matched_in_javascript)
+    in_javascript = matched_in_javascript[platform, site_url]
     for url in URLS:
         if must_stop(network, url):
             assert in_javascript[url], url
