@@ -93,6 +93,7 @@ def test_sigterm_during_a_pass_over_the_plans_stops_the_process(workspace, tmp_p
         assert_stopped_cleanly(process, command, log)
 
 
+@pytest.mark.browser  # its serve process captures with Chromium on the real clock: not in the year-ahead run
 def test_serve_lets_the_attempt_in_progress_end_through_a_second_signal(workspace, tmp_path):
     """SIGTERM while `preuves serve`'s watcher is on the first page of a slow site, then Ctrl-C while
     the attempt goes on: it goes on to the booking module's last step and is recorded, exit 0. The
