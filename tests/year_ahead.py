@@ -49,9 +49,6 @@ def start(config: pytest.Config) -> None:
                 "-m", "not browser and not stress", "-k", "not postgresql",
             ],
             cwd=REPO, env={**os.environ, DAYS_AHEAD_ENV: "365"}, stdout=output, stderr=subprocess.STDOUT,
-            # Below the main run: its browser tests, whose limits are real time, get the cores first, and this
-            # run, with no browser and no time limit of that kind, takes what they leave.
-            preexec_fn=lambda: os.nice(10),
         )
     run = YearAheadRun(process, folder)
     config.stash[RUN] = run
