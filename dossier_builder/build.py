@@ -33,7 +33,7 @@ from dossier_builder.manifest import (
 from dossier_builder.piece_files import build_piece
 from dossier_builder.pieces import Piece
 from dossier_builder.render import PageFrame, render_html, write_pdf
-from dossier_builder.review import REVIEW_NAME, Embedded, PieceFile, build_review_copy
+from dossier_builder.review import REVIEW_NAME, Embedded, PieceFile, build_review_copy, too_heavy_to_mail
 from evidence.blobs import BlobStore
 from evidence.errors import BadInput, PreuvesError
 from evidence.workspace import Workspace
@@ -57,6 +57,8 @@ class DossierResult:
     inventory: Path
     review: Path
     review_pages: int
+    # What the user is told when the review copy is too heavy to be emailed (review.too_heavy_to_mail), or None.
+    review_warning: str | None
     manifest: Path
     sums: Path
 
@@ -261,6 +263,7 @@ def _write_bundle(
         inventory=inventory,
         review=review,
         review_pages=review_pages,
+        review_warning=too_heavy_to_mail(review.stat().st_size),
         manifest=manifest_path,
         sums=directory / SUMS_NAME,
     )

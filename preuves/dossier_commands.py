@@ -48,7 +48,6 @@ def dossier(
     répond (10 secondes au plus chacune) ; sinon le dossier est construit avec les horodatages déjà
     obtenus."""
     from dossier_builder.build import build_dossier, check_output_directory
-    from dossier_builder.review import too_heavy_to_mail
     from evidence.anchors import anchor_before_dossier
 
     first = parse_day(date_from, "--from") if date_from else None
@@ -68,9 +67,8 @@ def dossier(
         f"{len(result.pieces)} pièces, inventaire et copie de travail ({result.review_pages} pages) "
         f"écrits dans {result.directory}."
     )
-    heavy = too_heavy_to_mail(result.review.stat().st_size)
-    if heavy:
-        err.print(heavy)
+    if result.review_warning:
+        err.print(result.review_warning)
     for entry in result.pieces:
         out.print(entry.path.name)
 

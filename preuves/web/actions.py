@@ -18,7 +18,6 @@ from capture.attempt import AttemptOutcome, capture_target
 from capture.chromium import BrowserService, require_display
 from capture.states import State
 from dossier_builder.build import build_dossier
-from dossier_builder.review import too_heavy_to_mail
 from evidence.anchors import anchor_before_dossier
 from evidence.errors import BadInput
 from evidence.models import Target
@@ -136,7 +135,6 @@ def _dossier(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:
     folder = build_folder(web.exports, case_id, web.workspace.clock.now())
     try:
         result = build_dossier(web.workspace, str(case_id), folder, progress=progress)
-        heavy = too_heavy_to_mail(result.review.stat().st_size)
         progress("archive à télécharger", 0, 1)
         archive = Path(shutil.make_archive(str(folder), "zip", root_dir=folder.parent, base_dir=folder.name))
         archive.chmod(0o600)
@@ -147,7 +145,7 @@ def _dossier(web: WebState, case_id: int, progress: Progress) -> dict[str, Any]:
         "archive": f"{folder.name}.zip",
         "pieces": [piece.path.name for piece in result.pieces],
         "review_pages": result.review_pages,
-        "review_warning": heavy,
+        "review_warning": result.review_warning,
     }
 
 
