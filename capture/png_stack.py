@@ -74,7 +74,7 @@ def stackable(png: bytes) -> StackablePng | None:
     if its data can be reused as it is; None for any other PNG or bytes (to be decoded the usual way)."""
     try:
         return _read(png)
-    except (_Unstackable, png_chunks.NotPng, png_chunks.CutShort, png_chunks.BadChecksum, zlib.error):
+    except (_Unstackable, png_chunks.Unreadable, zlib.error):
         return None
 
 

@@ -16,15 +16,19 @@ from dataclasses import dataclass
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-class NotPng(ValueError):
+class Unreadable(ValueError):
+    """The bytes cannot be read as a PNG's chunks (one of the three below)."""
+
+
+class NotPng(Unreadable):
     """The bytes do not start as a PNG file does."""
 
 
-class CutShort(ValueError):
+class CutShort(Unreadable):
     """A chunk runs past the end of the file, or the file ends before its IEND chunk."""
 
 
-class BadChecksum(ValueError):
+class BadChecksum(Unreadable):
     """A chunk whose CRC does not match its bytes."""
 
     def __init__(self, kind: bytes) -> None:
