@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 class YearAheadRun:
     process: subprocess.Popen[bytes]
     folder: Path  # its temporary files and its output, removed at the end of the main run
+    started_on: date  # today (UTC) when it started: the suite may cross midnight before it is read
 
     @property
     def output(self) -> Path:
@@ -42,6 +44,7 @@ def start(config: pytest.Config) -> None:
     """Start the run a year ahead: every test that drives no browser, on SQLite (dates are computed in Python,
     the same on either database), the clock moved 365 days on by conftest.py."""
     folder = Path(tempfile.mkdtemp(prefix="preuves-un-an-plus-tard-"))
+    started_on = datetime.now(UTC).date()
     with (folder / "sortie.txt").open("wb") as output:
         process = subprocess.Popen(
             [
@@ -50,7 +53,7 @@ def start(config: pytest.Config) -> None:
             ],
             cwd=REPO, env={**os.environ, DAYS_AHEAD_ENV: "365"}, stdout=output, stderr=subprocess.STDOUT,
         )
-    run = YearAheadRun(process, folder)
+    run = YearAheadRun(process, folder, started_on)
     config.stash[RUN] = run
     config.add_cleanup(run.stop)
 
