@@ -20,7 +20,7 @@ from preuves.context import CaseArgument, JsonFlag, home_option, workspace_of
 from preuves.parsing import parse_day
 
 if TYPE_CHECKING:
-    from capture.watch import Due
+    from capture.watch import Due, PlanRunner
     from evidence.workspace import Workspace
 
 
@@ -103,6 +103,8 @@ def watch(
     """Suivre les plans de tous les dossiers actifs.
 
     Ctrl-C pour arrêter proprement."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from capture.chromium import BrowserService
     from capture.scheduler import daily_anchor
     from capture.watch import PlanRunner, WatchSettings
@@ -114,10 +116,13 @@ def watch(
         if once:
             with BrowserService(capture_settings.chromium_path) as browser:
                 runner = PlanRunner(workspace, browser, capture_settings, settings, report=err.print)
-                runner.reconcile()
-                done = runner.run_due()
-                upcoming = runner.next_due()
+                _stop_on_signals(runner.stopping)
+                with ThreadPoolExecutor(1, thread_name_prefix="preuves-watch-once") as pool:
+                    done, upcoming = pool.submit(_one_pass, runner).result()
             err.print(f"{done} tentative(s) faite(s).")
+            if runner.stopping.is_set():
+                err.print("Passage arrêté : les tentatives qui n'ont pas été faites restent au plan.")
+                return
             err.print(_next_due_line(workspace, upcoming))
             # A running watcher's daily anchor, for those who run passes from a timer instead.
             daily_anchor(workspace, err.print)
@@ -125,16 +130,30 @@ def watch(
         with BrowserService(capture_settings.chromium_path) as browser:
             runner = PlanRunner(workspace, browser, capture_settings, settings, report=err.print)
             stop = threading.Event()
-
-            def request_stop(signum: int, _frame: Any) -> None:
-                err.print("Arrêt demandé : fin de la tentative en cours…")
-                stop.set()  # the main thread is never inside `stop`'s own lock: it waits in join()
-
-            signal.signal(signal.SIGTERM, request_stop)
-            signal.signal(signal.SIGINT, request_stop)
+            _stop_on_signals(stop)
             err.print(f"Surveillance en cours ({len(runner.pending())} tentative(s) prévue(s)). Ctrl-C pour arrêter.")
             Watcher(runner, stop).wait()
             err.print("Surveillance arrêtée.")
+
+
+def _one_pass(runner: PlanRunner) -> tuple[int, Due | None]:
+    """`watch --once`'s work: what is due now, then the next attempt. Run outside the main thread, as the
+    watcher's passes are (preuves/watcher.py), so that a signal is heard at once."""
+    runner.reconcile()
+    return runner.run_due(), runner.next_due()
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM (a service manager, a timer's stop) and Ctrl-C let the attempt in progress end and be recorded,
+    then the command stops: no attempt is cut short, none is started after."""
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        err.print("Arrêt demandé : fin de la tentative en cours…")
+        # Safe in a handler: the main thread only waits for the thread doing the work, never holds `stop`'s lock.
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
 
 
 def _next_due_line(workspace: Workspace, due: Due | None) -> str:

@@ -1,5 +1,6 @@
 """SIGTERM and Ctrl-C stop `preuves serve` and `preuves watch` at the moments where they did not, or
-not cleanly: during a pass over the plans, and a second signal while the attempt in progress ends."""
+not cleanly: during a pass over the plans, a second signal while the attempt in progress ends, and
+`preuves watch --once`'s attempt in progress."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from evidence.models import Capture
+from evidence.models import Capture, PlannedAttempt
 from evidence.workspace_paths import CONFIG_NAME, DATABASE_NAME
 from tests.alert_helpers import free_port
 from tests.polling import wait_for
@@ -114,3 +115,39 @@ def test_serve_lets_the_attempt_in_progress_end_through_a_second_signal(workspac
     _assert_each_planned_attempt_done_once(workspace, 1)
     with workspace.reading() as session:
         assert session.scalar(select(Capture.state)) == "noslot"
+
+
+@pytest.mark.browser  # Chromium on the real clock: not in the year-ahead run
+def test_watch_once_ends_the_attempt_in_progress_and_starts_no_other(workspace, tmp_path):
+    """`preuves watch --once` as a timer runs it: SIGTERM (the timer's stop) during the first of two due
+    attempts. That one goes to the booking module's last step and is recorded; the second is not started and
+    stays planned for the next pass; exit 0. SIGTERM used to end the process under the attempt."""
+    log = tmp_path / "stderr.txt"
+    with _sites_on_own_hosts(2, page_delay_s=SLOW_PAGE_S) as sites:
+        _plan_one_attempt_per_site(workspace, sites, spacing_s=1, lead_s=1)  # a plan starts in the future
+        time.sleep(2.2)  # both are due when the pass starts
+        with log.open("w", encoding="utf-8") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "preuves", "--home", str(workspace.home), "watch", "--once"],
+                stderr=stderr, start_new_session=True,
+            )
+        try:
+            assert wait_for(lambda: _booking_requests(sites[0]), 60), log.read_text()
+            process.send_signal(signal.SIGTERM)
+            signalled = datetime.now(UTC)
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        text = log.read_text(encoding="utf-8")
+        assert process.returncode == 0 and "Traceback" not in text, text
+        assert "Arrêt demandé" in text and "1 tentative(s) faite(s)." in text, text
+        assert "Passage arrêté : les tentatives qui n'ont pas été faites restent au plan." in text
+        pages = _booking_requests(sites[0])
+        assert pages[-1].path == "/booking/create/4963/2" and pages[-1].time > signalled, pages
+        assert sites[1].requests == []
+    with workspace.reading() as session:
+        assert session.scalar(select(Capture.state)) == "noslot"
+        statuses = list(session.scalars(select(PlannedAttempt.status).order_by(PlannedAttempt.planned_at)))
+    assert statuses == ["done", "planned"]
