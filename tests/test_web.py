@@ -326,8 +326,14 @@ def test_preuves_serve_answers_and_stops_cleanly_on_sigterm(workspace):
     finally:
         server.kill()
         server.communicate()
-    assert f"Tableau de bord local, sans comptes : http://127.0.0.1:{port}/" in log
-    assert "Tableau de bord arrêté." in log
+    # Only the tool's own French lines: the libraries' progress notes (APScheduler's jobs, WeasyPrint's
+    # steps, in English) stay out of the person's terminal.
+    assert log.splitlines() == [
+        f"Tableau de bord local, sans comptes : http://127.0.0.1:{port}/  (Ctrl-C pour arrêter)",
+        "Surveillance des plans dans ce processus (0 tentative(s) prévue(s)).",
+        "Arrêt de la surveillance : fin de la tentative en cours…",
+        "Tableau de bord arrêté.",
+    ]
 
 
 def free_port() -> int:
