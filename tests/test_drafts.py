@@ -209,6 +209,24 @@ def test_annexes_are_the_screenshots_of_the_drafts_date(tmp_path):
     workspace.close()
 
 
+def test_a_letter_after_one_attempt_speaks_of_it_in_the_singular(tmp_path):
+    """The first letter may follow the first attempt: « relevé des 1 tentatives … du 20 octobre au 20 octobre »
+    and « Ces tentatives ont eu lieu » used to say otherwise."""
+    workspace, _ = init_workspace(tmp_path / "ws", demo=True)
+    workspace.use_clock(SimulatedClock(datetime(2026, 10, 21, 9, 0, tzinfo=UTC)))
+    case, _ = add_case(workspace, CASE, TargetSpec(URL, "ezbooking", "16161", "Val-d'Oise", "Renouvellement de titre de séjour"))
+    add_attempts(workspace, case.target_id, ATTEMPTS[:1], dated=True)
+    set_applicant(workspace, CASE, IDENTITY)
+    whole = text(render_draft(workspace, CASE, "demande-rdv").pdf)
+    assert "Le 20/10/2026 09:15:00 (UTC+02:00), ma tentative n'a pas permis d'obtenir de rendez-vous" in whole
+    assert ("Le relevé de cette tentative, avec son heure, figure en annexe 1 ; sa capture d'écran, datée, "
+            "en annexe 2.") in whole
+    assert ("Annexe 1 : relevé de la tentative infructueuse du 20 octobre 2026, avec l'empreinte SHA-256 de sa "
+            "capture d'écran datée.") in whole
+    assert "Ces tentatives" not in whole and "1 tentatives" not in whole and "chacune" not in whole
+    workspace.close()
+
+
 def test_real_workspace_drafts_carry_no_demo_mark(workspace, tmp_path):
     with time_machine.travel(TODAY, tick=False):
         make_case(workspace, tmp_path)
