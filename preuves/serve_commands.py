@@ -60,6 +60,8 @@ def serve(
             # Warnings and errors only: the libraries' progress notes (APScheduler's jobs, WeasyPrint's
             # steps of every PDF), in English, buried the tool's own lines in the person's terminal.
             logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+            # « Task queue depth is 1 »: requests waiting for a thread, as a case page's thumbnails make; no fault.
+            logging.getLogger("waitress.queue").setLevel(logging.ERROR)
             try:
                 server = make_server(web, host, port)
             except OSError as exc:
