@@ -179,6 +179,7 @@ def build_plan(
     closed: Mapping[date, str] | None = None,
     announced: datetime | None = None,
     hours: tuple[int, int] = DAY_HOURS,
+    taken: Collection[datetime] = (),
 ) -> list[PlannedTime]:
     """The attempt times from `first_day` for `weeks` weeks, working days only, sorted.
 
@@ -187,6 +188,8 @@ def build_plan(
     too. `announced`, a publication time the platform gave, gets an attempt just after it — on a day
     without attempts (a weekend), one more, the only one of that day. `hours` are those a person can
     be there (Europe/Paris): by default the day's four windows, 8 h to 21 h, never the night.
+    `taken` are the instants of the page's earlier plan rows (a replaced plan's too), which one page
+    cannot hold twice: a time falling on one moves a step later.
     """
     _check(first_day, weeks, per_day, mode, hours)
     last_day = first_day + timedelta(days=weeks * 7 - 1)
@@ -218,28 +221,39 @@ def build_plan(
                 _take_place(day_times, at, release.reason)
             elif release.reason == "announced_release":  # a weekend or a holiday: this one attempt only
                 day_times.append(PlannedTime(at, window_of(at), release.reason, mode))
-        planned += _spaced(sorted(day_times, key=lambda p: p.at), min_interval, busy_sorted, step)
+        planned += _spaced(sorted(day_times, key=lambda p: p.at), min_interval, busy_sorted, step, set(taken))
     return planned
 
 
 def _spaced(
-    day_times: list[PlannedTime], min_interval: timedelta, busy: list[datetime], step: timedelta
+    day_times: list[PlannedTime], min_interval: timedelta, busy: list[datetime], step: timedelta,
+    taken: set[datetime],
 ) -> list[PlannedTime]:
-    """Push each time later until it is at least `min_interval` after the previous one and at
-    least `min_interval` away from every busy time of the host."""
+    """Push each time later until it is at least `min_interval` after the previous one, at least
+    `min_interval` away from every busy time of the host, and on no taken instant."""
     spaced: list[PlannedTime] = []
     for planned in day_times:
         at = planned.at
         if spaced and at - spaced[-1].at < min_interval:
             at = _ceil(spaced[-1].at + min_interval, step)
-        for other in busy:  # sorted: one pass pushes past each conflict in turn
-            if abs(at - other) < min_interval:
-                at = _ceil(other + min_interval, step)
+        while True:
+            for other in busy:  # sorted: one pass pushes past each conflict in turn
+                if abs(at - other) < min_interval:
+                    at = _ceil(other + min_interval, step)
+            if at not in taken:
+                break
+            at += step
         spaced.append(PlannedTime(at, planned.window, planned.reason, planned.mode))
     return spaced
 
 
 # --- a target's plan in the workspace ---------------------------------------------------------
+
+
+def planned_instants(workspace: Workspace, target_id: int) -> list[datetime]:
+    """Every instant the page's plans ever held, whatever became of the attempt."""
+    with workspace.reading() as session:
+        return list(session.scalars(select(PlannedAttempt.planned_at).where(PlannedAttempt.target_id == target_id)))
 
 
 def busy_on_host(workspace: Workspace, target_id: int) -> list[datetime]:
@@ -302,6 +316,7 @@ def plan_target(
     times = build_plan(
         start, weeks=weeks, per_day=per_day, min_interval=min_interval, seed=seed,
         busy=busy_on_host(workspace, target_id), mode=mode, closed=closed, announced=announced, hours=hours,
+        taken=planned_instants(workspace, target_id),
     )
     cancelled = save_plan(workspace, target_id, times, replace=replace)
     followed = announced if any(t.reason == "announced_release" for t in times) else None

@@ -55,8 +55,9 @@ class CaptureStats:
         if self.attempts < MIN_ATTEMPTS:
             found.append(f"moins de {MIN_ATTEMPTS} tentatives ({self.attempts})")
         covered = len([w for w in self.windows if w != NIGHT])
-        if covered < MIN_WINDOWS:
-            found.append(f"moins de {MIN_WINDOWS} plages horaires couvertes ({covered})")
+        if covered < MIN_WINDOWS:  # the night is no window: said, as `status` lists it among the hours covered
+            day = f"de {WINDOWS[0][2].hour} h à {WINDOWS[-1][3].hour} h"
+            found.append(f"moins de {MIN_WINDOWS} plages horaires couvertes {day} ({covered})")
         if letters_sent == 0:
             found.append("aucun courrier envoyé à la préfecture")
         return found

@@ -179,10 +179,11 @@ def export(
 ) -> None:
     """Tout un dossier dans une seule archive, pour l'avocat."""
     from dossier_builder.case_export import export_case
+    from dossier_builder.render import file_size
 
     with workspace_of(ctx) as workspace, progress_bar() as progress:
         result = export_case(workspace, case, out_file, progress)
-    err.print(f"{result.files} fichiers d'origine exportés ({result.size / 2**20:.1f} Mo), avec leurs empreintes.")
+    err.print(f"{result.files} fichiers d'origine exportés ({file_size(result.size)}), avec leurs empreintes.")
     out.print(str(result.path))
 
 

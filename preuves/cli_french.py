@@ -2,13 +2,15 @@
 
 Typer (0.29, with its vendored Click) writes these in English and offers no translation hook,
 so the fixed English fragments are rewritten on their way out: `install()` wraps the help
-formatter, and `usage_error()` turns a usage error into the one French line every error of the
-tool is. Only Typer's fixed texts are matched; the tool's own help is French already.
+formatter (the placeholders of the values' types before the options' column is measured, the
+rest once the page is written), and `usage_error()` turns a usage error into the one French line
+every error of the tool is. Only Typer's fixed texts are matched; the tool's own help is French already.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from typer._click import formatting
 from typer._click.exceptions import UsageError
@@ -22,9 +24,9 @@ HELP = (
     (re.compile(r"\[env\s+var:(\s)"), r"[variable d'environnement :\1"),
     (re.compile(r"\[required\]"), "[obligatoire]"),
     (re.compile(r"\bCOMMAND \[ARGS\]\.\.\."), "COMMANDE [ARGUMENTS]..."),
-    (re.compile(r"<(str|int|int range|float|path|list\[Path\]|list\[str\])>( *)"), lambda m: _placeholder(m)),
 )
 # Typer's placeholders of a value's type (`--port <int range>`), in French.
+PLACEHOLDER = re.compile(r"<(str|int|int range|float|path|list\[Path\]|list\[str\])>")
 PLACEHOLDERS = {
     "str": "<texte>", "int": "<nombre>", "int range": "<nombre>", "float": "<nombre>", "path": "<chemin>",
     "list[Path]": "<chemins>", "list[str]": "<textes>",
@@ -52,13 +54,6 @@ ERRORS = (
 _ERRORS = tuple((re.compile(pattern, re.DOTALL), french) for pattern, french in ERRORS)
 
 
-def _placeholder(found: re.Match[str]) -> str:
-    """The French placeholder, and the spaces after it adjusted so that the help's column stays put."""
-    french = PLACEHOLDERS[found[1]]
-    spaces = len(found[2])
-    return french + " " * max(min(spaces, 2), len(found[0]) - len(french))
-
-
 def french_help(text: str) -> str:
     for pattern, french in HELP:
         text = pattern.sub(french, text)
@@ -77,14 +72,25 @@ def usage_error(error: UsageError) -> str:
     return f"Erreur : {message} (aide : « {command} --help »)"
 
 
+def french_terms(rows: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The rows of an options or arguments list, their placeholders in French."""
+    return [(PLACEHOLDER.sub(lambda found: PLACEHOLDERS[found[1]], term), text) for term, text in rows]
+
+
 def install() -> None:
-    """Every help page Typer writes goes through the formatter's `getvalue`."""
+    """Every help page Typer writes goes through the formatter's `write_dl` (each list of options,
+    arguments or commands, whose first column is measured there) and `getvalue`."""
     if getattr(formatting.HelpFormatter.getvalue, "french", False):
         return
     english = formatting.HelpFormatter.getvalue
+    english_list = formatting.HelpFormatter.write_dl
 
     def getvalue(self: formatting.HelpFormatter) -> str:
         return french_help(english(self))
 
+    def write_dl(self: formatting.HelpFormatter, rows: Sequence[tuple[str, str]], *args: int, **kwargs: int) -> None:
+        english_list(self, french_terms(rows), *args, **kwargs)
+
     getvalue.french = True  # type: ignore[attr-defined]
     formatting.HelpFormatter.getvalue = getvalue  # type: ignore[method-assign]
+    formatting.HelpFormatter.write_dl = write_dl  # type: ignore[method-assign]

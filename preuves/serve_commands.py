@@ -57,7 +57,11 @@ def serve(
         watch_settings = WatchSettings.from_config(workspace.section("watch"), workspace.section("alerts"))
         with BrowserService(capture_settings.chromium_path) as browser:
             web = create_app(workspace, accounts=accounts, settings=capture_settings, browser=browser)
-            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+            # Warnings and errors only: the libraries' progress notes (APScheduler's jobs, WeasyPrint's
+            # steps of every PDF), in English, buried the tool's own lines in the person's terminal.
+            logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+            # « Task queue depth is 1 »: requests waiting for a thread, as a case page's thumbnails make; no fault.
+            logging.getLogger("waitress.queue").setLevel(logging.ERROR)
             try:
                 server = make_server(web, host, port)
             except OSError as exc:

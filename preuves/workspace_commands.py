@@ -149,7 +149,9 @@ def _print_not_rebuilt(result: RepairResult) -> None:
         err.print(f"Non reconstruit(s) : compte(s) {', '.join(missing['users'])} (le journal n'en garde pas le mot "
                   "de passe) : « preuves user add ».")
     if missing.get("plans_of_targets"):
-        err.print("Non reconstruits : les plans de tentatives : « preuves plan ».")
+        pages = ", ".join(str(target_id) for target_id in missing["plans_of_targets"])
+        err.print(f"Non reconstruits : les plans de tentatives (page(s) n° {pages}) : établissez-les de nouveau avec "
+                  "« preuves plan DOSSIER --new ».")
     if result.unconfirmed:
         err.print(f"{result.unconfirmed} entrée(s) écrite(s) dans la copie sans confirmation de la base "
                   "(enregistrement interrompu) : non restaurée(s), nommées dans l'entrée de la réparation.")

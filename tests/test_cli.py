@@ -239,3 +239,13 @@ def test_help_is_in_french(cli):
     assert "COMMANDE [ARGUMENTS]..." in placeholders
     assert not any(english in placeholders for english in ("<int", "<str>", "<list", "<path>", "COMMAND [ARGS]"))
 
+
+def test_help_keeps_its_column_with_the_french_placeholders(cli):
+    """The options' texts start in one column, the longest placeholder's (« <chemin> » is longer than
+    Typer's « <path> »): `--head <texte>` used to start its text two columns before `--dossier <chemin>`."""
+    for args in (("verify",), ("case", "add"), ("letter", "add"), ("applicant", "set")):
+        options = cli(*args, "--help").out.split("Options :\n")[1].splitlines()
+        starts = {len(line) - len(line.lstrip(" ").split("  ", 1)[1].lstrip(" "))
+                  for line in options if line.startswith("  -") and "  " in line.strip()}
+        assert len(starts) == 1, (args, options)
+

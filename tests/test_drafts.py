@@ -190,15 +190,21 @@ def test_listed_blanks_are_exactly_what_is_missing(tmp_path):
     workspace.close()
 
 
+def drafted_after(tmp_path, attempts: int, now: datetime) -> tuple[Workspace, str]:
+    """A demo workspace holding the first `attempts` attempts, dated as the tool records them, and the text
+    of the demande-rdv drafted at `now`."""
+    workspace, _ = init_workspace(tmp_path / "ws", demo=True)
+    workspace.use_clock(SimulatedClock(now))
+    case, _ = add_case(workspace, CASE, TargetSpec(URL, "ezbooking", "16161", "Val-d'Oise", "Renouvellement de titre de séjour"))
+    add_attempts(workspace, case.target_id, ATTEMPTS[:attempts], dated=True)
+    set_applicant(workspace, CASE, IDENTITY)
+    return workspace, text(render_draft(workspace, CASE, "demande-rdv").pdf)
+
+
 def test_annexes_are_the_screenshots_of_the_drafts_date(tmp_path):
     """A letter drafted on 11 November lists the four attempts made by then, each by its date and
     the fingerprint of the dated copy it reproduces (its own, though the raw pages are alike)."""
-    workspace, _ = init_workspace(tmp_path / "ws", demo=True)
-    workspace.use_clock(SimulatedClock(datetime(2026, 11, 11, 9, 0, tzinfo=UTC)))
-    case, _ = add_case(workspace, CASE, TargetSpec(URL, "ezbooking", "16161", "Val-d'Oise", "Renouvellement de titre de séjour"))
-    add_attempts(workspace, case.target_id, ATTEMPTS[:4], dated=True)
-    set_applicant(workspace, CASE, IDENTITY)
-    whole = text(render_draft(workspace, CASE, "demande-rdv").pdf)
+    workspace, whole = drafted_after(tmp_path, 4, datetime(2026, 11, 11, 9, 0, tzinfo=UTC))
     assert "Annexe 1 : relevé des 4 tentatives infructueuses du 20 octobre 2026 au 10 novembre 2026" in whole
     assert "Tentative n° 4 — 10/11/2026 18:45:00 (UTC+01:00)" in whole and "Tentative n° 5" not in whole
     assert "semaine du 9 au 15 novembre" not in whole and "Pièce" not in whole
@@ -206,6 +212,19 @@ def test_annexes_are_the_screenshots_of_the_drafts_date(tmp_path):
     assert len(set(dated)) == 4 and len(set(failed_hashes(workspace))) == 1
     for sha256 in dated:
         assert f"SHA-256 {sha256}" in whole
+    workspace.close()
+
+
+def test_a_letter_after_one_attempt_speaks_of_it_in_the_singular(tmp_path):
+    """The first letter may follow the first attempt: « relevé des 1 tentatives … du 20 octobre au 20 octobre »
+    and « Ces tentatives ont eu lieu » used to say otherwise."""
+    workspace, whole = drafted_after(tmp_path, 1, datetime(2026, 10, 21, 9, 0, tzinfo=UTC))
+    assert "Le 20/10/2026 09:15:00 (UTC+02:00), ma tentative n'a pas permis d'obtenir de rendez-vous" in whole
+    assert ("Le relevé de cette tentative, avec son heure, figure en annexe 1 ; sa capture d'écran, datée, "
+            "en annexe 2.") in whole
+    assert ("Annexe 1 : relevé de la tentative infructueuse du 20 octobre 2026, avec l'empreinte SHA-256 de sa "
+            "capture d'écran datée.") in whole
+    assert "Ces tentatives" not in whole and "1 tentatives" not in whole and "chacune" not in whole
     workspace.close()
 
 

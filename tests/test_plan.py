@@ -176,6 +176,24 @@ def test_saved_plan_is_journaled_and_replaced_only_on_request(workspace):
     assert verify_workspace(workspace).ok
 
 
+@pytest.mark.parametrize("mode", ["accompanied", "unattended"])
+def test_a_replaced_plan_keeps_every_attempt_it_announces(workspace, mode):
+    """A new time equal to one of the page's earlier rows (the replaced plan's, kept as cancelled) moves to the
+    next free one: such times used to be dropped unsaid (« Plan établi : 54 », then « 46 tentative(s) au plan »),
+    most often on accompanied plans, whose times fall on round five minutes."""
+    target_id = add_sample_case(workspace)
+    with time_machine.travel(SUNDAY_BEFORE, tick=True):
+        first = plan_target(workspace, target_id, first_day=MONDAY, weeks=1, mode=mode, seed=7)
+        again = plan_target(workspace, target_id, first_day=MONDAY, weeks=1, mode=mode, seed=7, replace=True)
+        kept = [p.planned_at for p in saved_plan(workspace, target_id) if p.status == "planned"]
+    assert again.cancelled == len(first.times) == 15
+    assert kept == [p.at for p in again.times] and len(kept) == 15
+    assert not {p.at for p in first.times} & set(kept)
+    if mode == "accompanied":  # still at times a person reads
+        assert all(p.at.minute % 5 == 0 and p.at.second == 0 for p in again.times)
+    assert verify_workspace(workspace).ok
+
+
 def test_plan_follows_the_publication_announced_by_the_last_attempt(workspace):
     target_id = add_sample_case(workspace)
     announced = datetime(2026, 12, 2, 14, 0, tzinfo=PARIS)

@@ -5,6 +5,8 @@ The server is started by the test set-up (tests/postgres_server.py, the `postgre
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from sqlalchemy.exc import DBAPIError
 
@@ -61,3 +63,18 @@ def test_watchers_on_two_machines_take_turns_on_a_host(workspace, tmp_path):
             pass
     finally:
         other_machine.close()
+
+
+def test_a_server_that_does_not_answer_is_said_unreachable_not_damaged(workspace, cli, monkeypatch):
+    """A stopped server, or a wrong address in PREUVES_DATABASE_URL, damages nothing: `verify` used to call
+    the database damaged and send the person to `preuves repair`."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("PREUVES_DATABASE_URL", f"postgresql+psycopg://preuves@127.0.0.1:{closed}/preuves")
+    for command in ("verify", "init"):
+        result = cli(command, home=workspace.home)
+        assert result.code == 2 and result.out == "", command
+        [line] = result.err.splitlines()
+        assert line.startswith("Erreur : base PostgreSQL injoignable (connection failed: "), line
+        assert line.endswith(") : vérifiez PREUVES_DATABASE_URL et que le serveur est démarré"), line

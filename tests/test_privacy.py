@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import stat
 import zipfile
@@ -78,6 +79,9 @@ def test_export_holds_every_file_checked_by_its_sums(workspace, cli, two_cases, 
     assert result.code == 0, result.err
     archive_path = tmp_path / "traore.zip"
     assert result.out.strip() == str(archive_path)
+    # Its size written the French way (« 0,1 Mo » or « 95,2 Ko », never « 0.1 Mo »).
+    assert re.fullmatch(r"\d+ fichiers d'origine exportés \(\d+(,\d)? (o|Ko|Mo)\), avec leurs empreintes\.",
+                        result.err.strip().splitlines()[-1]), result.err
     assert stat.S_IMODE(archive_path.stat().st_mode) == 0o600
     with zipfile.ZipFile(archive_path) as archive:
         names = archive.namelist()

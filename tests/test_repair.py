@@ -86,7 +86,8 @@ def test_a_lost_database_is_said_then_rebuilt_from_the_copy(workspace, filled, c
     )
     assert "Non reconstruit : l'identité du demandeur (dossier(s) 1), que le journal ne garde pas" in repaired.err
     assert "Non reconstruit(s) : compte(s) camille (le journal n'en garde pas le mot de passe)" in repaired.err
-    assert "Non reconstruits : les plans de tentatives" in repaired.err
+    assert ("Non reconstruits : les plans de tentatives (page(s) n° 1) : établissez-les de nouveau avec "
+            "« preuves plan DOSSIER --new ».") in repaired.err
     assert repaired.out.splitlines()[-1].startswith("INTACT — ")
     after = evidence_rows(home)
     assert after["journal"][:-1] == before["journal"]

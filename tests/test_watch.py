@@ -297,7 +297,7 @@ def test_status_warns_while_evidence_is_weak(demo_workspace, site_on_demo_clock,
     assert status["warnings"] == [
         "moins de 3 semaines distinctes (1)",
         "moins de 10 tentatives (3)",
-        "moins de 3 plages horaires couvertes (1)",
+        "moins de 3 plages horaires couvertes de 8 h à 21 h (1)",
         "aucun courrier envoyé à la préfecture",
     ]
 
