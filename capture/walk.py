@@ -30,7 +30,7 @@ from playwright.async_api import Browser, BrowserContext, CDPSession, Dialog, Fr
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from capture.net_errors import french_net_error
+from evidence.net_errors import french_net_error
 from capture.platforms import Platform
 from capture.redirect_guard import RedirectHop, guard_redirects
 from capture.rules import Decisive

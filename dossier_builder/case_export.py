@@ -97,7 +97,7 @@ def _placed_files(facts: DossierFacts) -> list[tuple[str, FileFacts]]:
     placed: list[tuple[str, FileFacts]] = []
     for attempt in facts.attempts:
         moment = attempt.started_at.astimezone(PARIS)
-        state = ascii_title(state_label(attempt.state))  # folder names in French too: « aucun_creneau »
+        state = ascii_title(state_label(attempt.outcome))  # folder names in French too: « aucun_creneau »
         placed += _folder(f"tentatives/{attempt.attempt_no:04d}_{moment:%Y-%m-%d_%Hh%M}_{state}", attempt)
     for letter in facts.letters:
         direction = ascii_title(DIRECTIONS[letter.direction])

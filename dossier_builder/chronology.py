@@ -148,7 +148,7 @@ def attempt_events(facts: DossierFacts) -> list[Event]:
             attempt.id,
             "attempt",
             f"{'Tentative assistée' if attempt.assisted else 'Tentative'} n° {attempt.attempt_no}",
-            state_label(attempt.state),
+            state_label(attempt.outcome),
             attempt.piece,
             attempt_fingerprint(attempt)[:SHORT_HASH],
         )

@@ -17,6 +17,8 @@ from evidence.errors import BadInput
 from evidence.letters import CHANNELS, RECEIPT_EVENT, WRITTEN_CHANNELS, silence_since
 from evidence.localtime import PARIS, paris_time
 
+# The attempts a letter counts as failed: those that reached the site (not an attempt whose own connection
+# failed, dossier_builder/outcomes.py).
 FAILED_STATES = ("noslot", "error", "captcha", "unknown")
 # How the letters say what each failed attempt showed.
 OUTCOME_PHRASES = {
@@ -135,7 +137,7 @@ def pieces_text(numbers: list[int]) -> str:
 
 
 def failed_attempts(attempts: tuple[AttemptFacts, ...]) -> list[AttemptFacts]:
-    return [a for a in attempts if a.state in FAILED_STATES]
+    return [a for a in attempts if a.outcome in FAILED_STATES]
 
 
 def summarise_attempts(attempts: tuple[AttemptFacts, ...]) -> AttemptSummary:
@@ -168,7 +170,7 @@ def summarise_attempts(attempts: tuple[AttemptFacts, ...]) -> AttemptSummary:
         days_text=days_text(days),
         pieces_text=pieces_text(sorted({a.piece for a in failed})),
         lines=tuple(
-            AttemptLine(paris_time(a.started_at), french.state_label(a.state), a.shown.sha256 if a.shown else None)
+            AttemptLine(paris_time(a.started_at), french.state_label(a.outcome), a.shown.sha256 if a.shown else None)
             for a in failed
         ),
     )
@@ -237,7 +239,7 @@ def annex_shots(attempts: tuple[AttemptFacts, ...], home: Path, scratch: Path) -
             Shot(
                 number,
                 paris_time(attempt.started_at),
-                french.state_label(attempt.state),
+                french.state_label(attempt.outcome),
                 shown.sha256 if shown else None,
                 image,
             )

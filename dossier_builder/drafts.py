@@ -40,6 +40,7 @@ from dossier_builder.draft_facts import (
 )
 from dossier_builder.draft_kinds import DRAFT_KINDS
 from dossier_builder.facts import DossierFacts, gather
+from dossier_builder.outcomes import OFFLINE
 from dossier_builder.pieces import Piece
 from dossier_builder.render import css_string, render_document
 from dossier_builder.tribunals import Departement
@@ -320,7 +321,7 @@ def build_context(
 
 def _warnings(facts: DossierFacts, context: DraftContext) -> list[str]:
     warnings = []
-    failed = [(a.started_at, a.state) for a in facts.attempts if a.state in FAILED_STATES]
+    failed = [(a.started_at, a.state) for a in facts.attempts if a.outcome in FAILED_STATES]
     weaknesses = capture_stats(failed).weaknesses(letters_sent=len(context.sent))
     if weaknesses:
         warnings.append("preuves encore faibles devant un juge : " + " ; ".join(weaknesses))
@@ -329,6 +330,11 @@ def _warnings(facts: DossierFacts, context: DraftContext) -> list[str]:
             f"{french.plural(len(context.slots_seen), 'tentative a', 'tentatives ont')} affiché des "
             f"créneaux ({', '.join(context.slots_seen)}) : le document n'en parle pas"
         )
+    offline = sum(1 for a in facts.attempts if a.outcome == OFFLINE)
+    if offline:
+        who = french.plural(offline, "tentative n'a", "tentatives n'ont")
+        them = "la" if offline == 1 else "les"
+        warnings.append(f"{who} pas pu joindre le site (échec de la connexion) : le document ne {them} compte pas")
     for state in ("captcha", "unknown"):
         count = sum(1 for a in facts.attempts if a.state == state)
         if count:

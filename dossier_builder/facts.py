@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from dossier_builder.outcomes import outcome_of
 from dossier_builder.pieces import Piece, case_captures, case_letters, plan_pieces
 from evidence import journal, server_time
 from evidence.anchor_proofs import (
@@ -95,6 +96,11 @@ class AttemptFacts:
     def original(self) -> FileFacts | None:
         """The raw screenshot: the evidence of record, whose hash the exhibit prints."""
         return self.file("screenshot")
+
+    @property
+    def outcome(self) -> str:
+        """The state as the dossier says it (dossier_builder/outcomes.py)."""
+        return outcome_of(self.state, self.http_status, self.error)
 
     @property
     def shown(self) -> FileFacts | None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from dossier_builder.outcomes import OFFLINE
 from evidence.letters import CHANNELS
 from evidence.localtime import PARIS, utc_offset_text
 
@@ -32,6 +33,7 @@ STATE_LABELS = {
     "slots": "créneaux proposés",
     "captcha": "arrêt au captcha",
     "error": "erreur du site",
+    OFFLINE: "connexion impossible",
     "unknown": "page non reconnue",
 }
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from dossier_builder import sentences, stats
 from dossier_builder.freshness import Staleness, staleness
 from dossier_builder.french import date_range
+from dossier_builder.outcomes import outcome_of
 from dossier_builder.urgency import Urgency, document_of, urgency
 from evidence.applicant_pieces import case_pieces
 from evidence.applicants import get_applicant
@@ -36,14 +37,15 @@ def case_glance(workspace: Workspace, case: Case) -> Glance | None:
     now = workspace.clock.now()
     with workspace.reading() as session:
         rows = session.execute(
-            select(Capture.started_at, Capture.state).where(Capture.target_id == case.target_id).order_by(Capture.started_at)
+            select(Capture.started_at, Capture.state, Capture.http_status, Capture.error).where(Capture.target_id == case.target_id).order_by(Capture.started_at)
         ).all()
         applicant = get_applicant(session, case)
         procedure = session.get_one(Target, case.target_id).procedure
         document = document_of({piece.kind for piece in case_pieces(session, case)})
     if not rows:
         return None
-    figures = stats.compute([row.started_at for row in rows], [row.state for row in rows])
+    outcomes = [outcome_of(row.state, row.http_status, row.error) for row in rows]
+    figures = stats.compute([row.started_at for row in rows], outcomes)
     first, last = (_day(moment) for moment in (figures.first, figures.last))
     return Glance(
         conclusion=sentences.conclusion(figures, date_range(first, last)),

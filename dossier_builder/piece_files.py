@@ -91,7 +91,7 @@ def period_text(facts: DossierFacts) -> str:
 
 def statistics(facts: DossierFacts) -> stats.Statistics:
     return stats.compute(
-        [attempt.started_at for attempt in facts.attempts], [attempt.state for attempt in facts.attempts]
+        [attempt.started_at for attempt in facts.attempts], [attempt.outcome for attempt in facts.attempts]
     )
 
 

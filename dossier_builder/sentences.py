@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from dossier_builder.french import WEEKDAYS, Noun, agree, hour_span, long_date, number, weekday_span
+from dossier_builder.outcomes import OFFLINE
 from dossier_builder.stats import Statistics
 from evidence.localtime import PARIS
 from evidence.server_time import LargestGap, direction_text, gap_text
@@ -18,6 +19,7 @@ OUTCOMES = {
     "noslot": ("a montré qu'aucun créneau n'était libre", "ont montré qu'aucun créneau n'était libre"),
     "captcha": ("s'est arrêtée au captcha", "se sont arrêtées au captcha"),
     "error": ("s'est heurtée à une erreur du site", "se sont heurtées à une erreur du site"),
+    OFFLINE: ("n'a pas pu joindre le site (échec de la connexion)", "n'ont pas pu joindre le site (échec de la connexion)"),
     "unknown": ("a abouti à une page non reconnue", "ont abouti à une page non reconnue"),
 }
 SLOTS = "slots"

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from dossier_builder.french import WEEKDAYS
+from dossier_builder.outcomes import OFFLINE
 from evidence.localtime import PARIS
 from evidence.stats import NIGHT, WINDOWS, capture_stats, window_of
 
-STATE_ORDER = ("noslot", "slots", "captcha", "error", "unknown")
+STATE_ORDER = ("noslot", "slots", "captcha", "error", OFFLINE, "unknown")
 # The note counts attempts in the same hour windows as `preuves case show` and the requête.
 WINDOW_LABELS = tuple((name, label) for name, label, _start, _end in WINDOWS) + (
     (NIGHT, "en dehors de ces plages"),

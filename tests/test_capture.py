@@ -14,6 +14,7 @@ from capture.attempt import capture_target
 from capture.politeness import PolitenessRefusal, host_turn
 from capture.settings import CaptureSettings
 from capture.states import State
+from evidence.net_errors import connection_failed
 from evidence.models import Target
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
@@ -167,3 +168,5 @@ def test_an_address_that_does_not_resolve_is_said_in_french_with_chromium_code(w
         "page inaccessible : nom de domaine introuvable (pas de réseau, ou adresse mal écrite) "
         "[net::ERR_NAME_NOT_RESOLVED] — https://rdv.prefecture.invalid/booking/create/1"
     )
+    # Recorded as it happened, and read back by the dossier as a failure of the attempt's own connection.
+    assert outcome.capture.http_status is None and connection_failed(outcome.capture.error)

@@ -1,5 +1,6 @@
 """Chromium's network errors (« Page.goto: net::ERR_NAME_NOT_RESOLVED at https://… ») said in French for
-the capture's error, the code kept in brackets: a lawyer reads the sentence, a technician the code."""
+the capture's error, the code kept in brackets: a lawyer reads the sentence, a technician the code; and,
+read back from a recorded error, whether the attempt reached any server at all."""
 
 from __future__ import annotations
 
@@ -24,7 +25,15 @@ REASONS = {
     "ERR_CERT_DATE_INVALID": "certificat du site expiré ou pas encore valable",
     "ERR_CERT_COMMON_NAME_INVALID": "certificat émis pour un autre site",
 }
+# The errors of the connection the attempt was made from, before any server answered: no name resolution, no
+# network, a proxy down. Not the booking site's doing, and no proof against it (a server that refuses, resets
+# or does not answer is the site's side, as far as an attempt can tell).
+CONNECTION_FAILURES = frozenset({
+    "ERR_NAME_NOT_RESOLVED", "ERR_NAME_RESOLUTION_FAILED", "ERR_INTERNET_DISCONNECTED", "ERR_ADDRESS_UNREACHABLE",
+    "ERR_NETWORK_CHANGED", "ERR_PROXY_CONNECTION_FAILED",
+})
 _NET_ERROR = re.compile(r"net::(ERR_[A-Z_]+)(?: at (\S+))?")
+_RECORDED_CODE = re.compile(r"^page inaccessible : .*\[net::(ERR_[A-Z_]+)\]")
 
 
 def french_net_error(message: str) -> str:
@@ -35,3 +44,10 @@ def french_net_error(message: str) -> str:
     code, url = found[1], found[2]
     reason = REASONS.get(code, "erreur réseau du navigateur")
     return f"page inaccessible : {reason} [net::{code}]" + (f" — {url}" if url else "")
+
+
+def connection_failed(error: str | None) -> bool:
+    """Whether a recorded error (`french_net_error`'s sentence) is a failure of the attempt's own connection:
+    the booking site was never reached, so the attempt shows nothing of it."""
+    found = _RECORDED_CODE.match(error or "")
+    return found is not None and found[1] in CONNECTION_FAILURES
