@@ -29,6 +29,7 @@ from capture.states import State
 from capture.walk import Observation, WalkPlan, walk
 from evidence.localtime import paris_time
 from evidence.models import Capture, Target
+from evidence.net_errors import address_reached
 from evidence.observations import PageObservations
 from evidence.records import CaptureFacts, NewArtefact, next_attempt_no, record_capture
 from evidence.workspace import Workspace, tool_version
@@ -204,7 +205,7 @@ def _artefacts(
         annotated = annotate_screenshot(
             raw,
             taken_at=observation.started_at,
-            url=observation.final_url or observation.url_requested,
+            url=address_reached(observation.final_url) or observation.url_requested,
             state_label=classification.state.label,
             attempt_label=f"tentative n° {attempt_no}",
             sha256_hex=hashlib.sha256(raw).hexdigest(),

@@ -33,6 +33,7 @@ from evidence.localtime import PARIS
 from evidence.models import (
     Applicant, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, PlannedAttempt,
 )
+from evidence.net_errors import address_reached
 from evidence.observations import PageObservations
 from evidence.purge import open_case
 from evidence.server_time import ServerTime
@@ -96,6 +97,13 @@ class AttemptFacts:
     def original(self) -> FileFacts | None:
         """The raw screenshot: the evidence of record, whose hash the exhibit prints."""
         return self.file("screenshot")
+
+    @property
+    def reached_url(self) -> str | None:
+        """The address the page ended at, when it says more than the one requested (none on the browser's own
+        error page: evidence.net_errors.address_reached)."""
+        reached = address_reached(self.final_url)
+        return reached if reached != self.url_requested else None
 
     @property
     def outcome(self) -> str:

@@ -1,6 +1,7 @@
 """Chromium's network errors (« Page.goto: net::ERR_NAME_NOT_RESOLVED at https://… ») said in French for
 the capture's error, the code kept in brackets: a lawyer reads the sentence, a technician the code; and,
-read back from a recorded error, whether the attempt reached any server at all."""
+read back from a recorded error, whether the attempt reached any server at all; and which page address means
+something to a reader."""
 
 from __future__ import annotations
 
@@ -44,6 +45,15 @@ def french_net_error(message: str) -> str:
     code, url = found[1], found[2]
     reason = REASONS.get(code, "erreur réseau du navigateur")
     return f"page inaccessible : {reason} [net::{code}]" + (f" — {url}" if url else "")
+
+
+def address_reached(page_url: str | None) -> str | None:
+    """The address a page was at, or None when it is the browser's own error page (`chrome-error://…`, which
+    Chromium puts in place of a page it could not open and never shows in its address bar): nothing was
+    reached, and that internal address means nothing to a reader."""
+    if page_url is None or page_url.startswith("chrome-error:"):
+        return None
+    return page_url
 
 
 def connection_failed(error: str | None) -> bool:

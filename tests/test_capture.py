@@ -10,12 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from capture.annotate import annotate_screenshot
 from capture.attempt import capture_target
 from capture.politeness import PolitenessRefusal, host_turn
 from capture.settings import CaptureSettings
 from capture.states import State
-from evidence.net_errors import connection_failed
 from evidence.models import Target
+from evidence.net_errors import address_reached, connection_failed
 from evidence.records import TargetSpec, add_case
 from evidence.verify import verify_workspace
 
@@ -170,3 +171,12 @@ def test_an_address_that_does_not_resolve_is_said_in_french_with_chromium_code(w
     )
     # Recorded as it happened, and read back by the dossier as a failure of the attempt's own connection.
     assert outcome.capture.http_status is None and connection_failed(outcome.capture.error)
+    # The page is Chromium's own error page, at an address no reader should be shown: the dated copy's banner
+    # names the address the attempt asked for (the same copy as one drawn with it), and the page's stays recorded.
+    assert outcome.capture.final_url.startswith("chrome-error:") and address_reached(outcome.capture.final_url) is None
+    files = {a.kind: (workspace.home / a.blob_path).read_bytes() for a in outcome.capture.artefacts}
+    assert files["screenshot_annotated"] == annotate_screenshot(
+        files["screenshot"], taken_at=outcome.capture.started_at, url=outcome.capture.url_requested,
+        state_label=State.ERROR.label, attempt_label="tentative n° 1",
+        sha256_hex=hashlib.sha256(files["screenshot"]).hexdigest(),
+    )

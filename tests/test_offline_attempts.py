@@ -25,6 +25,9 @@ from tests.draft_samples import ATTEMPTS, CASE, IDENTITY, URL, add_attempts, tex
 from tests.evidence_helpers import sample_png
 
 
+CHROMIUM_ERROR_PAGE = "chrome-error://chromewebdata/"  # where Chromium puts a page it could not open
+
+
 def chromium_error(code: str) -> str:
     """What the capture records when Chromium fails the page with `code` (capture/walk.py)."""
     return french_net_error(f"Page.goto: net::{code} at {URL}")
@@ -64,7 +67,7 @@ def case_with_failures(tmp_path):
         start = datetime(2026, 11, 20 + number, 9, 0, tzinfo=UTC)
         facts = CaptureFacts(
             target_id=case.target_id, attempt_no=number, started_at=start, finished_at=start + timedelta(seconds=5),
-            url_requested=URL, final_url=None, http_status=None, state="error", platform="ezbooking",
+            url_requested=URL, final_url=CHROMIUM_ERROR_PAGE, http_status=None, state="error", platform="ezbooking",
             evidence_text=chromium_error(code), error=chromium_error(code),
         )
         record_capture(workspace, facts, [NewArtefact("screenshot", "image/png", data=sample_png(code))])
@@ -87,6 +90,10 @@ def test_the_dossier_says_which_attempt_never_reached_the_site(case_with_failure
     )
     assert "Résultat constaté connexion impossible" in " ".join(captures.split())
     assert "Résultat constaté erreur du site" in " ".join(captures.split())
+    last_week = [entry for entry in result.pieces if entry.piece.kind == "captures"][-1]  # the two errors'
+    errors = " ".join(page_texts(last_week.path))
+    assert "Tentative n° 5" in errors and "Tentative n° 6" in errors
+    assert "chrome-error" not in errors and "Adresse atteinte" not in errors  # nothing was reached
     with workspace.reading() as session:
         states = sorted(session.scalars(select(Capture.state)))
         case = session.scalars(select(Case)).one()
