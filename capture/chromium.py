@@ -48,8 +48,15 @@ LAUNCH_ARGS = [
     "--metrics-recording-only",
     "--disable-gpu",
 ]
-
 T = TypeVar("T")
+
+
+def browser_environment() -> dict[str, str]:
+    """This process's environment (read now: the display of an assisted capture, a proxy), and Chromium's own
+    pages (in place of a site it cannot reach: kept as evidence) and windows in French where its translations
+    are installed (Debian's chromium-l10n, which the set-up installs with Chromium). The sites' pages follow the
+    context's locale, fr-FR, whatever this says."""
+    return {**os.environ, "LANGUAGE": "fr"}
 
 
 def require_display() -> None:
@@ -229,6 +236,7 @@ class BrowserService:
                 executable_path=executable,
                 headless=self.headless,
                 args=LAUNCH_ARGS + (["--no-sandbox"] if os.geteuid() == 0 else []),
+                env=browser_environment(),
             )
         except PlaywrightError as exc:
             raise BrowserUnavailable(launch_failure(executable, exc)) from exc

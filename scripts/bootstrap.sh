@@ -13,6 +13,9 @@ say() { printf '\033[1m[préparation]\033[0m %s\n' "$*" >&2; }
 #    WeasyPrint needs, the PDF checkers, Xvfb and PostgreSQL used by the tests (they start a throwaway
 #    server of their own: nothing to start here). The documents' fonts ship with the package.
 APT_PACKAGES=(chromium libatomic1 qpdf poppler-utils xvfb xauth fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql)
+# Installed with them, never on its own, and its failure stops nothing: Chromium's translations, so that the
+# page it shows in place of a site it cannot reach (kept as evidence) is in French rather than in English.
+APT_OPTIONAL=(chromium-l10n)
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=()
     for package in "${APT_PACKAGES[@]}"; do
@@ -24,10 +27,14 @@ if command -v dpkg-query >/dev/null 2>&1; then
             say "installation des paquets système : ${missing[*]}"
             apt-get update -qq
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${APT_OPTIONAL[@]}" >/dev/null \
+                || say "paquet facultatif non installé : ${APT_OPTIONAL[*]}"
         elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
             say "installation des paquets système (sudo) : ${missing[*]}"
             sudo apt-get update -qq
             sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+            sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${APT_OPTIONAL[@]}" \
+                >/dev/null || say "paquet facultatif non installé : ${APT_OPTIONAL[*]}"
         else
             say "paquets système absents (à installer par un administrateur) : sudo apt-get install -y ${missing[*]}"
         fi
