@@ -20,9 +20,13 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from evidence.errors import WorkspaceError
+from evidence.integrity import damage_reason
 from evidence.plain_sql import SQLITE_BUSY_TIMEOUT_MS
+from evidence.workspace_paths import DATABASE_URL_ENV
 
 # The largest row id of every database we run on (a PostgreSQL INTEGER): a larger number names no row.
 MAX_ROW_ID = 2**31 - 1
@@ -72,6 +76,18 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_sqlite(connection: Any) -> None:
     mode = connection.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def require_reachable(engine: Engine) -> None:
+    """Connect once to a database server: one stopped, or a wrong address in the URL, is said so, not as a
+    damaged database (it damages nothing, and `preuves repair` can do nothing for it)."""
+    try:
+        engine.connect().close()
+    except OperationalError as exc:
+        raise WorkspaceError(
+            f"base PostgreSQL injoignable ({damage_reason(exc)}) : vérifiez {DATABASE_URL_ENV} et que le "
+            "serveur est démarré"
+        ) from exc
 
 
 def get_row(session: Session, model: type[_Row], row_id: int) -> _Row | None:

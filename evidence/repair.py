@@ -32,7 +32,7 @@ from evidence import copy_check, journal, schema
 from evidence.account_models import CaseOrganisation, Organisation
 from evidence.anchor_models import Anchor
 from evidence.blobs import fsync_dir, sha256_file
-from evidence.database import make_engine, make_session_factory, write_session
+from evidence.database import make_engine, make_session_factory, require_reachable, write_session
 from evidence.errors import EvidenceDamaged, WorkspaceError
 from evidence.integrity import check_database, damage_reason
 from evidence.journal_copy import COPY_NAME, CopiedEntry, CopyState, JournalCopyWriter, read_copy
@@ -87,6 +87,8 @@ def diagnose(home: str | Path | None) -> Diagnosis:
         return Diagnosis("missing", f"base {DATABASE_NAME} absente ou vide", copy)
     engine = make_engine(url)
     try:
+        if database_file is None:
+            require_reachable(engine)  # a server that does not answer is no damage to repair
         return _diagnose_database(engine, copy)
     except DatabaseError as exc:
         return Diagnosis("damaged", f"base endommagée : {damage_reason(exc)}", copy)

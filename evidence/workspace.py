@@ -23,19 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence import journal, schema, sealed_column, tsa_defaults
 from evidence.blobs import BlobStore, plain_reason, workspace_vanished
 from evidence.clock import Clock, SystemClock
-from evidence.database import make_engine, make_session_factory, read_session, write_session
+from evidence.database import make_engine, make_session_factory, read_session, require_reachable, write_session
 from evidence.errors import EvidenceDamaged, PreuvesError, WorkspaceError
 from evidence.integrity import damage_reason
 from evidence.journal_copy import COPY_NAME, JournalCopyWriter
 from evidence.models import JournalEntry
 from evidence.sealing import KEYS_DIR, KeyStore
-from evidence.workspace_paths import CONFIG_NAME, DATABASE_NAME, DATABASE_URL_ENV, database_url, resolve_home, sqlite_file
+from evidence.workspace_paths import CONFIG_NAME, DATABASE_NAME, database_url, resolve_home, sqlite_file
 
 EXPORTS_DIR = "exports"  # dossiers built by the dashboard, waiting to be downloaded (preuves/web/exports.py)
 
@@ -248,7 +248,7 @@ def _closed_on_failure(engine: Engine, database_file: Path | None) -> Iterator[N
     a PostgreSQL server that does not answer is said so first."""
     try:
         if database_file is None:
-            _reachable(engine)
+            require_reachable(engine)
         yield
     except DatabaseError as exc:
         engine.dispose()
@@ -259,18 +259,6 @@ def _closed_on_failure(engine: Engine, database_file: Path | None) -> Iterator[N
     except BaseException:
         engine.dispose()
         raise
-
-
-def _reachable(engine: Engine) -> None:
-    """Connect once: a server stopped, or a wrong address in the URL, damages nothing, and `preuves repair`
-    can do nothing for it."""
-    try:
-        engine.connect().close()
-    except OperationalError as exc:
-        raise WorkspaceError(
-            f"base PostgreSQL injoignable ({damage_reason(exc)}) : vérifiez {DATABASE_URL_ENV} et que le "
-            "serveur est démarré"
-        ) from exc
 
 
 def init_workspace(home: str | Path | None = None, *, demo: bool = False) -> tuple[Workspace, bool]:

@@ -67,12 +67,12 @@ def test_watchers_on_two_machines_take_turns_on_a_host(workspace, tmp_path):
 
 def test_a_server_that_does_not_answer_is_said_unreachable_not_damaged(workspace, cli, monkeypatch):
     """A stopped server, or a wrong address in PREUVES_DATABASE_URL, damages nothing: `verify` used to call
-    the database damaged and send the person to `preuves repair`."""
+    the database damaged and send the person to `preuves repair`, which then failed in English."""
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     monkeypatch.setenv("PREUVES_DATABASE_URL", f"postgresql+psycopg://preuves@127.0.0.1:{closed}/preuves")
-    for command in ("verify", "init"):
+    for command in ("verify", "init", "repair"):
         result = cli(command, home=workspace.home)
         assert result.code == 2 and result.out == "", command
         [line] = result.err.splitlines()
