@@ -16,7 +16,7 @@ MODE_SENTENCES = {
 
 def mode_sentence(platform: str) -> str:
     preset = get_platform(platform)
-    return f"{preset.display_name} : {MODE_SENTENCES[preset.attempt_mode]}"
+    return f"{preset.display_name} — {MODE_SENTENCES[preset.attempt_mode]}"
 
 
 def every_platform() -> dict[str, str]:

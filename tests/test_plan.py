@@ -270,7 +270,7 @@ def test_case_add_says_which_attempts_the_platform_allows_and_plan_follows(cli):
     added = cli("case", "add", "Nanterre", "--url",
                 "https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/reservation/demarche/1922/")
     assert added.code == 0, added.err
-    assert "RDV Préfecture : tentatives accompagnées : un captcha protège cette page à chaque visite." in added.err
+    assert "RDV Préfecture — tentatives accompagnées : un captcha protège cette page à chaque visite." in added.err
     assert "Prochaine étape : le plan des tentatives, « preuves plan 1 --new »." in added.err
     made = cli("plan", "Nanterre", "--new", "--weeks", "1", "--from", "2099-03-23")
     assert "Tentatives accompagnées : un captcha protège cette page à chaque visite." in made.err

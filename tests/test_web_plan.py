@@ -73,7 +73,7 @@ def test_the_case_page_makes_the_plan_then_replaces_it_only_when_asked(workspace
 def test_a_new_case_on_rdv_prefecture_says_its_attempts_are_accompanied(workspace, page):
     with dashboard(workspace, accounts=False) as base:
         page.goto(f"{base}/dossiers/nouveau")
-        expect(page.locator("#platform-modes")).to_contain_text("RDV Préfecture : tentatives accompagnées")
+        expect(page.locator("#platform-modes")).to_contain_text("RDV Préfecture — tentatives accompagnées")
         page.get_by_label("Nom du dossier").fill("Nanterre")
         page.get_by_label("Adresse de la page de prise de rendez-vous").fill(RDVPREF)
         page.get_by_role("button", name="Créer le dossier").click()
