@@ -162,7 +162,7 @@ def summarise_attempts(attempts: tuple[AttemptFacts, ...]) -> AttemptSummary:
         earliest_time=_time_of_day(local_times[0]),
         latest_time=_time_of_day(local_times[-1]),
         outcomes=tuple(
-            f"{OUTCOME_PHRASES[state]} ({french.plural(counts[state], 'fois', 'fois')})"
+            OUTCOME_PHRASES[state] + ("" if len(failed) == 1 else f" ({french.plural(counts[state], 'fois', 'fois')})")
             for state in FAILED_STATES
             if counts[state]
         ),

@@ -216,10 +216,14 @@ def test_annexes_are_the_screenshots_of_the_drafts_date(tmp_path):
 
 
 def test_a_letter_after_one_attempt_speaks_of_it_in_the_singular(tmp_path):
-    """The first letter may follow the first attempt: « relevé des 1 tentatives … du 20 octobre au 20 octobre »
-    and « Ces tentatives ont eu lieu » used to say otherwise."""
+    """The first letter may follow the first attempt: « relevé des 1 tentatives … du 20 octobre au 20 octobre »,
+    « Ces tentatives ont eu lieu » and « je me connecte régulièrement » used to say otherwise."""
     workspace, whole = drafted_after(tmp_path, 1, datetime(2026, 10, 21, 9, 0, tzinfo=UTC))
-    assert "Le 20/10/2026 09:15:00 (UTC+02:00), ma tentative n'a pas permis d'obtenir de rendez-vous" in whole
+    assert ("Le 20/10/2026 09:15:00 (UTC+02:00), je me suis connectée au site de prise de rendez-vous de la "
+            "préfecture") in whole
+    assert "ma tentative n'a pas permis d'obtenir de rendez-vous : le site a indiqué qu'aucun créneau n'était " \
+        "disponible." in whole
+    assert "régulièrement" not in whole and "1 fois" not in whole
     assert ("Le relevé de cette tentative, avec son heure, figure en annexe 1 ; sa capture d'écran, datée, "
             "en annexe 2.") in whole
     assert ("Annexe 1 : relevé de la tentative infructueuse du 20 octobre 2026, avec l'empreinte SHA-256 de sa "
