@@ -42,7 +42,7 @@ from dossier_builder.draft_kinds import DRAFT_KINDS
 from dossier_builder.facts import DossierFacts, gather
 from dossier_builder.outcomes import OFFLINE
 from dossier_builder.pieces import Piece
-from dossier_builder.render import css_string, render_document
+from dossier_builder.render import bind_guillemets, css_string, render_document
 from dossier_builder.tribunals import Departement
 from evidence.applicants import APPLICATION_LABELS, get_applicant
 from evidence.blobs import plain_reason
@@ -380,7 +380,7 @@ def render_html(context: DraftContext, case_id: int) -> tuple[str, tuple[Blank, 
     """The document's HTML, and the blanks it holds (in the order the text shows them)."""
     recorder = BlankRecorder(case_id)
     html = environment().get_template(f"{context.kind}.html").render(d=context, blank=recorder)
-    return html, recorder.blanks
+    return bind_guillemets(html), recorder.blanks
 
 
 def parse_options(

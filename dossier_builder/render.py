@@ -10,6 +10,8 @@ which every command of the CLI would otherwise pay.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -111,8 +113,17 @@ class PageFrame:
     title: str
 
 
+_GUILLEMET_SPACES = re.compile(r"« | »")
+
+
+def bind_guillemets(html: str) -> str:
+    """French typography: the space inside « » made a no-break one, so that a guillemet never ends or starts a
+    line apart from the words it quotes."""
+    return _GUILLEMET_SPACES.sub(lambda found: found[0].replace(" ", "\u00a0"), html)
+
+
 def render_html(template: str, frame: PageFrame, **context: Any) -> str:
-    return environment().get_template(template).render(frame=frame, **context)
+    return bind_guillemets(environment().get_template(template).render(frame=frame, **context))
 
 
 def render_document(html: str, base_dir: Path) -> Document:

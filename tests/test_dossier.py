@@ -90,7 +90,7 @@ def test_every_page_has_its_footer_and_the_demo_watermark(built):
         assert len(texts) == entry.pages
         for number, text in enumerate(texts, start=1):
             assert f"Pièce n° {entry.piece.number} — page {number}/{len(texts)}" in text
-            assert "Dossier « Dupont »" in text
+            assert "Dossier «\u00a0Dupont\u00a0»" in text  # the guillemets bound to the name (no-break spaces)
             assert "DÉMONSTRATION" in text
 
 
