@@ -34,6 +34,7 @@ from evidence.letters import (
     shown_path,
     stored_name,
 )
+from evidence.localtime import PARIS
 from evidence.models import ApplicantPiece, Artefact, Case, JournalEntry
 from evidence.names import PIECE_KINDS
 from evidence.purge import open_case
@@ -67,6 +68,12 @@ class Withdrawal:
     recorded_at: datetime
     piece_id: int
     reason: str
+
+    @property
+    def day(self) -> date:
+        """The day it was withdrawn in Paris: from midnight to 01:00 (02:00 in summer) UTC is still on the day
+        before."""
+        return self.recorded_at.astimezone(PARIS).date()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from evidence import journal
 from evidence.errors import BadInput
+from evidence.localtime import PARIS
 from evidence.models import Applicant, Case
 from evidence.records import find_case
 from evidence.workspace import Workspace
@@ -187,7 +188,7 @@ def set_applicant(workspace: Workspace, case_reference: str, raw: ApplicantField
     fields — never the fields.
     """
     now = workspace.clock.now()
-    cleaned = validate_fields(raw, now.date())
+    cleaned = validate_fields(raw, now.astimezone(PARIS).date())
     with workspace.writing() as session:
         case = find_case(session, case_reference)
         applicant = get_applicant(session, case)

@@ -26,6 +26,7 @@ from evidence.account_models import CaseOrganisation, Organisation
 from evidence.blobs import StoredBlob
 from evidence.database import get_row
 from evidence.errors import BadInput, NotFound, StoreError
+from evidence.localtime import PARIS
 from evidence.models import Artefact, Capture, Case, JournalEntry, PlannedAttempt, Target
 from evidence.observations import PageObservations
 from evidence.sealing import key_id_of, stored
@@ -208,7 +209,7 @@ def add_case(
             label=workspace.keys.seal(key_id, label),
             target_id=target.id,
             notes=workspace.keys.seal(key_id, notes),
-            period_start=period_start or now.date(),
+            period_start=period_start or now.astimezone(PARIS).date(),
             period_end=None,
             active=True,
             created_at=now,

@@ -268,11 +268,12 @@ def run_demo(out_dir: Path, home: Path | None = None) -> list[Path]:
                     if planned.mode == "accompanied":
                         person.answer(planned)
                     progress.advance(task)
-            clock.set(datetime.combine(today, time(8, 0), PARIS))
-            runner.expire_windows()
             # A last attempt on each case now, as `preuves dossier` offers when the evidence is more than
-            # 48 hours old: the bundles are then dated after every event of the journal.
+            # 48 hours old: the bundles are then dated after every event of the journal. The accompanied
+            # windows still open expire first. Never later than now: before 08:00 in Paris, a fixed hour of
+            # today would date these attempts and the bundles in the future.
             clock.set(max(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20), clock.now()))
+            runner.expire_windows()
             site.mode = "noslot"
             with workspace.reading() as session:
                 target = session.get_one(Target, case.target_id)

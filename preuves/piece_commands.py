@@ -66,7 +66,7 @@ def list_pieces(ctx: typer.Context, case: CaseArgument, as_json: JsonFlag = Fals
         table.add_row(
             str(s.id), kind_label(s.kind), s.label, f"{s.piece_date:%d/%m/%Y}" if s.piece_date else "—",
             s.filename or "—", s.sha256[:12],
-            f"retirée le {s.withdrawn.recorded_at:%d/%m/%Y}" if s.withdrawn else "dans le dossier",
+            f"retirée le {s.withdrawn.day:%d/%m/%Y}" if s.withdrawn else "dans le dossier",
         )
     out.print(table)
 

@@ -25,7 +25,12 @@ from evidence.workspace_paths import DATABASE_NAME, DATABASE_URL_ENV
 from preuves.cli import run
 from simsite.server import SimulatedSite
 from tests.postgres_server import find_pg_bin, postgres_server
-from tests.year_ahead import DAYS_AHEAD_ENV, pytest_collection_modifyitems  # noqa: F401 (a hook: starts that run)
+from tests.year_ahead import (  # noqa: F401 (pytest_collection_modifyitems, a hook: starts that run)
+    DAYS_AHEAD_ENV,
+    PARIS,
+    moved_instant,
+    pytest_collection_modifyitems,
+)
 
 DATABASES = ("sqlite", "postgresql")
 # The fixtures whose workspace starts from a database already at the newest schema (see _migrated_home).
@@ -35,9 +40,10 @@ WORKSPACE_FIXTURES = frozenset({"workspace", "demo_workspace"})
 def pytest_configure(config: pytest.Config) -> None:
     days_ahead = int(os.environ.get(DAYS_AHEAD_ENV) or 0)
     if days_ahead:
-        # The whole run believes it is `days_ahead` days later (see test_a_year_ahead.py). The clock moves on
-        # from there, and monotonic time is untouched, so timeouts still work: only "today" has changed.
-        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days_ahead), tick=True)
+        # The whole run believes it is `days_ahead` days later, at 00:20 in Paris, when Paris and UTC disagree
+        # on the date (see test_a_year_ahead.py). The clock moves on from there, and monotonic time is
+        # untouched, so timeouts still work: only "today" and the hour have changed.
+        traveller = time_machine.travel(moved_instant(datetime.now(UTC), days_ahead), tick=True)
         traveller.start()
         config.add_cleanup(traveller.stop)
     config.addinivalue_line(
@@ -50,7 +56,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     days_ahead = int(os.environ.get(DAYS_AHEAD_ENV) or 0)
-    return f"clock moved {days_ahead} days ahead: today is {datetime.now(UTC):%Y-%m-%d}" if days_ahead else None
+    if not days_ahead:
+        return None
+    now = datetime.now(UTC)
+    paris = now.astimezone(PARIS)
+    return f"clock moved {days_ahead} days ahead: today is {paris:%Y-%m-%d %H:%M} in Paris ({now:%Y-%m-%d %H:%M} UTC)"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -9,6 +9,7 @@ import zipfile
 from datetime import date, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from evidence.applicant_pieces import RECORDED, WITHDRAWN
@@ -201,3 +202,12 @@ def test_export_holds_the_piece_files(case, cli, files, tmp_path):
         assert opened.read(piece) == (files / "facture.pdf").read_bytes()
         described = json.loads(opened.read("dossier.json"))
     assert described["applicant_pieces"][0]["label"] == "Facture"
+
+
+def test_a_piece_withdrawn_just_after_midnight_in_paris_is_dated_that_day(case, cli, files):
+    """At 00:30 in Paris it is still the day before in UTC: the withdrawal is listed on the Paris day."""
+    assert add(cli, case, files / "titre.png").code == 0
+    with time_machine.travel(datetime(2026, 12, 8, 0, 30, tzinfo=PARIS), tick=False):
+        assert cli("piece", "remove", CASE, "1", "--reason", "remplacé", home=case.home).code == 0
+    table = cli("piece", "list", CASE, home=case.home)
+    assert table.code == 0 and "08/12/2026" in table.out and "07/12/2026" not in table.out, table.out

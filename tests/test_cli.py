@@ -4,10 +4,13 @@ import json
 import stat
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
+import time_machine
 
 from evidence import journal
+from evidence.localtime import PARIS
 
 OFFICIAL = "https://www.val-doise.gouv.fr/booking/create/11343"
 
@@ -52,6 +55,13 @@ def test_case_add_prints_id_and_reuses_the_target(initialised):
     assert [c["target_id"] for c in listed] == [1, 1]
     shown = json.loads(initialised("case", "show", "Martin", "--json").out)
     assert shown["platform"] == "ezbooking" and shown["counter"] == "16161"
+
+
+def test_a_case_added_just_after_midnight_in_paris_is_followed_from_that_day(initialised):
+    """At 00:30 in Paris it is still the day before in UTC: the period starts on the Paris day."""
+    with time_machine.travel(datetime(2026, 12, 8, 0, 30, tzinfo=PARIS), tick=False):
+        assert initialised("case", "add", "Dupont", "--url", OFFICIAL).code == 0
+    assert json.loads(initialised("case", "show", "Dupont", "--json").out)["period_start"] == "2026-12-08"
 
 
 BAD_INPUTS = [

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from dossier_builder.verify import verify_bundle
+from evidence.localtime import PARIS
 from evidence.models import Capture, JournalEntry, PlannedAttempt
 from evidence.records import find_case
 from evidence.verify import verify_workspace
@@ -20,6 +23,10 @@ from preuves.cli import run
 from preuves.demo import ACCOMPANIED_LABEL, CASE_LABEL
 
 pytestmark = pytest.mark.browser
+
+# Run at 00:30 in Paris: the day before in UTC, and hours before the demo's days begin (its attempts are
+# planned from 08:00): its last attempts and its bundles must still not be dated after the moment it ran.
+NIGHT = datetime(2026, 12, 8, 0, 30, tzinfo=PARIS)
 
 
 def screenshots(bundle) -> int:
@@ -33,7 +40,9 @@ def pieces_of(bundle) -> list[str]:
 
 def test_demo_ends_with_two_verified_bundles_whose_paths_are_printed_last(tmp_path, capsys):
     home = tmp_path / "espace-de-demonstration"  # --home is honoured (here after the command, as one may type it)
-    assert run(["demo", "--out", str(tmp_path), "--home", str(home)]) == 0
+    with time_machine.travel(NIGHT, tick=True):
+        assert run(["demo", "--out", str(tmp_path), "--home", str(home)]) == 0
+        finished = datetime.now(UTC)
     printed = capsys.readouterr()
     accompanied, unattended = (tmp_path.joinpath(line) for line in printed.out.strip().splitlines()[-2:])
     for bundle in (accompanied, unattended):
@@ -45,6 +54,7 @@ def test_demo_ends_with_two_verified_bundles_whose_paths_are_printed_last(tmp_pa
         manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
         # Each bundle is current and dated after every event of its journal.
         assert manifest["generated_at"] > max(item["recorded_at"] for item in manifest["artefacts"])
+        assert datetime.fromisoformat(manifest["generated_at"]) <= finished, manifest["generated_at"]
     assert pieces_of(unattended)[:3] == [
         "PJ1_Titre_de_sejour_en_cours_de_validite_document_fictif.pdf",
         "PJ2_Justificatif_de_domicile_document_fictif.pdf",

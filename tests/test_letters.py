@@ -13,6 +13,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from PIL import Image
 from pypdf import PdfWriter
 from sqlalchemy import select
@@ -490,6 +491,13 @@ def test_applicant_bad_input(ws, cli, args, line):
     result = cli("applicant", "set", CASE, *args)
     assert (result.code, result.err.strip()) == (2, line)
     assert head(ws) == before
+
+
+def test_a_birth_date_of_today_in_paris_is_accepted_just_after_midnight(ws, cli):
+    """At 00:30 in Paris it is still the day before in UTC: today in Paris is not « in the future »."""
+    with time_machine.travel(datetime(2026, 12, 8, 0, 30, tzinfo=PARIS), tick=False):
+        result = cli("applicant", "set", CASE, "--name", "X", "--birth-date", "2026-12-08")
+    assert result.code == 0, result.err
 
 
 def test_identity_never_reaches_the_journal(ws, cli, tmp_path):
