@@ -21,6 +21,7 @@ from simsite.rdvpref import captcha_code
 
 Person = Callable[[Browser], Awaitable[None]]
 WINDOW_WAIT_S = 30  # a loaded machine is slow to open a window
+READING_S = 0.5  # a person reading the security code: far less than anyone takes, more than the tool needs
 
 
 async def captcha_page(chromium: Browser) -> Page:
@@ -39,6 +40,10 @@ async def captcha_page(chromium: Browser) -> Page:
 async def person_solves_the_captcha(chromium: Browser) -> None:
     """Type the code the simulated site drew for this page's captcha, press « Suivant »."""
     page = await captcha_page(chromium)
+    # As a person does: the code is read once its image has loaded, which takes a moment. Typed at once, it
+    # could leave the page before the tool had kept it (seen under load: an attempt without its captcha page).
+    await page.wait_for_load_state("load")
+    await asyncio.sleep(READING_S)
     captcha_id = await page.get_attribute('input[name="captchaId"]', "value")
     await page.fill("#captchaFormulaireExtInput", captcha_code(captcha_id or ""))
     await page.click('button[formaction*="_validerCaptcha"]')
