@@ -199,6 +199,7 @@ def build_plan(
     rng = random.Random(seed)
     step = STEP[mode]
     busy_sorted = sorted(busy)
+    taken_set = set(taken)
     planned: list[PlannedTime] = []
     windows = day_windows(hours)
     working_index = 0
@@ -221,7 +222,7 @@ def build_plan(
                 _take_place(day_times, at, release.reason)
             elif release.reason == "announced_release":  # a weekend or a holiday: this one attempt only
                 day_times.append(PlannedTime(at, window_of(at), release.reason, mode))
-        planned += _spaced(sorted(day_times, key=lambda p: p.at), min_interval, busy_sorted, step, set(taken))
+        planned += _spaced(sorted(day_times, key=lambda p: p.at), min_interval, busy_sorted, step, taken_set)
     return planned
 
 

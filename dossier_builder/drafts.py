@@ -27,13 +27,13 @@ from markupsafe import Markup
 from dossier_builder import french, tribunals
 from dossier_builder.blanks import Blank, BlankRecorder
 from dossier_builder.draft_facts import (
-    FAILED_STATES,
     AttemptSummary,
     EventLine,
     LetterLine,
     Shot,
     annex_shots,
     event_lines,
+    failed_attempts,
     first_unanswered,
     letter_lines,
     summarise_attempts,
@@ -321,7 +321,7 @@ def build_context(
 
 def _warnings(facts: DossierFacts, context: DraftContext) -> list[str]:
     warnings = []
-    failed = [(a.started_at, a.state) for a in facts.attempts if a.outcome in FAILED_STATES]
+    failed = [(a.started_at, a.state) for a in failed_attempts(facts.attempts)]
     weaknesses = capture_stats(failed).weaknesses(letters_sent=len(context.sent))
     if weaknesses:
         warnings.append("preuves encore faibles devant un juge : " + " ; ".join(weaknesses))
