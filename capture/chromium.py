@@ -48,6 +48,7 @@ LAUNCH_ARGS = [
     "--metrics-recording-only",
     "--disable-gpu",
 ]
+
 T = TypeVar("T")
 
 

@@ -30,12 +30,12 @@ from playwright.async_api import Browser, BrowserContext, CDPSession, Dialog, Fr
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from evidence.net_errors import french_net_error
 from capture.platforms import Platform
 from capture.redirect_guard import RedirectHop, guard_redirects
 from capture.rules import Decisive
 from capture.steps import ELEMENT_TYPES, Action, Step
 from evidence.clock import Clock
+from evidence.net_errors import french_net_error
 
 # Time kept back from the attempt's limit to record the page after a failure.
 RECORDING_RESERVE_S = 8

@@ -161,7 +161,7 @@ def summarise_attempts(attempts: tuple[AttemptFacts, ...]) -> AttemptSummary:
         weekdays=len({d.weekday() for d in days}),
         earliest_time=_time_of_day(local_times[0]),
         latest_time=_time_of_day(local_times[-1]),
-        outcomes=tuple(
+        outcomes=tuple(  # « (3 fois) » after each, unless there is but one attempt
             OUTCOME_PHRASES[state] + ("" if len(failed) == 1 else f" ({french.plural(counts[state], 'fois', 'fois')})")
             for state in FAILED_STATES
             if counts[state]

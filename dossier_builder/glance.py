@@ -37,7 +37,9 @@ def case_glance(workspace: Workspace, case: Case) -> Glance | None:
     now = workspace.clock.now()
     with workspace.reading() as session:
         rows = session.execute(
-            select(Capture.started_at, Capture.state, Capture.http_status, Capture.error).where(Capture.target_id == case.target_id).order_by(Capture.started_at)
+            select(Capture.started_at, Capture.state, Capture.http_status, Capture.error)
+            .where(Capture.target_id == case.target_id)
+            .order_by(Capture.started_at)
         ).all()
         applicant = get_applicant(session, case)
         procedure = session.get_one(Target, case.target_id).procedure

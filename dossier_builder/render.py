@@ -11,7 +11,6 @@ which every command of the CLI would otherwise pay.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime

@@ -19,7 +19,9 @@ OUTCOMES = {
     "noslot": ("a montré qu'aucun créneau n'était libre", "ont montré qu'aucun créneau n'était libre"),
     "captcha": ("s'est arrêtée au captcha", "se sont arrêtées au captcha"),
     "error": ("s'est heurtée à une erreur du site", "se sont heurtées à une erreur du site"),
-    OFFLINE: ("n'a pas pu joindre le site (échec de la connexion)", "n'ont pas pu joindre le site (échec de la connexion)"),
+    OFFLINE: (
+        "n'a pas pu joindre le site (échec de la connexion)", "n'ont pas pu joindre le site (échec de la connexion)"
+    ),
     "unknown": ("a abouti à une page non reconnue", "ont abouti à une page non reconnue"),
 }
 SLOTS = "slots"
