@@ -33,7 +33,7 @@ from evidence.localtime import PARIS
 from evidence.models import (
     Applicant, ApplicantPiece, Artefact, Capture, Case, CaseEvent, JournalEntry, Letter, PlannedAttempt,
 )
-from evidence.net_errors import address_reached
+from evidence.net_errors import address_beyond
 from evidence.observations import PageObservations
 from evidence.purge import open_case
 from evidence.server_time import ServerTime
@@ -101,9 +101,8 @@ class AttemptFacts:
     @property
     def reached_url(self) -> str | None:
         """The address the page ended at, when it says more than the one requested (none on the browser's own
-        error page: evidence.net_errors.address_reached)."""
-        reached = address_reached(self.final_url)
-        return reached if reached != self.url_requested else None
+        error page: evidence.net_errors.address_beyond)."""
+        return address_beyond(self.final_url, self.url_requested)
 
     @property
     def outcome(self) -> str:

@@ -56,6 +56,13 @@ def address_reached(page_url: str | None) -> str | None:
     return page_url
 
 
+def address_beyond(page_url: str | None, requested: str) -> str | None:
+    """The address a page ended at, when it is one (`address_reached`) other than the one requested: what the
+    dossier and the dashboard add to the requested address."""
+    reached = address_reached(page_url)
+    return reached if reached != requested else None
+
+
 def connection_failed(error: str | None) -> bool:
     """Whether a recorded error (`french_net_error`'s sentence) is a failure of the attempt's own connection:
     the booking site was never reached, so the attempt shows nothing of it."""

@@ -9,7 +9,7 @@ from flask import Flask
 from capture.states import State
 from evidence.artefact_kinds import artefact_label
 from evidence.localtime import PARIS, paris_time
-from evidence.net_errors import address_reached
+from evidence.net_errors import address_beyond
 
 
 def state_label(value: str) -> str:
@@ -40,5 +40,5 @@ def register(app: Flask) -> None:
         day=day,
         short_hash=lambda sha256: sha256[:12],
         artefact_kind=artefact_label,
-        address_reached=address_reached,
+        address_beyond=address_beyond,
     )
