@@ -60,6 +60,7 @@ from playwright.async_api import (  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 import capture.attempt as attempt_module  # noqa: E402
+import capture.walk as walk_module  # noqa: E402
 import evidence.records as records_module  # noqa: E402
 from capture.attempt import capture_target  # noqa: E402
 from capture.chromium import DEBIAN_CHROMIUM, LAUNCH_ARGS, BrowserService  # noqa: E402
@@ -146,9 +147,8 @@ def instrument(watch: Stopwatch) -> None:
         watch.wrap(owner, "check", "page_actions")
         watch.wrap(owner, "click", "page_actions")
     # The tool's safety checks before acting: is the element there, of the right type, in a form with text?
-    watch.wrap(Locator, "count", "safety_checks")
-    watch.wrap(Locator, "evaluate", "safety_checks")
-    watch.wrap(Locator, "evaluate_all", "safety_checks")  # the facts an action's checks need, in one call
+    # (all read together, in one round trip's wait)
+    watch.wrap(walk_module, "_element_facts", "safety_checks")
     watch.wrap(Page, "screenshot", "screenshot")
     time_devtools_calls(watch)
     watch.wrap(BrowserContext, "close", "context_close")  # writes the HAR for the tool

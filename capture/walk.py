@@ -345,30 +345,42 @@ async def _run_steps(
         raise _AttemptEnded(reason)
 
 
-# What the checks before an action need of its element, read in one round trip to the page (without waiting
-# for it, unlike a locator's own evaluate): null when absent, else its type and the fields of its form that
-# would carry typed text (or a captcha answer) if the form were submitted; for the step that picks the counter
-# (`withLabel`), the label the site shows for it too: its <label for=…>, else the label around it.
-_ELEMENT_FACTS = """(elements, withLabel) => {
-  if (!elements.length) return null;
-  const e = elements[0];
+# What the checks before an action need of its element (the first `target` in the page), read in one round trip
+# without waiting for it: null when absent, else how many elements `target` matches, the first one's type and
+# the fields of its form that would carry typed text (or a captcha answer) if the form were submitted; for the
+# step that picks the counter (`withLabel`), the label the site shows for it too: its <label for=…>, else the
+# label around it. The page's own `querySelector` finds the element: a locator's `evaluate_all` would load
+# Playwright's selector engine into each new page's own scripts' world, about 30 ms a page that the action
+# itself, run in Playwright's isolated world, does not need.
+_ELEMENT_FACTS = """([target, withLabel]) => {
+  const e = document.querySelector(target);
+  if (!e) return null;
   const textFields = e.form ? Array.from(e.form.elements).filter(f =>
     f.tagName === 'TEXTAREA' || (f.tagName === 'INPUT' &&
     !['hidden', 'checkbox', 'radio', 'submit', 'button', 'image', 'reset'].includes(f.type))
   ).map(f => f.name || f.id || f.tagName.toLowerCase()) : [];
   const label = withLabel ? ((e.labels && e.labels[0]) || e.closest('label')) : null;
-  return {kind: (e.type || '').toLowerCase(), textFields, label: label ? label.innerText : null};
+  return {matches: document.querySelectorAll(target).length, kind: (e.type || '').toLowerCase(), textFields,
+          label: label ? label.innerText : null};
 }"""
 
 
 async def _element_facts(page: Page, step: Step) -> tuple[bool, dict[str, Any] | None]:
-    """Whether an action's step applies (its `when` condition) and the facts of its element (_ELEMENT_FACTS):
-    both read from the page as it stands, the two requests sent together (one round trip's wait)."""
-    facts = page.locator(step.target).evaluate_all(_ELEMENT_FACTS, step.choice)
-    if step.when is None:
-        return True, await facts
-    present, read = await asyncio.gather(page.locator(step.when).count(), facts)
-    return present > 0, read
+    """Whether an action's step applies (its `when` condition) and the facts of its element (_ELEMENT_FACTS), all
+    read from the page as it stands, the requests sent together (one round trip's wait).
+
+    The action goes to the first element Playwright's own selector engine finds, which also looks inside a
+    page's isolated parts (open shadow roots), where `querySelector` does not. So both count the elements: if
+    they disagree, the element checked may not be the one the action would reach, and the attempt ends there."""
+    reads = [page.evaluate(_ELEMENT_FACTS, [step.target, step.choice]), page.locator(step.target).count()]
+    if step.when is not None:
+        reads.append(page.locator(step.when).count())
+    facts, matches, *condition = await asyncio.gather(*reads)
+    applies = not condition or condition[0] > 0
+    if applies and (facts["matches"] if facts else 0) != matches:
+        raise _AttemptEnded(f"élément ambigu pour « {step.description} » (partie isolée de la page, ou page en "
+                            "cours de changement)")
+    return applies, facts
 
 
 async def _act(page: Page, step: Step, facts: dict[str, Any] | None, timeout_ms: float) -> str | None:

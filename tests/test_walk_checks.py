@@ -1,11 +1,14 @@
 """The checks the walk makes before each action, against the simulated site: an absent element stops the walk,
-an element of another type ends the attempt, and a button whose form holds a text field is never pressed."""
+an element of another type ends the attempt, a button whose form holds a text field is never pressed, and an
+element the checks and the action could read differently is never acted on."""
 
 from __future__ import annotations
 
+import pytest
+
 from capture.platforms import get_platform
 from capture.steps import Action, Step
-from capture.walk import WalkPlan, _act, _element_facts, walk
+from capture.walk import WalkPlan, _act, _AttemptEnded, _element_facts, walk
 from evidence.clock import SystemClock
 
 
@@ -62,3 +65,39 @@ def test_a_button_whose_form_holds_a_text_field_is_never_pressed(browser):
     stop, requests = browser.run(act_on_the_form)
     assert stop == "formulaire avec champ de saisie (nom), parcours arrêté"
     assert requests == []  # nothing was sent
+
+
+def test_an_element_the_checks_could_misread_is_never_acted_on(browser):
+    """The checks read the page's first button with the page's own `querySelector`; the click would go to the
+    first one Playwright finds, and Playwright also looks inside open shadow roots. Here a shadow root placed
+    first holds a button whose form has a text field, and the page's plain button comes after it: the checks
+    would pass on the plain one while the click reached the other. Both counts are compared, and nothing is
+    done."""
+    page_html = (
+        '<div id="isolated"></div>'
+        '<form method="post" action="https://example.invalid/plain">'
+        '<input type="submit" name="nextButton" value="Envoyer"></form>'
+        "<script>document.getElementById('isolated').attachShadow({mode: 'open'}).innerHTML ="
+        " '<form method=\"post\" action=\"https://example.invalid/shadow\"><input type=\"text\" name=\"nom\">"
+        "<input type=\"submit\" name=\"nextButton\" value=\"Envoyer\"></form>';</script>"
+    )
+    step = Step(Action.CLICK_BUTTON, 'input[name="nextButton"]', "envoyer")
+
+    async def check_the_page(chromium):
+        context = await chromium.new_context()
+        page = await context.new_page()
+        requests = []
+        page.on("request", lambda request: requests.append(request.url))
+        await page.set_content(page_html)
+        seen_by_playwright = await page.locator(step.target).count()
+        try:
+            with pytest.raises(_AttemptEnded) as ended:
+                await _element_facts(page, step)
+        finally:
+            await context.close()
+        return seen_by_playwright, str(ended.value), requests
+
+    seen_by_playwright, reason, requests = browser.run(check_the_page)
+    assert seen_by_playwright == 2  # the plain button and the isolated one
+    assert reason == "élément ambigu pour « envoyer » (partie isolée de la page, ou page en cours de changement)"
+    assert requests == []
