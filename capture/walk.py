@@ -17,6 +17,7 @@ and where the decisive text sits in the full-page screenshot.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -221,7 +222,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         deadline = loop.time() + plan.timeout_s
         budget = plan.timeout_s - reserve
         try:
-            walk_steps = _run_steps(page, plan.steps, steps_done, network, budget)
+            walk_steps = _run_steps(page, devtools, plan.steps, steps_done, network, budget)
             await asyncio.wait_for(walk_steps, timeout=budget)
             if plan.assisted and plan.is_final is not None:
                 person = _wait_for_person(page, plan.is_final, network, earlier)
@@ -314,7 +315,7 @@ async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> 
 
 
 async def _run_steps(
-    page: Page, steps: tuple[Step, ...], done: list[str], network: _Network, budget_s: float
+    page: Page, devtools: CDPSession, steps: tuple[Step, ...], done: list[str], network: _Network, budget_s: float
 ) -> None:
     timeout_ms = budget_s * 1000
     for step in steps:
@@ -322,7 +323,7 @@ async def _run_steps(
             raise _AttemptEnded(reason)
         facts = None
         if step.action in ELEMENT_TYPES:
-            applies, facts = await _element_facts(page, step)
+            applies, facts = await _element_facts(page, devtools, step)
         else:
             applies = step.when is None or await page.locator(step.when).count() > 0
         if not applies:
@@ -345,14 +346,11 @@ async def _run_steps(
         raise _AttemptEnded(reason)
 
 
-# What the checks before an action need of its element (the first `target` in the page), read in one round trip
-# without waiting for it: null when absent, else how many elements `target` matches, the first one's type and
-# the fields of its form that would carry typed text (or a captcha answer) if the form were submitted; for the
-# step that picks the counter (`withLabel`), the label the site shows for it too: its <label for=…>, else the
-# label around it. The page's own `querySelector` finds the element: a locator's `evaluate_all` would load
-# Playwright's selector engine into each new page's own scripts' world, about 30 ms a page that the action
-# itself, run in Playwright's isolated world, does not need.
-_ELEMENT_FACTS = """([target, withLabel]) => {
+# What the checks before an action need of its element (the first `target` in the page), read without waiting
+# for it: null when absent, else how many elements `target` matches, the first one's type and the fields of its
+# form that would carry typed text (or a captcha answer) if the form were submitted; for the step that picks the
+# counter (`withLabel`), the label the site shows for it too: its <label for=…>, else the label around it.
+_ELEMENT_FACTS = """(target, withLabel) => {
   const e = document.querySelector(target);
   if (!e) return null;
   const textFields = e.form ? Array.from(e.form.elements).filter(f =>
@@ -365,17 +363,28 @@ _ELEMENT_FACTS = """([target, withLabel]) => {
 }"""
 
 
-async def _element_facts(page: Page, step: Step) -> tuple[bool, dict[str, Any] | None]:
+async def _element_facts(page: Page, devtools: CDPSession, step: Step) -> tuple[bool, dict[str, Any] | None]:
     """Whether an action's step applies (its `when` condition) and the facts of its element (_ELEMENT_FACTS), all
     read from the page as it stands, the requests sent together (one round trip's wait).
 
-    The action goes to the first element Playwright's own selector engine finds, which also looks inside a
-    page's isolated parts (open shadow roots), where `querySelector` does not. So both count the elements: if
-    they disagree, the element checked may not be the one the action would reach, and the attempt ends there."""
-    reads = [page.evaluate(_ELEMENT_FACTS, [step.target, step.choice]), page.locator(step.target).count()]
+    The facts are read by the page's own `querySelector`, in one DevTools call: a locator's `evaluate_all` would
+    load Playwright's selector engine into each new page's own world, and `page.evaluate` its serialiser, about
+    40 and 15 ms a page that the action itself, run in Playwright's isolated world, does not need. Playwright's
+    engine also looks into a page's isolated parts (open shadow roots), where `querySelector` does not, so the
+    element checked might not be the one the action reaches: both count the elements, and if they disagree the
+    attempt ends there."""
+    call = f"({_ELEMENT_FACTS})({json.dumps(step.target)}, {json.dumps(step.choice)})"
+    reads = [
+        devtools.send("Runtime.evaluate", {"expression": call, "returnByValue": True}),
+        page.locator(step.target).count(),
+    ]
     if step.when is not None:
         reads.append(page.locator(step.when).count())
-    facts, matches, *condition = await asyncio.gather(*reads)
+    evaluated, matches, *condition = await asyncio.gather(*reads)
+    if "exceptionDetails" in evaluated:
+        failure = evaluated["exceptionDetails"].get("exception", {}).get("description") or "erreur inconnue"
+        raise _AttemptEnded(f"élément illisible pour « {step.description} » : {failure.splitlines()[0]}")
+    facts = evaluated["result"].get("value")
     applies = not condition or condition[0] > 0
     if applies and (facts["matches"] if facts else 0) != matches:
         raise _AttemptEnded(f"élément ambigu pour « {step.description} » (partie isolée de la page, ou page en "

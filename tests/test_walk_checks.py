@@ -1,6 +1,7 @@
 """The checks the walk makes before each action, against the simulated site: an absent element stops the walk,
 an element of another type ends the attempt, a button whose form holds a text field is never pressed, and an
-element the checks and the action could read differently is never acted on."""
+element the checks and the action could read differently, or that the page will not let be read, is never acted
+on."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def test_a_button_whose_form_holds_a_text_field_is_never_pressed(browser):
         requests = []
         page.on("request", lambda request: requests.append(request.url))
         await page.set_content(form)
-        applies, facts = await _element_facts(page, step)
+        applies, facts = await _element_facts(page, await context.new_cdp_session(page), step)
         assert applies  # no `when` condition
         stop = await _act(page, step, facts, 5000)
         await context.close()
@@ -92,7 +93,7 @@ def test_an_element_the_checks_could_misread_is_never_acted_on(browser):
         seen_by_playwright = await page.locator(step.target).count()
         try:
             with pytest.raises(_AttemptEnded) as ended:
-                await _element_facts(page, step)
+                await _element_facts(page, await context.new_cdp_session(page), step)
         finally:
             await context.close()
         return seen_by_playwright, str(ended.value), requests
@@ -101,3 +102,28 @@ def test_an_element_the_checks_could_misread_is_never_acted_on(browser):
     assert seen_by_playwright == 2  # the plain button and the isolated one
     assert reason == "élément ambigu pour « envoyer » (partie isolée de la page, ou page en cours de changement)"
     assert requests == []
+
+
+def test_an_element_the_page_will_not_let_be_read_is_never_acted_on(browser):
+    """A page's script may break the function the checks use: the attempt ends, saying so, and nothing is ticked."""
+    page_html = (
+        '<input type="checkbox" id="condition">'
+        "<script>document.querySelector = () => { throw new Error('lecture refusée'); };</script>"
+    )
+    step = Step(Action.CHECK, "#condition", "cocher les conditions")
+
+    async def check_the_page(chromium):
+        context = await chromium.new_context()
+        page = await context.new_page()
+        await page.set_content(page_html)
+        try:
+            with pytest.raises(_AttemptEnded) as ended:
+                await _element_facts(page, await context.new_cdp_session(page), step)
+            ticked = await page.is_checked("#condition")
+        finally:
+            await context.close()
+        return str(ended.value), ticked
+
+    reason, ticked = browser.run(check_the_page)
+    assert reason == "élément illisible pour « cocher les conditions » : Error: lecture refusée"
+    assert not ticked
