@@ -236,7 +236,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
         except PlaywrightError as exc:  # the guard's own refusal, if any, is the cause
             error = network.stop_reason() or french_net_error(_first_line(exc))
         recorded = await _record_page(page, devtools, deadline)
-        located, box = await _decisive_box(page, recorded, plan, network.status, deadline)
+        located, box = await _decisive_box(page, devtools, recorded, plan, network.status, deadline)
         if error is None:
             error = network.stop_reason()
         if recorded.screenshot is None and error is None:
@@ -367,29 +367,41 @@ async def _element_facts(page: Page, devtools: CDPSession, step: Step) -> tuple[
     """Whether an action's step applies (its `when` condition) and the facts of its element (_ELEMENT_FACTS), all
     read from the page as it stands, the requests sent together (one round trip's wait).
 
-    The facts are read by the page's own `querySelector`, in one DevTools call: a locator's `evaluate_all` would
-    load Playwright's selector engine into each new page's own world, and `page.evaluate` its serialiser, about
-    40 and 15 ms a page that the action itself, run in Playwright's isolated world, does not need. Playwright's
+    The facts are read by the page's own `querySelector` (`_call_in_page`): a locator's `evaluate_all` would load
+    Playwright's selector engine into each new page's own world, about 40 ms a page that the action itself, run
+    in Playwright's isolated world, does not need. Playwright's
     engine also looks into a page's isolated parts (open shadow roots), where `querySelector` does not, so the
     element checked might not be the one the action reaches: both count the elements, and if they disagree the
     attempt ends there."""
-    call = f"({_ELEMENT_FACTS})({json.dumps(step.target)}, {json.dumps(step.choice)})"
-    reads = [
-        devtools.send("Runtime.evaluate", {"expression": call, "returnByValue": True}),
-        page.locator(step.target).count(),
-    ]
+    reads = [_call_in_page(devtools, _ELEMENT_FACTS, step.target, step.choice), page.locator(step.target).count()]
     if step.when is not None:
         reads.append(page.locator(step.when).count())
-    evaluated, matches, *condition = await asyncio.gather(*reads)
-    if "exceptionDetails" in evaluated:
-        failure = evaluated["exceptionDetails"].get("exception", {}).get("description") or "erreur inconnue"
-        raise _AttemptEnded(f"élément illisible pour « {step.description} » : {failure.splitlines()[0]}")
-    facts = evaluated["result"].get("value")
+    try:
+        facts, matches, *condition = await asyncio.gather(*reads)
+    except _ScriptFailed as failure:
+        raise _AttemptEnded(f"élément illisible pour « {step.description} » : {failure}") from None
     applies = not condition or condition[0] > 0
     if applies and (facts["matches"] if facts else 0) != matches:
         raise _AttemptEnded(f"élément ambigu pour « {step.description} » (partie isolée de la page, ou page en "
                             "cours de changement)")
     return applies, facts
+
+
+class _ScriptFailed(Exception):
+    """A function run in the page threw (its first line, as the page's JavaScript said it)."""
+
+
+async def _call_in_page(devtools: CDPSession, function: str, *args: Any) -> Any:
+    """`function(*args)` run in the page's own world by one DevTools call, its result returned by value (JSON).
+
+    `page.evaluate` would do the same after loading Playwright's serialiser into each new page, about 15 ms a
+    page; the walk's DevTools session is open anyway. Raises _ScriptFailed if the function throws."""
+    call = f"({function})({', '.join(json.dumps(arg) for arg in args)})"
+    answer = await devtools.send("Runtime.evaluate", {"expression": call, "returnByValue": True})
+    if "exceptionDetails" in answer:
+        failure = answer["exceptionDetails"].get("exception", {}).get("description") or "erreur inconnue"
+        raise _ScriptFailed(failure.splitlines()[0])
+    return answer["result"].get("value")
 
 
 async def _act(page: Page, step: Step, facts: dict[str, Any] | None, timeout_ms: float) -> str | None:
@@ -470,7 +482,7 @@ _DECISIVE_BOX = r"""([region, elements, text]) => {
 
 
 async def _decisive_box(
-    page: Page, recorded: _Recording, plan: WalkPlan, status: int | None, deadline: float
+    page: Page, devtools: CDPSession, recorded: _Recording, plan: WalkPlan, status: int | None, deadline: float
 ) -> tuple[Decisive | None, tuple[int, int, int, int] | None]:
     """Where the decisive text of the recorded page is, measured in the same page (never another one)."""
     if plan.find_decisive is None or recorded.html is None or page.is_closed() or page.url != recorded.url:
@@ -478,7 +490,11 @@ async def _decisive_box(
     decisive = plan.find_decisive(recorded.html, recorded.url, status)
     if decisive is None:
         return None, None
-    box = await _before(page.evaluate(_DECISIVE_BOX, [decisive.region, decisive.elements, decisive.text]), deadline)
+    measure = _call_in_page(devtools, _DECISIVE_BOX, [decisive.region, decisive.elements, decisive.text])
+    try:
+        box = await _before(measure, deadline)
+    except _ScriptFailed:
+        return None, None
     return decisive, (box[0], box[1], box[2], box[3]) if box else None
 
 
