@@ -369,10 +369,9 @@ async def _element_facts(page: Page, devtools: CDPSession, step: Step) -> tuple[
 
     The facts are read by the page's own `querySelector` (`_call_in_page`): a locator's `evaluate_all` would load
     Playwright's selector engine into each new page's own world, about 40 ms a page that the action itself, run
-    in Playwright's isolated world, does not need. Playwright's
-    engine also looks into a page's isolated parts (open shadow roots), where `querySelector` does not, so the
-    element checked might not be the one the action reaches: both count the elements, and if they disagree the
-    attempt ends there."""
+    in Playwright's isolated world, does not need. Playwright's engine also looks into a page's isolated parts
+    (open shadow roots), where `querySelector` does not, so the element checked might not be the one the action
+    reaches: both count the elements, and if they disagree the attempt ends there."""
     reads = [_call_in_page(devtools, _ELEMENT_FACTS, step.target, step.choice), page.locator(step.target).count()]
     if step.when is not None:
         reads.append(page.locator(step.when).count())
