@@ -42,28 +42,46 @@ def test_an_element_of_another_type_ends_the_attempt(site, browser):
     assert seen.steps_done == ("ouvrir la page",)
 
 
+def on_a_page(browser, page_html: str, job):
+    """`job(page, devtools)` on a blank page holding `page_html` (the walk opens only http and https addresses, and
+    our simulated site has no such pages); returns its result, whether the page has a ticked box, and the requests
+    the page sent."""
+
+    async def run(chromium):
+        context = await chromium.new_context()
+        try:
+            page = await context.new_page()
+            requests = []
+            page.on("request", lambda request: requests.append(request.url))
+            await page.set_content(page_html)
+            result = await job(page, await context.new_cdp_session(page))
+            return result, await page.locator("input:checked").count() > 0, requests
+        finally:
+            await context.close()
+
+    return browser.run(run)
+
+
+async def checks_end_the_attempt(page, devtools, step: Step) -> str:
+    with pytest.raises(_AttemptEnded) as ended:
+        await _element_facts(page, devtools, step)
+    return str(ended.value)
+
+
 def test_a_button_whose_form_holds_a_text_field_is_never_pressed(browser):
-    """The form is set into a blank page (the walk opens only http and https addresses, and our simulated site
-    has no such page); the check is the walk's own, before its click."""
+    """The check is the walk's own, before its click."""
     form = (
         '<form method="post" action="https://example.invalid/"><input type="text" name="nom">'
         '<input type="submit" name="nextButton" value="Envoyer"></form>'
     )
     step = Step(Action.CLICK_BUTTON, 'input[name="nextButton"]', "envoyer")
 
-    async def act_on_the_form(chromium):
-        context = await chromium.new_context()
-        page = await context.new_page()
-        requests = []
-        page.on("request", lambda request: requests.append(request.url))
-        await page.set_content(form)
-        applies, facts = await _element_facts(page, await context.new_cdp_session(page), step)
+    async def act_on_the_form(page, devtools):
+        applies, facts = await _element_facts(page, devtools, step)
         assert applies  # no `when` condition
-        stop = await _act(page, step, facts, 5000)
-        await context.close()
-        return stop, requests
+        return await _act(page, step, facts, 5000)
 
-    stop, requests = browser.run(act_on_the_form)
+    stop, _, requests = on_a_page(browser, form, act_on_the_form)
     assert stop == "formulaire avec champ de saisie (nom), parcours arrêté"
     assert requests == []  # nothing was sent
 
@@ -84,21 +102,10 @@ def test_an_element_the_checks_could_misread_is_never_acted_on(browser):
     )
     step = Step(Action.CLICK_BUTTON, 'input[name="nextButton"]', "envoyer")
 
-    async def check_the_page(chromium):
-        context = await chromium.new_context()
-        page = await context.new_page()
-        requests = []
-        page.on("request", lambda request: requests.append(request.url))
-        await page.set_content(page_html)
-        seen_by_playwright = await page.locator(step.target).count()
-        try:
-            with pytest.raises(_AttemptEnded) as ended:
-                await _element_facts(page, await context.new_cdp_session(page), step)
-        finally:
-            await context.close()
-        return seen_by_playwright, str(ended.value), requests
+    async def check_the_page(page, devtools):
+        return await page.locator(step.target).count(), await checks_end_the_attempt(page, devtools, step)
 
-    seen_by_playwright, reason, requests = browser.run(check_the_page)
+    (seen_by_playwright, reason), _, requests = on_a_page(browser, page_html, check_the_page)
     assert seen_by_playwright == 2  # the plain button and the isolated one
     assert reason == "élément ambigu pour « envoyer » (partie isolée de la page, ou page en cours de changement)"
     assert requests == []
@@ -112,18 +119,9 @@ def test_an_element_the_page_will_not_let_be_read_is_never_acted_on(browser):
     )
     step = Step(Action.CHECK, "#condition", "cocher les conditions")
 
-    async def check_the_page(chromium):
-        context = await chromium.new_context()
-        page = await context.new_page()
-        await page.set_content(page_html)
-        try:
-            with pytest.raises(_AttemptEnded) as ended:
-                await _element_facts(page, await context.new_cdp_session(page), step)
-            ticked = await page.is_checked("#condition")
-        finally:
-            await context.close()
-        return str(ended.value), ticked
+    async def check_the_page(page, devtools):
+        return await checks_end_the_attempt(page, devtools, step)
 
-    reason, ticked = browser.run(check_the_page)
+    reason, ticked, _ = on_a_page(browser, page_html, check_the_page)
     assert reason == "élément illisible pour « cocher les conditions » : Error: lecture refusée"
     assert not ticked
