@@ -11,7 +11,7 @@ First requests are only let through here: `route` (capture/walk.py) judges them,
 hops of a popup or of a dedicated worker do not reach this session, which is the page's (probed). The cost is one
 round trip to Python for each request of the page (the site's own included), a few per cent of a one-GET attempt's CPU;
 the session itself costs nothing more, since the walk takes its MHTML through it instead of opening another,
-and calls its own functions in the page through it (capture/walk.py `_call_in_page`).
+and runs its own functions in the page through it (capture/walk.py `DevTools.call`).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ class RedirectHop:
     main_document: bool
 
 
-async def guard_redirects(page: Page, refuses: Callable[[RedirectHop], bool]) -> CDPSession:
+async def guard_redirects(page: Page, refuses: Callable[[RedirectHop], bool]) -> tuple[CDPSession, str]:
     """From now on, every redirect hop of `page` is given to `refuses` before it is sent; refused, it fails.
     Returns the DevTools session, which the walk uses for its other DevTools calls (the MHTML, its functions run
-    in the page)."""
+    in the page), and the id of the page's main frame."""
     session = await page.context.new_cdp_session(page)
     urls: dict[str, str] = {}  # request id → URL, to name where a redirect came from
     main_frame: list[str] = []  # its id, read with the set-up (asked while a hop waits, it never answers)
@@ -65,4 +65,4 @@ async def guard_redirects(page: Page, refuses: Callable[[RedirectHop], bool]) ->
         session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]}),
     )
     main_frame.append(frames["frameTree"]["frame"]["id"])
-    return session
+    return session, main_frame[0]

@@ -126,6 +126,38 @@ class Observation:
     located: Decisive | None = None
 
 
+class _ScriptFailed(Exception):
+    """A function the walk ran in the page threw (its first line, as JavaScript said it)."""
+
+
+@dataclass(frozen=True)
+class DevTools:
+    """The walk's own DevTools session on its page (opened by the redirect guard), and the page's main frame."""
+
+    session: CDPSession
+    main_frame_id: str
+
+    async def call(self, function: str, *args: Any) -> Any:
+        """`function(*args)` run in the page's current document, its result returned by value (JSON).
+
+        It runs in a JavaScript world of its own, made for this call: it sees the page's elements, but none of
+        the page's scripts, so a page cannot change what the walk's checks read (by replacing `querySelector`,
+        say). `page.evaluate` runs in the page's own world, and loads Playwright's serialiser into each new
+        page first, about 15 ms a page. Raises _ScriptFailed if the function throws."""
+        world = await self.session.send(
+            "Page.createIsolatedWorld", {"frameId": self.main_frame_id, "worldName": "preuves-rdv"}
+        )
+        answer = await self.session.send("Runtime.evaluate", {
+            "expression": f"({function})({', '.join(json.dumps(arg) for arg in args)})",
+            "contextId": world["executionContextId"],
+            "returnByValue": True,
+        })
+        if "exceptionDetails" in answer:
+            failure = answer["exceptionDetails"].get("exception", {}).get("description") or "erreur inconnue"
+            raise _ScriptFailed(failure.splitlines()[0])
+        return answer["result"].get("value")
+
+
 class _AttemptEnded(Exception):
     """The walk must stop here (a forbidden request was attempted)."""
 
@@ -278,7 +310,7 @@ async def walk(browser: Browser, plan: WalkPlan, clock: Clock) -> Observation:
     )
 
 
-async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> tuple[Page, CDPSession]:
+async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> tuple[Page, DevTools]:
     """The walk's page, every guard and listener in place, and its DevTools session."""
 
     async def route(route_request) -> None:  # type: ignore[no-untyped-def]
@@ -289,7 +321,7 @@ async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> 
 
     await context.route(network.interception_pattern(), route)
     page = await context.new_page()
-    devtools = await guard_redirects(page, network.refuses_redirect)
+    devtools = DevTools(*await guard_redirects(page, network.refuses_redirect))
 
     def on_response(response: Response) -> None:
         if response.request.is_navigation_request() and response.frame == page.main_frame:
@@ -315,7 +347,7 @@ async def _prepare(context: BrowserContext, network: _Network, clock: Clock) -> 
 
 
 async def _run_steps(
-    page: Page, devtools: CDPSession, steps: tuple[Step, ...], done: list[str], network: _Network, budget_s: float
+    page: Page, devtools: DevTools, steps: tuple[Step, ...], done: list[str], network: _Network, budget_s: float
 ) -> None:
     timeout_ms = budget_s * 1000
     for step in steps:
@@ -363,16 +395,16 @@ _ELEMENT_FACTS = """(target, withLabel) => {
 }"""
 
 
-async def _element_facts(page: Page, devtools: CDPSession, step: Step) -> tuple[bool, dict[str, Any] | None]:
+async def _element_facts(page: Page, devtools: DevTools, step: Step) -> tuple[bool, dict[str, Any] | None]:
     """Whether an action's step applies (its `when` condition) and the facts of its element (_ELEMENT_FACTS), all
     read from the page as it stands, the requests sent together (one round trip's wait).
 
-    The facts are read by the page's own `querySelector` (`_call_in_page`): a locator's `evaluate_all` would load
+    The facts are read by the page's own `querySelector` (`DevTools.call`): a locator's `evaluate_all` would load
     Playwright's selector engine into each new page's own world, about 40 ms a page that the action itself, run
     in Playwright's isolated world, does not need. Playwright's engine also looks into a page's isolated parts
     (open shadow roots), where `querySelector` does not, so the element checked might not be the one the action
     reaches: both count the elements, and if they disagree the attempt ends there."""
-    reads = [_call_in_page(devtools, _ELEMENT_FACTS, step.target, step.choice), page.locator(step.target).count()]
+    reads = [devtools.call(_ELEMENT_FACTS, step.target, step.choice), page.locator(step.target).count()]
     if step.when is not None:
         reads.append(page.locator(step.when).count())
     try:
@@ -384,23 +416,6 @@ async def _element_facts(page: Page, devtools: CDPSession, step: Step) -> tuple[
         raise _AttemptEnded(f"élément ambigu pour « {step.description} » (partie isolée de la page, ou page en "
                             "cours de changement)")
     return applies, facts
-
-
-class _ScriptFailed(Exception):
-    """A function run in the page threw (its first line, as the page's JavaScript said it)."""
-
-
-async def _call_in_page(devtools: CDPSession, function: str, *args: Any) -> Any:
-    """`function(*args)` run in the page's own world by one DevTools call, its result returned by value (JSON).
-
-    `page.evaluate` would do the same after loading Playwright's serialiser into each new page, about 15 ms a
-    page; the walk's DevTools session is open anyway. Raises _ScriptFailed if the function throws."""
-    call = f"({function})({', '.join(json.dumps(arg) for arg in args)})"
-    answer = await devtools.send("Runtime.evaluate", {"expression": call, "returnByValue": True})
-    if "exceptionDetails" in answer:
-        failure = answer["exceptionDetails"].get("exception", {}).get("description") or "erreur inconnue"
-        raise _ScriptFailed(failure.splitlines()[0])
-    return answer["result"].get("value")
 
 
 async def _act(page: Page, step: Step, facts: dict[str, Any] | None, timeout_ms: float) -> str | None:
@@ -481,7 +496,7 @@ _DECISIVE_BOX = r"""([region, elements, text]) => {
 
 
 async def _decisive_box(
-    page: Page, devtools: CDPSession, recorded: _Recording, plan: WalkPlan, status: int | None, deadline: float
+    page: Page, devtools: DevTools, recorded: _Recording, plan: WalkPlan, status: int | None, deadline: float
 ) -> tuple[Decisive | None, tuple[int, int, int, int] | None]:
     """Where the decisive text of the recorded page is, measured in the same page (never another one)."""
     if plan.find_decisive is None or recorded.html is None or page.is_closed() or page.url != recorded.url:
@@ -489,7 +504,7 @@ async def _decisive_box(
     decisive = plan.find_decisive(recorded.html, recorded.url, status)
     if decisive is None:
         return None, None
-    measure = _call_in_page(devtools, _DECISIVE_BOX, [decisive.region, decisive.elements, decisive.text])
+    measure = devtools.call(_DECISIVE_BOX, [decisive.region, decisive.elements, decisive.text])
     try:
         box = await _before(measure, deadline)
     except _ScriptFailed:
@@ -542,7 +557,7 @@ class _Recording:
         return None not in (self.screenshot, self.html, self.mhtml)
 
 
-async def _record_page(page: Page, devtools: CDPSession, deadline: float) -> _Recording:
+async def _record_page(page: Page, devtools: DevTools, deadline: float) -> _Recording:
     """Screenshot, DOM and MHTML of the page as it stands, all before the attempt's deadline.
 
     A page may replace itself while it is recorded (a script's redirect, the error page of a
@@ -573,14 +588,14 @@ async def _record_page(page: Page, devtools: CDPSession, deadline: float) -> _Re
     return recording
 
 
-async def _record_document(page: Page, devtools: CDPSession, deadline: float) -> _Recording:
+async def _record_document(page: Page, devtools: DevTools, deadline: float) -> _Recording:
     url = page.url
     # Playwright's own timeout as well as ours: a screenshot left running in the browser would hold
     # up the next one (a page's screenshots are taken one at a time).
     timeout_ms = max(_seconds_left(deadline), 0.5) * 1000
     screenshot = await _before(page.screenshot(full_page=True, timeout=timeout_ms), deadline)
     html = await _before(page.content(), deadline)
-    snapshot = await _before(devtools.send("Page.captureSnapshot", {"format": "mhtml"}), deadline)
+    snapshot = await _before(devtools.session.send("Page.captureSnapshot", {"format": "mhtml"}), deadline)
     mhtml = snapshot["data"].encode("utf-8") if snapshot else None
     return _Recording(url, screenshot, html, mhtml)
 

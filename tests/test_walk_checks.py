@@ -1,7 +1,6 @@
 """The checks the walk makes before each action, against the simulated site: an absent element stops the walk,
 an element of another type ends the attempt, a button whose form holds a text field is never pressed, and an
-element the checks and the action could read differently, or that the page will not let be read, is never acted
-on."""
+element the checks and the action could read differently is never acted on, whatever the page's scripts do."""
 
 from __future__ import annotations
 
@@ -9,7 +8,8 @@ import pytest
 
 from capture.platforms import get_platform
 from capture.steps import Action, Step
-from capture.walk import WalkPlan, _act, _AttemptEnded, _element_facts, walk
+from capture.redirect_guard import guard_redirects
+from capture.walk import DevTools, WalkPlan, _act, _AttemptEnded, _element_facts, _ScriptFailed, walk
 from evidence.clock import SystemClock
 
 
@@ -54,7 +54,7 @@ def on_a_page(browser, page_html: str, job):
             requests = []
             page.on("request", lambda request: requests.append(request.url))
             await page.set_content(page_html)
-            result = await job(page, await context.new_cdp_session(page))
+            result = await job(page, DevTools(*await guard_redirects(page, lambda hop: False)))
             return result, await page.locator("input:checked").count() > 0, requests
         finally:
             await context.close()
@@ -111,17 +111,32 @@ def test_an_element_the_checks_could_misread_is_never_acted_on(browser):
     assert requests == []
 
 
-def test_an_element_the_page_will_not_let_be_read_is_never_acted_on(browser):
-    """A page's script may break the function the checks use: the attempt ends, saying so, and nothing is ticked."""
+def test_a_page_script_cannot_hide_a_text_field_from_the_checks(browser):
+    """The checks run in a JavaScript world of their own: a page that makes its forms look empty to its own
+    scripts does not fool them, and its button is never pressed."""
     page_html = (
-        '<input type="checkbox" id="condition">'
-        "<script>document.querySelector = () => { throw new Error('lecture refusée'); };</script>"
+        '<form method="post" action="https://example.invalid/"><input type="text" name="nom">'
+        '<input type="submit" name="nextButton" value="Envoyer"></form>'
+        "<script>Object.defineProperty(HTMLFormElement.prototype, 'elements', {get() { return []; }});</script>"
     )
-    step = Step(Action.CHECK, "#condition", "cocher les conditions")
+    step = Step(Action.CLICK_BUTTON, 'input[name="nextButton"]', "envoyer")
 
-    async def check_the_page(page, devtools):
-        return await checks_end_the_attempt(page, devtools, step)
+    async def act_on_the_form(page, devtools):
+        hidden_from_the_page = await page.evaluate("() => document.forms[0].elements.length === 0")
+        applies, facts = await _element_facts(page, devtools, step)
+        return hidden_from_the_page, await _act(page, step, facts, 5000)
 
-    reason, ticked, _ = on_a_page(browser, page_html, check_the_page)
-    assert reason == "élément illisible pour « cocher les conditions » : Error: lecture refusée"
-    assert not ticked
+    (hidden_from_the_page, stop), _, requests = on_a_page(browser, page_html, act_on_the_form)
+    assert hidden_from_the_page  # the page's own world sees no field
+    assert stop == "formulaire avec champ de saisie (nom), parcours arrêté"
+    assert requests == []
+
+
+def test_a_function_that_throws_in_the_page_is_said(browser):
+    async def throw(page, devtools):
+        with pytest.raises(_ScriptFailed) as failed:
+            await devtools.call("(word) => { throw new TypeError(word); }", "refusé")
+        return str(failed.value)
+
+    said, _, _ = on_a_page(browser, "<p>page</p>", throw)
+    assert said == "TypeError: refusé"
