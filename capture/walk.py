@@ -399,11 +399,11 @@ async def _element_facts(page: Page, devtools: DevTools, step: Step) -> tuple[bo
     """Whether an action's step applies (its `when` condition) and the facts of its element (_ELEMENT_FACTS), all
     read from the page as it stands, the requests sent together (one round trip's wait).
 
-    The facts are read by the page's own `querySelector` (`DevTools.call`): a locator's `evaluate_all` would load
-    Playwright's selector engine into each new page's own world, about 40 ms a page that the action itself, run
-    in Playwright's isolated world, does not need. Playwright's engine also looks into a page's isolated parts
-    (open shadow roots), where `querySelector` does not, so the element checked might not be the one the action
-    reaches: both count the elements, and if they disagree the attempt ends there."""
+    The facts are read by the browser's own `querySelector`, in a world of their own (`DevTools.call`): a
+    locator's `evaluate_all` would load Playwright's selector engine into each new page's own world, about 40 ms a
+    page that the action itself, run in Playwright's isolated world, does not need. Playwright's engine also looks
+    into a page's isolated parts (open shadow roots), where `querySelector` does not, so the element checked might
+    not be the one the action reaches: both count the elements, and if they disagree the attempt ends there."""
     reads = [devtools.call(_ELEMENT_FACTS, step.target, step.choice), page.locator(step.target).count()]
     if step.when is not None:
         reads.append(page.locator(step.when).count())
