@@ -253,7 +253,7 @@ def run_demo(out_dir: Path, home: Path | None = None) -> list[Path]:
             runner = PlanRunner(workspace, browser, settings, watch)
             person = _ScriptedPerson(workspace, browser, settings, watch, accompanied.target_id)
             timeline = sorted(plan + with_person, key=lambda p: p.at)
-            with Progress(console=err, transient=True) as progress:
+            with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
                 task = progress.add_task("Tentatives simulées sur 4 semaines", total=len(timeline))
                 for index, planned in enumerate(timeline):
                     # A letter goes at 9:30 on its day, between that day's attempts: never past an attempt's
@@ -284,7 +284,7 @@ def run_demo(out_dir: Path, home: Path | None = None) -> list[Path]:
         dossiers = []
         for label, folder in ((ACCOMPANIED_LABEL, "dossier-rdv-prefecture"), (CASE_LABEL, "dossier")):
             dossiers.append(run_dir / folder)
-            with Progress(console=err, transient=True) as progress:
+            with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
                 task = progress.add_task(f"Construction du dossier « {label} »", total=None)
                 build_dossier(
                     workspace, label, dossiers[-1],

@@ -67,6 +67,7 @@ def test_demo_ends_with_two_verified_bundles_whose_paths_are_printed_last(tmp_pa
         printed.err,
     )
     assert figures, printed.err
+    assert not printed.err.startswith("\n")  # off a terminal, no progress bar leaves a blank line behind
     automatic, with_person, missed = (int(n) for n in figures.groups())
     assert automatic >= 15 and with_person >= 15 and 1 <= missed < with_person / 3  # working days of 4 weeks
     # One more attempt on each case, made just before the bundles.
