@@ -30,9 +30,11 @@ from tests.alert_helpers import alert_channels
 pytestmark = pytest.mark.browser
 
 COUNTER = "16162"
-# The interval runs from one attempt's start on the tool's clock to the next one's; the site sees each
-# attempt's first request a little later, by a start-up time that varies (test_politeness_log.py).
-START_UP_TOLERANCE = timedelta(seconds=0.5)
+# The interval runs from one attempt's start on the tool's clock to the next one's (checked exactly below); the
+# site sees each attempt's first request a little later, by a start-up time that varies, as in
+# test_politeness_log.py, whose allowance this is. 0.5 s was once too little in a full clean-clone run on 2 cores
+# (7 December 2026): one attempt's start-up took at least 0.77 s longer than the next one's.
+START_UP_TOLERANCE = timedelta(seconds=1)
 
 
 def classic_target(workspace, site, label: str = "Dupont") -> Target:
