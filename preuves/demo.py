@@ -25,7 +25,6 @@ from io import BytesIO
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
-from rich.progress import Progress
 
 from capture.accompanied import assisted_capture
 from capture.attempt import capture_target
@@ -50,6 +49,7 @@ from evidence.verify import verify_workspace
 from evidence.workspace import CONFIG_NAME, Workspace, init_workspace, other_files, resolve_home
 from preuves.console import err
 from preuves.demo_person import person_acts
+from preuves.progress import progress_bar
 from simsite.server import SimulatedSite
 from templates import SANS, font_path
 
@@ -253,8 +253,8 @@ def run_demo(out_dir: Path, home: Path | None = None) -> list[Path]:
             runner = PlanRunner(workspace, browser, settings, watch)
             person = _ScriptedPerson(workspace, browser, settings, watch, accompanied.target_id)
             timeline = sorted(plan + with_person, key=lambda p: p.at)
-            with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-                task = progress.add_task("Tentatives simulées sur 4 semaines", total=len(timeline))
+            with progress_bar() as progress:
+                progress("tentatives simulées sur 4 semaines", 0, len(timeline))
                 for index, planned in enumerate(timeline):
                     # A letter goes at 9:30 on its day, between that day's attempts: never past an attempt's
                     # time, which the clock would then have overtaken (the attempt would count as missed).
@@ -267,7 +267,7 @@ def run_demo(out_dir: Path, home: Path | None = None) -> list[Path]:
                     runner.run_due()  # an unattended attempt, or an accompanied one's reminder
                     if planned.mode == "accompanied":
                         person.answer(planned)
-                    progress.advance(task)
+                    progress("tentatives simulées sur 4 semaines", index + 1, len(timeline))
             # A last attempt on each case now, as `preuves dossier` offers when the evidence is more than
             # 48 hours old: the bundles are then dated after every event of the journal. The accompanied
             # windows still open expire first. Never later than now: before 08:00 in Paris, a fixed hour of
@@ -284,14 +284,8 @@ def run_demo(out_dir: Path, home: Path | None = None) -> list[Path]:
         dossiers = []
         for label, folder in ((ACCOMPANIED_LABEL, "dossier-rdv-prefecture"), (CASE_LABEL, "dossier")):
             dossiers.append(run_dir / folder)
-            with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-                task = progress.add_task(f"Construction du dossier « {label} »", total=None)
-                build_dossier(
-                    workspace, label, dossiers[-1],
-                    progress=lambda step, done, total: progress.update(
-                        task, description=step, completed=done, total=total
-                    ),
-                )
+            with progress_bar() as progress:
+                build_dossier(workspace, label, dossiers[-1], progress=progress)
         _report(workspace, dossiers, figures)
     finally:
         workspace.close()
